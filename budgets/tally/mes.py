@@ -1,0 +1,308 @@
+"""The Method of Equal Shares (MES), matching ``pabutools.rules.method_of_equal_shares``.
+
+Definition (resolute, lexicographic tie-breaking). Every voter starts with the same budget ``b0``.
+A candidate is a project with positive cost and positive total satisfaction (supported projects of
+cost 0 are selected up front, unsupported projects never are). In each round, the affordability
+``rho`` of a candidate ``p`` with cost ``c`` is the least ``rho`` with
+``sum_i min(budget_i, rho * sat_i(p)) >= c`` over its supporters; candidates whose supporters hold
+less than ``c`` in total are unaffordable. The candidate with the least ``rho`` is bought -- ties go
+to the smallest project id compared as strings -- and each supporter pays
+``min(budget_i, rho * sat_i(p))``. Rounds stop when nothing is affordable.
+
+Arithmetic policy. The decisions of a run are comparisons between exact rationals: ``rho`` of two
+projects, and supporters' money against a cost. :func:`run_float` evaluates the run in float64 on
+voter groups and aborts (returns ``None``) as soon as any such comparison is within a relative
+margin ``TOL`` (1e-9) of a tie -- far above float64's accumulated error (~1e-12 relative for 10^5
+voters and a few hundred rounds), so every comparison it does decide has the same sign as in exact
+arithmetic. The aborted run is redone by :func:`run_exact` in :class:`fractions.Fraction`, which is
+literally pabutools' algorithm. Either way the outcome is pabutools' outcome.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from math import inf
+
+import numpy as np
+
+from budgets.tally.satisfaction import SatProfile
+
+TOL = 1e-9
+
+
+@dataclass
+class MESRun:
+    """The trace of one MES run at one initial per-voter budget.
+
+    ``selected`` lists project indices in buying order (zero-cost supported projects first, in
+    round 0), ``rho`` the affordability at which each was bought, ``payments[k]`` the per-voter
+    payment of every supporter group of ``selected[k]`` (aligned with ``supporters[k]``) and
+    ``budgets`` every group's remaining per-voter money at the end. Amounts are exact Fractions
+    when ``exact`` is true and floats otherwise.
+    """
+
+    initial_budget: Fraction
+    selected: list[int] = field(default_factory=list)
+    free: list[int] = field(default_factory=list)
+    rho: list[float | Fraction] = field(default_factory=list)
+    supporters: list[list[int]] = field(default_factory=list)
+    payments: list[list[float] | list[Fraction]] = field(default_factory=list)
+    budgets: list[float] | list[Fraction] = field(default_factory=list)
+    exact: bool = False
+
+
+class MESEngine:
+    """Precomputed structures for repeated MES runs on one satisfaction profile.
+
+    The iterated variants run MES dozens of times with different initial budgets, so everything
+    that does not depend on the budget (supporter arrays, satisfactions as floats, candidate set)
+    is built once here.
+    """
+
+    def __init__(self, sp: SatProfile) -> None:
+        self.sp = sp
+        n_proj = len(sp.project_ids)
+        n_groups = len(sp.groups)
+        sup: list[list[int]] = [[] for _ in range(n_proj)]
+        sat: list[list[Fraction]] = [[] for _ in range(n_proj)]
+        for gi, g in enumerate(sp.groups):
+            for j, s in g.sats.items():
+                sup[j].append(gi)
+                sat[j].append(s)
+        self.sup_lists = sup
+        self.sat_lists = sat
+        self.weights = [g.size for g in sp.groups]
+        w = np.array(self.weights, dtype=np.float64)
+        totals = [sum((s * self.weights[g] for g, s in zip(sup[j], sat[j])), Fraction(0))
+                  for j in range(n_proj)]
+        self.total_sat = totals
+        # pabutools: supported zero-cost projects join the initial allocation; the candidates are
+        # the supported projects of positive cost (its ``projects`` set, also used for the
+        # exhaustiveness test of the add1 variants).
+        self.free = [j for j in range(n_proj) if totals[j] > 0 and sp.costs[j] == 0]
+        self.candidates = [j for j in range(n_proj) if totals[j] > 0 and sp.costs[j] > 0]
+        self.sup_idx = [np.array(sup[j], dtype=np.int64) for j in range(n_proj)]
+        self.sup_w = [w[self.sup_idx[j]] for j in range(n_proj)]
+        self.sup_s = [np.array([float(s) for s in sat[j]], dtype=np.float64)
+                      for j in range(n_proj)]
+        self.cost_f = [float(c) for c in sp.costs]
+        self.init_rho = {j: float(sp.costs[j] / totals[j]) for j in self.candidates}
+        self.w_int = np.array(self.weights, dtype=np.int64)
+        if sp.uniform:
+            # One satisfaction value per project; a dense membership matrix for exact sums.
+            self.sat_exact = [s[0] if s else Fraction(1) for s in sat]
+            self.sat_f = [float(x) for x in self.sat_exact]
+            self.member = np.zeros((n_groups, max(n_proj, 1)), dtype=np.int64)
+            for j in range(n_proj):
+                self.member[self.sup_idx[j], j] = 1
+
+    def run(self, initial_budget: Fraction, exact: bool = False) -> MESRun:
+        """One MES run with ``initial_budget`` per voter (float fast path, exact fallback)."""
+        if not exact:
+            result = self.run_float(initial_budget)
+            if result is not None:
+                return result
+        return self.run_exact(initial_budget)
+
+    def run_float(self, initial_budget: Fraction) -> MESRun | None:
+        """Float64 run with exact prices; ``None`` when a decision is too close to call.
+
+        With a uniform measure (``cost``, ``cardinality``) every supporter of a bought project who
+        can afford it pays the same price ``t``, the others pay everything, so a voter's exact
+        money is ``0`` once she paid everything and otherwise ``b0 - sum of the prices of the
+        bought projects she supports``. We keep those exact prices, which lets us settle near
+        ties and near-affordability exactly with a handful of Fraction operations; only a
+        supporter whose money is within ``TOL`` of a price (an ambiguous poor/rich split) makes us
+        give up. Non-uniform measures give up on any near tie instead.
+        """
+        n_groups = len(self.weights)
+        b0 = Fraction(initial_budget)
+        budget = np.full(n_groups, float(b0))
+        exhausted = np.zeros(n_groups, dtype=bool)
+        remaining = set(self.candidates)
+        stale = dict(self.init_rho)
+        run = MESRun(initial_budget, free=list(self.free))
+        cost_f, sup_idx, sup_w, sup_s = self.cost_f, self.sup_idx, self.sup_w, self.sup_s
+        ids = self.sp.project_ids
+        uniform = self.sp.uniform
+        # Per bought project: (project, exact-money groups, their weight, rich weight); the exact
+        # prices are only worked out (in order) when a near tie needs them.
+        rounds: list[tuple[int, np.ndarray, int, int]] = []
+        prices: list[Fraction] = []
+
+        def money_of(sel: np.ndarray, upto: int) -> tuple[Fraction, int]:
+            # Exact money of the (not exhausted) groups ``sel`` after ``upto`` purchases.
+            w_sel = self.w_int[sel]
+            weight = int(w_sel.sum())
+            money = b0 * weight
+            if upto and weight:
+                counts = (w_sel @ self.member[sel]).tolist()
+                for r in range(upto):
+                    k = counts[rounds[r][0]]
+                    if k:
+                        money -= price(r) * k
+            return money, weight
+
+        def price(r: int) -> Fraction:
+            while len(prices) <= r:
+                q, sel, _, rich = rounds[len(prices)]
+                money, _ = money_of(sel, len(prices))
+                prices.append((self.sp.costs[q] - money) / rich)
+            return prices[r]
+
+        def split(j: int, rho: float) -> tuple[np.ndarray, np.ndarray, int] | None:
+            # Poor/rich split of j's supporters at price rho * sat, or None if ambiguous.
+            sup = sup_idx[j]
+            bb = budget[sup]
+            t_f = rho * self.sat_f[j]
+            live = ~exhausted[sup]
+            if np.any(live & (np.abs(bb - t_f) <= TOL * t_f)):
+                return None
+            poor = bb < t_f
+            return poor, sup[poor & live], int(self.w_int[sup[~poor]].sum())
+
+        def exact_rho(j: int, rho: float) -> Fraction | None:
+            parts = split(j, rho)
+            if parts is None:
+                return None
+            _, sel, rich = parts
+            money, _ = money_of(sel, len(rounds))
+            return (self.sp.costs[j] - money) / rich / self.sat_exact[j]
+
+        while True:
+            best = inf
+            found: list[tuple[float, int, np.ndarray]] = []
+            for j in sorted(remaining, key=stale.__getitem__):
+                c = cost_f[j]
+                bb = budget[sup_idx[j]]
+                total = float(np.dot(sup_w[j], bb))
+                if total <= c * (1 + TOL):
+                    if total < c * (1 - TOL):
+                        remaining.discard(j)
+                        continue
+                    if not uniform:
+                        return None
+                    live = sup_idx[j][~exhausted[sup_idx[j]]]
+                    if money_of(live, len(rounds))[0] < self.sp.costs[j]:
+                        remaining.discard(j)
+                        continue
+                # Affordability never decreases, so a stale value above the best is final.
+                if stale[j] > best * (1 + TOL):
+                    break
+                rho = _affordability(c, bb, sup_w[j], sup_s[j])
+                stale[j] = rho
+                if rho < best:
+                    best = rho
+                found.append((rho, j, bb))
+            if not found:
+                break
+            near = [f for f in found if f[0] <= best * (1 + TOL)]
+            if uniform:
+                if len(near) > 1:
+                    exact: list[tuple[Fraction, str, int]] = []
+                    for rho, j, bb in near:
+                        rho_x = exact_rho(j, rho)
+                        if rho_x is None:
+                            return None
+                        exact.append((rho_x, ids[j], j))
+                    pick = min(exact)[2]
+                    near = [f for f in near if f[1] == pick]
+                rho, j, bb = near[0]
+                parts = split(j, rho)
+                if parts is None:
+                    return None
+                poor, sel, rich = parts
+                t_f = rho * self.sat_f[j]
+                pay = np.minimum(bb, t_f)
+                exhausted[sup_idx[j][poor]] = True
+                rounds.append((j, sel, 0, rich))
+                run.rho.append(rho)
+            else:
+                if len(near) > 1:
+                    return None
+                rho, j, bb = near[0]
+                pay = np.minimum(bb, rho * sup_s[j])
+                run.rho.append(rho)
+            budget[sup_idx[j]] = np.maximum(bb - pay, 0.0)
+            remaining.discard(j)
+            run.selected.append(j)
+            run.supporters.append(self.sup_lists[j])
+            run.payments.append(pay.tolist())
+        run.budgets = budget.tolist()
+        return run
+
+    def run_exact(self, initial_budget: Fraction) -> MESRun:
+        """Exact run in Fractions: pabutools' inner loop, on voter groups."""
+        weights = self.weights
+        budget = [Fraction(initial_budget)] * len(weights)
+        remaining = set(self.candidates)
+        stale: dict[int, Fraction] = {
+            j: self.sp.costs[j] / self.total_sat[j] for j in self.candidates
+        }
+        run = MESRun(initial_budget, free=list(self.free), exact=True)
+        costs = self.sp.costs
+        while True:
+            best: Fraction | None = None
+            tied: list[int] = []
+            for j in sorted(remaining, key=stale.__getitem__):
+                sup, sat = self.sup_lists[j], self.sat_lists[j]
+                if sum(budget[g] * weights[g] for g in sup) < costs[j]:
+                    remaining.discard(j)
+                    continue
+                if best is not None and stale[j] > best:
+                    break
+                rho = _affordability_exact(costs[j], [budget[g] for g in sup],
+                                           [weights[g] for g in sup], sat, self.total_sat[j])
+                stale[j] = rho
+                if best is None or rho < best:
+                    best, tied = rho, [j]
+                elif rho == best:
+                    tied.append(j)
+            if best is None:
+                break
+            ids = self.sp.project_ids
+            j = min(tied, key=lambda k: ids[k])
+            sup, sat = self.sup_lists[j], self.sat_lists[j]
+            pays = []
+            for g, s in zip(sup, sat):
+                pay = min(budget[g], best * s)
+                budget[g] -= pay
+                pays.append(pay)
+            remaining.discard(j)
+            run.selected.append(j)
+            run.rho.append(best)
+            run.supporters.append(sup)
+            run.payments.append(pays)
+        run.budgets = budget
+        return run
+
+
+def _affordability(cost: float, bb: np.ndarray, w: np.ndarray, s: np.ndarray) -> float:
+    """Least rho with sum(w * min(bb, rho * s)) >= cost (the project is known to be affordable)."""
+    ratio = bb / s
+    order = np.argsort(ratio, kind="stable")
+    r = ratio[order]
+    wb = w[order] * bb[order]
+    ws = w[order] * s[order]
+    paid_before = np.cumsum(wb) - wb
+    sat_from = ws[::-1].cumsum()[::-1]
+    rho = (cost - paid_before) / sat_from
+    ok = rho <= r
+    k = int(np.argmax(ok)) if ok.any() else len(r) - 1
+    return float(rho[k])
+
+
+def _affordability_exact(cost: Fraction, bb: list[Fraction], w: list[int], s: list[Fraction],
+                         total_sat: Fraction) -> Fraction:
+    """pabutools' loop: supporters by budget/sat, first factor that the next supporter can pay."""
+    order = sorted(range(len(bb)), key=lambda i: bb[i] / s[i])
+    paid = Fraction(0)
+    denominator = total_sat
+    for i in order:
+        factor = (cost - paid) / denominator
+        if factor * s[i] <= bb[i]:
+            return factor
+        paid += bb[i] * w[i]
+        denominator -= w[i] * s[i]
+    raise AssertionError("affordability called on an unaffordable project")

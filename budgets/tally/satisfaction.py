@@ -1,0 +1,112 @@
+"""Satisfaction measures and the grouped ("multi") profile the rules run on.
+
+Voters with identical satisfaction vectors behave identically under every rule here, so we group
+them once and let each rule work on groups with multiplicities. Measures mirror pabutools:
+
+* ``cost`` -- ``Cost_Sat``: a voter gets ``cost(p)`` from every project on her ballot;
+* ``cardinality`` -- ``Cardinality_Sat``: 1 per project on her ballot;
+* ``utility`` -- ``Additive_Cardinal_Sat`` (the points) for cumulative/scoring ballots and
+  ``Additive_Borda_Sat`` for ordinal ballots (a ranking of length k gives k-1, k-2, ..., 0).
+
+Like pabutools' ``project in ballot`` test, ``cost`` and ``cardinality`` treat every ballot kind
+as the approval of the projects it lists (rankings and point allocations included, whatever the
+points).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from budgets.tally.profile import Ballot, Instance
+
+SAT_MEASURES = ("cost", "cardinality", "utility")
+
+
+@dataclass
+class Group:
+    """Voters with the same satisfaction vector.
+
+    ``sats`` maps a project index to the (positive) satisfaction of one such voter;
+    ``voters`` are the indices of those voters in the original ballot list.
+    """
+
+    sats: dict[int, Fraction]
+    voters: list[int]
+
+    @property
+    def size(self) -> int:
+        return len(self.voters)
+
+
+@dataclass
+class SatProfile:
+    """Grouped satisfactions for one instance and one measure.
+
+    ``uniform`` is true when every supporter of a project derives the same satisfaction from it
+    (``cost`` and ``cardinality``), which lets the MES engine work with per-voter prices.
+    """
+
+    instance: Instance
+    project_ids: list[str]
+    costs: list[Fraction]
+    groups: list[Group]
+    n_voters: int
+    measure: str
+    uniform: bool
+
+    def total_sat(self) -> list[Fraction]:
+        """Total satisfaction of every project (sum over voters)."""
+        totals = [Fraction(0)] * len(self.project_ids)
+        for g in self.groups:
+            for j, s in g.sats.items():
+                totals[j] += s * g.size
+        return totals
+
+
+def ballot_sats(ballot: Ballot, measure: str, index: dict[str, int],
+                costs: list[Fraction]) -> dict[int, Fraction]:
+    """Satisfaction vector of one ballot (only positive entries are kept)."""
+    if measure == "cost":
+        return {index[p]: costs[index[p]] for p in ballot.projects if costs[index[p]] > 0}
+    if measure == "cardinality":
+        return {index[p]: Fraction(1) for p in ballot.projects}
+    if measure == "utility":
+        if ballot.points is not None:
+            return {index[p]: Fraction(x) for p, x in zip(ballot.projects, ballot.points) if x > 0}
+        raise ValueError("utility satisfaction needs cumulative or ordinal ballots")
+    raise ValueError(f"unknown satisfaction measure {measure!r}; use one of {SAT_MEASURES}")
+
+
+def build_sat_profile(instance: Instance, ballots: list[Ballot], measure: str) -> SatProfile:
+    """Group ballots by their satisfaction vector under ``measure``."""
+    if measure not in SAT_MEASURES:
+        raise ValueError(f"unknown satisfaction measure {measure!r}; use one of {SAT_MEASURES}")
+    ids = list(instance.projects)
+    index = {p: i for i, p in enumerate(ids)}
+    costs = [instance.projects[p].cost for p in ids]
+    ordinal = instance.vote_type == "ordinal"
+    if measure == "utility" and instance.vote_type in ("approval", "choose-1"):
+        raise ValueError("utility satisfaction is only defined for cumulative and ordinal ballots")
+    by_key: dict[object, Group] = {}
+    for v, ballot in enumerate(ballots):
+        # Order matters only for Borda scores; otherwise the set of listed projects decides.
+        if measure == "utility" and ordinal:
+            key: object = ballot.projects
+        elif ballot.points is not None and measure == "utility":
+            key = tuple(sorted(zip(ballot.projects, ballot.points)))
+        else:
+            key = frozenset(ballot.projects)
+        group = by_key.get(key)
+        if group is None:
+            if measure == "utility" and ordinal:
+                k = len(ballot.projects)
+                sats = {index[p]: Fraction(k - pos - 1) for pos, p in enumerate(ballot.projects)
+                        if k - pos - 1 > 0}
+            else:
+                sats = ballot_sats(ballot, measure, index, costs)
+            group = by_key[key] = Group(sats, [])
+        group.voters.append(v)
+    groups = [g for g in by_key.values() if g.sats] + [g for g in by_key.values() if not g.sats]
+    return SatProfile(instance, ids, costs, groups, len(ballots), measure,
+                      uniform=measure in ("cost", "cardinality"))

@@ -1,0 +1,43 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from core.models import User
+
+
+class JoinCouncilForm(forms.Form):
+    house_number = forms.CharField(
+        label=_("House number"), max_length=40, required=True,
+        help_text=_("For example 3组12号. The committee checks it against the household register."),
+        error_messages={"required": _("Write your house number so the committee can check it.")},
+    )
+    message = forms.CharField(
+        label=_("Message to the committee (optional)"), max_length=300, required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class RejectMembershipForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), max_length=300,
+        error_messages={"required": _("Give the applicant a reason.")},
+    )
+
+
+class VerifyMembershipForm(forms.Form):
+    household_number = forms.CharField(label=_("Household"), max_length=40, required=False)
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["display_name", "real_name"]
+
+    def clean_display_name(self):
+        name = self.cleaned_data["display_name"].strip()
+        if name and len(name) < 2:
+            raise forms.ValidationError(_("A display name needs at least 2 characters."))
+        return name
+
+
+class CouncilSearchForm(forms.Form):
+    q = forms.CharField(label=_("Council name"), max_length=60, required=False)

@@ -1,0 +1,26 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from councils.demo import DEMO_PASSWORD, DemoBuilder
+
+
+class Command(BaseCommand):
+    help = "Build the demo city (idempotent: running it again changes nothing)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--households", type=int, default=8, help="households per village")
+        parser.add_argument("--force", action="store_true", help="allow with DEBUG off")
+
+    def handle(self, *args, households, force, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError("Demo data has known passwords: run it only with DEBUG on "
+                               "(or --force on a throw-away database).")
+        created = DemoBuilder(households_per_village=households).build()
+        self.stdout.write(self.style.SUCCESS(
+            "Demo city ready: {councils} councils, {users} people, {memberships} memberships "
+            "created this run.".format(**created)
+        ))
+        self.stdout.write(
+            f"Sign in with phone 13900000001 (city official) ... each demo account's password is "
+            f"'{DEMO_PASSWORD}', or ask for an SMS code: it is printed on this console."
+        )

@@ -1,0 +1,236 @@
+"""The council tree (Wagtail pages), households and memberships with roles.
+
+One site hosts a whole city: city > district > township/street > village/community > grid, plus
+special councils (rural worthies, children's councils) under a township or village. Councils are
+pages because editors write their introductions and the site's URLs follow the tree; what people
+do in them (memberships, requests) is plain Django models.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel
+from wagtail.models import Page
+from wagtail.search import index
+
+
+class Level(models.TextChoices):
+    CITY = "city", _("City")
+    DISTRICT = "district", _("County / district")
+    TOWNSHIP = "township", _("Township / street")
+    VILLAGE = "village", _("Village / community")
+    GRID = "grid", _("Grid")
+    WORTHIES = "worthies", _("Council of rural worthies")
+    CHILDREN = "children", _("Children's council")
+
+
+# Which level may sit directly under which. `None` is the site's home page.
+ALLOWED_PARENT_LEVELS: dict[str, set[str | None]] = {
+    Level.CITY: {None},
+    Level.DISTRICT: {Level.CITY},
+    Level.TOWNSHIP: {Level.DISTRICT},
+    Level.VILLAGE: {Level.TOWNSHIP},
+    Level.GRID: {Level.VILLAGE},
+    Level.WORTHIES: {Level.TOWNSHIP, Level.VILLAGE},
+    Level.CHILDREN: {Level.TOWNSHIP, Level.VILLAGE},
+}
+# Levels where people live and can ask to join as residents.
+RESIDENT_LEVELS = {Level.VILLAGE, Level.GRID, Level.WORTHIES, Level.CHILDREN}
+
+
+class CouncilPageQuerySet(models.QuerySet):
+    pass
+
+
+class CouncilPage(Page):
+    """A council: one page per city, district, township, village, grid or special council."""
+
+    level = models.CharField(_("level"), max_length=16, choices=Level.choices)
+    division_code = models.CharField(
+        _("division code"), max_length=20, blank=True,
+        help_text=_("Statistical division code (统计用区划代码), if there is one."),
+    )
+    intro = models.TextField(_("introduction"), blank=True)
+    office_address = models.CharField(_("office address"), max_length=200, blank=True)
+
+    parent_page_types = ["home.HomePage", "councils.CouncilPage"]
+    subpage_types = ["councils.CouncilPage"]
+    content_panels = Page.content_panels + [
+        FieldPanel("level"),
+        FieldPanel("division_code"),
+        FieldPanel("intro"),
+        FieldPanel("office_address"),
+    ]
+    search_fields = Page.search_fields + [
+        index.AutocompleteField("title"),
+        index.SearchField("intro"),
+        index.FilterField("level"),
+    ]
+
+    class Meta:
+        verbose_name = _("council")
+        verbose_name_plural = _("councils")
+
+    def clean(self):
+        super().clean()
+        parent = self.get_parent() if self.pk else getattr(self, "_intended_parent", None)
+        if parent is not None:
+            check_parent_level(self.level, parent)
+
+    @property
+    def accepts_residents(self) -> bool:
+        return self.level in RESIDENT_LEVELS
+
+    def ancestor_paths(self) -> list[str]:
+        """Paths of every page above this one (treebeard materialised paths), nearest last."""
+        step = self.steplen
+        return [self.path[:i] for i in range(step, len(self.path), step)]
+
+    def council_ancestors(self):
+        """Councils above this one, from the top of the tree down: one query."""
+        return CouncilPage.objects.filter(path__in=self.ancestor_paths()).order_by("path")
+
+    def get_context(self, request, *args, **kwargs):
+        from councils.selectors import council_page_context
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(council_page_context(self, request.user))
+        return context
+
+
+def check_parent_level(level: str, parent) -> None:
+    """Raise ValidationError unless a council of `level` may sit under `parent`."""
+    parent_level = getattr(parent.specific, "level", None) if parent else None
+    allowed = ALLOWED_PARENT_LEVELS.get(level, set())
+    if parent_level not in allowed:
+        raise ValidationError(
+            {"level": _("A %(level)s council cannot be placed under %(parent)s.") % {
+                "level": Level(level).label,
+                "parent": Level(parent_level).label if parent_level else _("the home page"),
+            }}
+        )
+
+
+class Household(models.Model):
+    """A household (户) of a village or community, identified by its house number."""
+
+    council = models.ForeignKey(
+        CouncilPage, on_delete=models.PROTECT, related_name="households", verbose_name=_("council")
+    )
+    number = models.CharField(_("house number"), max_length=40)
+    head = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="headed_households", verbose_name=_("household head"),
+    )
+    representative = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="represented_households", verbose_name=_("village representative"),
+    )
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+        constraints = [
+            models.UniqueConstraint(fields=["council", "number"], name="unique_household_number")
+        ]
+        ordering = ["council", "number"]
+
+    def __str__(self):
+        return f"{self.council.title} {self.number}"
+
+
+class Role(models.TextChoices):
+    RESIDENT = "resident", _("Resident")
+    REPRESENTATIVE = "representative", _("Village representative")
+    COMMITTEE = "committee", _("Committee member")
+    SUPERVISOR = "supervisor", _("Supervisory committee member")
+    GRID_WORKER = "grid_worker", _("Grid worker")
+    OFFICIAL = "official", _("Township official")
+
+
+# Roles that carry down the tree: a township official acts in every council under the
+# township; a village resident is a resident of the village's grids and special councils.
+DOWNWARD_ROLES = {Role.OFFICIAL, Role.RESIDENT}
+
+
+class MembershipStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for verification")
+    VERIFIED = "verified", _("Verified")
+    REJECTED = "rejected", _("Rejected")
+    REVOKED = "revoked", _("Revoked")
+
+
+ACTIVE_STATUSES = [MembershipStatus.PENDING, MembershipStatus.VERIFIED]
+
+
+class MembershipQuerySet(models.QuerySet):
+    def verified(self):
+        return self.filter(status=MembershipStatus.VERIFIED)
+
+    def pending(self):
+        return self.filter(status=MembershipStatus.PENDING)
+
+    def effective_in(self, council: CouncilPage):
+        """Verified memberships that count in `council`, including those inherited from above."""
+        return self.verified().filter(
+            Q(council_id=council.pk)
+            | Q(council__path__in=council.ancestor_paths(), role__in=DOWNWARD_ROLES)
+        )
+
+
+class Membership(models.Model):
+    """A person's role in a council. Counts only once a committee member has verified it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships",
+        verbose_name=_("user"),
+    )
+    council = models.ForeignKey(
+        CouncilPage, on_delete=models.CASCADE, related_name="memberships",
+        verbose_name=_("council"),
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.RESIDENT)
+    status = models.CharField(
+        _("status"), max_length=10, choices=MembershipStatus.choices,
+        default=MembershipStatus.PENDING,
+    )
+    household = models.ForeignKey(
+        Household, null=True, blank=True, on_delete=models.SET_NULL, related_name="members",
+        verbose_name=_("household"),
+    )
+    house_number = models.CharField(
+        _("house number given"), max_length=40, blank=True,
+        help_text=_("As written by the applicant, for the residency check."),
+    )
+    message = models.CharField(_("message to the committee"), max_length=300, blank=True)
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", verbose_name=_("decided by"),
+    )
+    decision_reason = models.CharField(_("reason"), max_length=300, blank=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "council", "role"],
+                condition=Q(status__in=["pending", "verified"]),
+                name="one_active_membership_per_role",
+            )
+        ]
+        indexes = [models.Index(fields=["council", "status", "role"])]
+        ordering = ["-requested_at"]
+
+    def __str__(self):
+        return f"{self.user} · {self.get_role_display()} · {self.council.title}"
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status == MembershipStatus.VERIFIED

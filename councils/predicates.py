@@ -1,0 +1,86 @@
+"""Small predicates that every app's rules are built from.
+
+Each takes (user, obj) where obj is a council or anything with a `council` attribute (a hall,
+a topic, a budget cycle ...). A user's effective roles in a council are computed with one query
+and cached on the user object for the rest of the request.
+"""
+
+import rules
+
+from councils.models import CouncilPage, Membership, MembershipStatus, Role
+
+_CACHE_ATTR = "_yishi_roles_in"
+
+
+def council_of(obj) -> CouncilPage | None:
+    if obj is None:
+        return None
+    if isinstance(obj, CouncilPage):
+        return obj
+    return getattr(obj, "council", None)
+
+
+def roles_in(user, council: CouncilPage | None) -> frozenset[str]:
+    """The roles `user` holds in `council`: its own verified ones plus those inherited."""
+    if council is None or not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cache = user.__dict__.setdefault(_CACHE_ATTR, {})
+    if council.pk not in cache:
+        cache[council.pk] = frozenset(
+            Membership.objects.filter(user=user).effective_in(council)
+            .values_list("role", flat=True)
+        )
+    return cache[council.pk]
+
+
+def forget_roles(user) -> None:
+    """Drop the cached roles, after a membership of this user changed."""
+    user.__dict__.pop(_CACHE_ATTR, None)
+
+
+def has_role(*roles: str):
+    """Predicate: the user holds one of `roles` in the object's council."""
+    wanted = frozenset(roles)
+    name = "has_role:" + ",".join(sorted(wanted))
+
+    @rules.predicate(name=name)
+    def predicate(user, obj=None) -> bool:
+        return bool(roles_in(user, council_of(obj)) & wanted)
+
+    return predicate
+
+
+@rules.predicate
+def is_verified_member(user, obj=None) -> bool:
+    """Any verified role in the object's council (own or inherited)."""
+    return bool(roles_in(user, council_of(obj)))
+
+
+@rules.predicate
+def has_pending_or_verified_membership(user, obj=None) -> bool:
+    council = council_of(obj)
+    if council is None or not user.is_authenticated:
+        return False
+    return Membership.objects.filter(
+        user=user, council=council, role=Role.RESIDENT,
+        status__in=[MembershipStatus.PENDING, MembershipStatus.VERIFIED],
+    ).exists()
+
+
+@rules.predicate
+def council_accepts_residents(user, obj=None) -> bool:
+    council = council_of(obj)
+    return council is not None and council.accepts_residents
+
+
+@rules.predicate
+def is_self(user, obj=None) -> bool:
+    return obj is not None and getattr(obj, "pk", None) == user.pk
+
+
+is_resident = has_role(Role.RESIDENT)
+is_representative = has_role(Role.REPRESENTATIVE)
+is_committee = has_role(Role.COMMITTEE)
+is_supervisor = has_role(Role.SUPERVISOR)
+is_grid_worker = has_role(Role.GRID_WORKER)
+is_official = has_role(Role.OFFICIAL)

@@ -1,0 +1,110 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from councils import selectors, services
+from councils.forms import (
+    CouncilSearchForm,
+    JoinCouncilForm,
+    ProfileForm,
+    RejectMembershipForm,
+    VerifyMembershipForm,
+)
+from councils.models import CouncilPage, Membership, MembershipStatus
+
+
+def _council(pk: int) -> CouncilPage:
+    return get_object_or_404(CouncilPage.objects.live(), pk=pk)
+
+
+def search(request):
+    form = CouncilSearchForm(request.GET)
+    query = form.cleaned_data["q"].strip() if form.is_valid() else ""
+    page_obj, councils = selectors.search_councils(query, page=request.GET.get("page", 1))
+    return render(
+        request, "councils/search.html",
+        {"form": form, "query": query, "page_obj": page_obj, "councils": councils},
+    )
+
+
+@login_required
+def join(request, pk: int):
+    council = _council(pk)
+    if not request.user.has_perm("councils.join_council", council):
+        messages.error(request, _("You cannot ask to join this council: you may already be a "
+                                  "member, or residents join a village, community or grid."))
+        return redirect(council.url)
+    form = JoinCouncilForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.request_membership(user=request.user, council=council, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Your request was sent. The committee will check it."))
+            return redirect(council.url)
+    return render(request, "councils/join.html", {"council": council, "form": form},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+def members(request, pk: int):
+    council = _council(pk)
+    if not request.user.has_perm("councils.view_members", council):
+        raise PermissionDenied
+    status = request.GET.get("status", MembershipStatus.PENDING)
+    if status not in MembershipStatus.values:
+        status = MembershipStatus.PENDING
+    page_obj = selectors.members_of(council, status=status, page=request.GET.get("page", 1))
+    return render(request, "councils/members.html", {
+        "council": council,
+        "page_obj": page_obj,
+        "status": status,
+        "statuses": MembershipStatus.choices,
+        "can_decide": request.user.has_perm("councils.verify_membership", council),
+        "show_real_names": request.user.has_perm("councils.view_real_name", council),
+        "reject_form": RejectMembershipForm(),
+    })
+
+
+@login_required
+@require_POST
+def decide(request, membership_id: int, decision: str):
+    membership = get_object_or_404(Membership.objects.select_related("council"), pk=membership_id)
+    back = redirect("councils:members", pk=membership.council_id)
+    try:
+        if decision == "verify":
+            form = VerifyMembershipForm(request.POST)
+            form.is_valid()
+            services.verify_membership(
+                membership_id=membership.pk, by=request.user,
+                household_number=form.cleaned_data.get("household_number", ""),
+            )
+            messages.success(request, _("Membership verified."))
+        else:
+            form = RejectMembershipForm(request.POST)
+            if not form.is_valid():
+                messages.error(request, _("Give the applicant a reason."))
+                return back
+            services.reject_membership(
+                membership_id=membership.pk, by=request.user, reason=form.cleaned_data["reason"]
+            )
+            messages.success(request, _("Request rejected."))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return back
+
+
+@login_required
+def profile(request):
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Your profile was saved."))
+        return redirect("councils:profile")
+    memberships = request.user.memberships.select_related("council").order_by("-requested_at")
+    return render(request, "councils/profile.html", {"form": form, "memberships": memberships},
+                  status=400 if form.errors else 200)

@@ -1,0 +1,9 @@
+"""Local development: SQLite and the in-memory channel layer unless the environment says otherwise."""
+
+from .base import *  # noqa: F403
+
+DEBUG = True
+# Plain storage in development so that pages work before collectstatic.
+STORAGES["staticfiles"] = {  # noqa: F405
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+}

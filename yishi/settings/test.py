@@ -1,0 +1,16 @@
+"""Test settings: fast hashing, no manifest, SQLite in memory unless DATABASE_URL is set."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES["staticfiles"] = {  # noqa: F405
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+}
+if not env("DATABASE_URL"):
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+YISHI_SMS_BACKEND = "core.sms.MemorySmsBackend"
+# Rate limits are tested explicitly where they matter.
+ACCOUNT_RATE_LIMITS = {}
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
