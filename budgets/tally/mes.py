@@ -47,7 +47,7 @@ class MESRun:
     free: list[int] = field(default_factory=list)
     rho: list[float | Fraction] = field(default_factory=list)
     supporters: list[list[int]] = field(default_factory=list)
-    payments: list[list[float] | list[Fraction]] = field(default_factory=list)
+    payments: list[np.ndarray | list[Fraction]] = field(default_factory=list)
     budgets: list[float] | list[Fraction] = field(default_factory=list)
     exact: bool = False
 
@@ -74,8 +74,7 @@ class MESEngine:
         self.sat_lists = sat
         self.weights = [g.size for g in sp.groups]
         w = np.array(self.weights, dtype=np.float64)
-        totals = [sum((s * self.weights[g] for g, s in zip(sup[j], sat[j])), Fraction(0))
-                  for j in range(n_proj)]
+        totals = sp.total_sat()
         self.total_sat = totals
         # pabutools: supported zero-cost projects join the initial allocation; the candidates are
         # the supported projects of positive cost (its ``projects`` set, also used for the
@@ -84,8 +83,12 @@ class MESEngine:
         self.candidates = [j for j in range(n_proj) if totals[j] > 0 and sp.costs[j] > 0]
         self.sup_idx = [np.array(sup[j], dtype=np.int64) for j in range(n_proj)]
         self.sup_w = [w[self.sup_idx[j]] for j in range(n_proj)]
-        self.sup_s = [np.array([float(s) for s in sat[j]], dtype=np.float64)
-                      for j in range(n_proj)]
+        if sp.uniform:
+            self.sup_s = [np.full(len(sup[j]), float(sat[j][0]) if sat[j] else 1.0)
+                          for j in range(n_proj)]
+        else:
+            self.sup_s = [np.array([float(s) for s in sat[j]], dtype=np.float64)
+                          for j in range(n_proj)]
         self.cost_f = [float(c) for c in sp.costs]
         self.init_rho = {j: float(sp.costs[j] / totals[j]) for j in self.candidates}
         self.w_int = np.array(self.weights, dtype=np.int64)
@@ -93,9 +96,18 @@ class MESEngine:
             # One satisfaction value per project; a dense membership matrix for exact sums.
             self.sat_exact = [s[0] if s else Fraction(1) for s in sat]
             self.sat_f = [float(x) for x in self.sat_exact]
-            self.member = np.zeros((n_groups, max(n_proj, 1)), dtype=np.int64)
+        self.n_groups = n_groups
+        self._member: np.ndarray | None = None
+
+    @property
+    def member(self) -> np.ndarray:
+        """Dense group x project support matrix, built on first use (only near ties need it)."""
+        if self._member is None:
+            n_proj = len(self.sp.project_ids)
+            self._member = np.zeros((self.n_groups, max(n_proj, 1)), dtype=np.int64)
             for j in range(n_proj):
-                self.member[self.sup_idx[j], j] = 1
+                self._member[self.sup_idx[j], j] = 1
+        return self._member
 
     def run(self, initial_budget: Fraction, exact: bool = False) -> MESRun:
         """One MES run with ``initial_budget`` per voter (float fast path, exact fallback)."""
@@ -174,6 +186,11 @@ class MESEngine:
             best = inf
             found: list[tuple[float, int, np.ndarray]] = []
             for j in sorted(remaining, key=stale.__getitem__):
+                # Affordability never decreases, so a stale value above the best is final (this
+                # also postpones pabutools' removal of unaffordable projects, which never
+                # changes which project is bought).
+                if stale[j] > best * (1 + TOL):
+                    break
                 c = cost_f[j]
                 bb = budget[sup_idx[j]]
                 total = float(np.dot(sup_w[j], bb))
@@ -187,9 +204,6 @@ class MESEngine:
                     if money_of(live, len(rounds))[0] < self.sp.costs[j]:
                         remaining.discard(j)
                         continue
-                # Affordability never decreases, so a stale value above the best is final.
-                if stale[j] > best * (1 + TOL):
-                    break
                 rho = _affordability(c, bb, sup_w[j], sup_s[j])
                 stale[j] = rho
                 if rho < best:
@@ -228,7 +242,7 @@ class MESEngine:
             remaining.discard(j)
             run.selected.append(j)
             run.supporters.append(self.sup_lists[j])
-            run.payments.append(pay.tolist())
+            run.payments.append(pay)
         run.budgets = budget.tolist()
         return run
 
@@ -279,7 +293,32 @@ class MESEngine:
 
 
 def _affordability(cost: float, bb: np.ndarray, w: np.ndarray, s: np.ndarray) -> float:
-    """Least rho with sum(w * min(bb, rho * s)) >= cost (the project is known to be affordable)."""
+    """Least rho with sum(w * min(bb, rho * s)) >= cost (the project is known to be affordable).
+
+    The poor/rich fixed point (as pabutools' ``affordability_poor_rich``): start with everybody
+    paying rho * s, move those who cannot afford it to paying everything, repeat. The poor set only
+    grows, so this ends in a few passes and avoids sorting thousands of budgets.
+    """
+    ws = w * s
+    wb = w * bb
+    poor = np.zeros(len(bb), dtype=bool)
+    paid = 0.0
+    sat = float(ws.sum())
+    for _ in range(8):
+        rho = (cost - paid) / sat
+        new_poor = ~poor & (bb < rho * s)
+        if not new_poor.any():
+            return rho
+        poor |= new_poor
+        paid += float(wb[new_poor].sum())
+        sat -= float(ws[new_poor].sum())
+        if sat <= 0:
+            break
+    return _affordability_sorted(cost, bb, w, s)
+
+
+def _affordability_sorted(cost: float, bb: np.ndarray, w: np.ndarray, s: np.ndarray) -> float:
+    """Same as :func:`_affordability` by a sort of the budget/sat ratios (pabutools' inner loop)."""
     ratio = bb / s
     order = np.argsort(ratio, kind="stable")
     r = ratio[order]

@@ -161,7 +161,7 @@ def _explain_mes(sp: SatProfile, engine: MESEngine, run: MESRun, out: Outcome) -
     for k, j in enumerate(run.selected):
         out.funded.append(FundedProject(
             ids[j], sp.costs[j], "mes", round=k + 1, rho=run.rho[k],
-            payments=list(zip(run.supporters[k], run.payments[k])),
+            payments=list(zip(run.supporters[k], _amounts(run.payments[k]))),
         ))
     chosen = set(run.free) | set(run.selected)
     for j, pid in enumerate(ids):
@@ -174,3 +174,7 @@ def _explain_mes(sp: SatProfile, engine: MESEngine, run: MESRun, out: Outcome) -
             if run.budgets else 0
         out.unfunded.append(UnfundedProject(pid, sp.costs[j], "unaffordable",
                                             supporters_money=money))
+
+
+def _amounts(payments: object) -> list[Fraction] | list[float]:
+    return payments.tolist() if hasattr(payments, "tolist") else list(payments)  # type: ignore

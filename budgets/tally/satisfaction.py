@@ -21,6 +21,7 @@ from fractions import Fraction
 from budgets.tally.profile import Ballot, Instance
 
 SAT_MEASURES = ("cost", "cardinality", "utility")
+ONE = Fraction(1)
 
 
 @dataclass
@@ -57,6 +58,16 @@ class SatProfile:
 
     def total_sat(self) -> list[Fraction]:
         """Total satisfaction of every project (sum over voters)."""
+        if self.uniform:
+            # Integer supporter counts times the common satisfaction: no Fraction per group.
+            counts = [0] * len(self.project_ids)
+            value: dict[int, Fraction] = {}
+            for g in self.groups:
+                size = len(g.voters)
+                for j, s in g.sats.items():
+                    counts[j] += size
+                    value[j] = s
+            return [value[j] * k if k else Fraction(0) for j, k in enumerate(counts)]
         totals = [Fraction(0)] * len(self.project_ids)
         for g in self.groups:
             for j, s in g.sats.items():
@@ -68,9 +79,9 @@ def ballot_sats(ballot: Ballot, measure: str, index: dict[str, int],
                 costs: list[Fraction]) -> dict[int, Fraction]:
     """Satisfaction vector of one ballot (only positive entries are kept)."""
     if measure == "cost":
-        return {index[p]: costs[index[p]] for p in ballot.projects if costs[index[p]] > 0}
+        return {index[p]: costs[index[p]] for p in ballot.projects if costs[index[p]]}
     if measure == "cardinality":
-        return {index[p]: Fraction(1) for p in ballot.projects}
+        return {index[p]: ONE for p in ballot.projects}
     if measure == "utility":
         if ballot.points is not None:
             return {index[p]: Fraction(x) for p, x in zip(ballot.projects, ballot.points) if x > 0}

@@ -14,3 +14,4 @@ YISHI_SMS_BACKEND = "core.sms.MemorySmsBackend"
 # Rate limits are tested explicitly where they matter.
 ACCOUNT_RATE_LIMITS = {}
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - whitenoise warns when it is missing

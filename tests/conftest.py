@@ -1,0 +1,40 @@
+import os
+
+import pytest
+
+from core.sms import MemorySmsBackend
+from tests.councils.factories import UserFactory, make_tree
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip tests that need the production pair when it is not configured."""
+    on_postgres = os.environ.get("DATABASE_URL", "").startswith("postgres")
+    has_redis = bool(os.environ.get("REDIS_URL"))
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)"))
+        if "redis" in item.keywords and not has_redis:
+            item.add_marker(pytest.mark.skip(reason="needs Redis (set REDIS_URL)"))
+
+
+@pytest.fixture
+def tree(db):
+    return make_tree()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def sms_outbox():
+    MemorySmsBackend.outbox.clear()
+    yield MemorySmsBackend.outbox
+    MemorySmsBackend.outbox.clear()
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default(settings):
+    """Assertions read English; tests of the Chinese interface switch explicitly."""
+    settings.LANGUAGE_CODE = "en"

@@ -1,0 +1,74 @@
+"""Walk docs/permissions.md: every cell of every table is checked against the rules."""
+
+import re
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+
+from councils.models import MembershipStatus, Role
+from tests.councils.factories import UserFactory, member
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "permissions.md"
+
+
+def permission_rows():
+    rows = []
+    header = None
+    for line in DOC.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("|"):
+            header = None
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if cells[0] == "permission":
+            header = cells
+            continue
+        if header and not set(cells[0]) <= {"-"} and re.match(r"^\w+\.\w+$", cells[0]):
+            rows.append((cells[0], cells[1], dict(zip(header[2:], cells[2:], strict=True))))
+    return rows
+
+
+ROWS = permission_rows()
+
+
+def people(tree):
+    village, township = tree["village"], tree["township"]
+    grid = tree["grid"]
+
+    def resident_with(role):
+        user = member(village)
+        if role:
+            member(village, role, user=user)
+        return user
+
+    return {
+        "anonymous": AnonymousUser(),
+        "outsider": UserFactory(),
+        "applicant": member(village, status=MembershipStatus.PENDING),
+        "resident": resident_with(None),
+        "representative": resident_with(Role.REPRESENTATIVE),
+        "committee": resident_with(Role.COMMITTEE),
+        "supervisor": resident_with(Role.SUPERVISOR),
+        "grid_worker": member(grid, Role.GRID_WORKER),
+        "official": member(township, Role.OFFICIAL),
+        "other_official": member(tree["other_township"], Role.OFFICIAL),
+        "other_resident": member(tree["other_village"]),
+    }
+
+
+def test_table_is_not_empty():
+    assert len(ROWS) >= 9
+    assert any(cell == "✓" for _, _, cells in ROWS for cell in cells.values())
+
+
+@pytest.mark.django_db
+def test_every_cell_of_the_permission_table(tree):
+    persons = people(tree)
+    objects = {"village": tree["village"], "township": tree["township"], "grid": tree["grid"]}
+    mismatches = []
+    for permission, on, cells in ROWS:
+        for column, expected in cells.items():
+            allowed = persons[column].has_perm(permission, objects[on])
+            if allowed != (expected == "✓"):
+                mismatches.append(f"{permission} on {on} for {column}: doc says {expected}")
+    assert not mismatches, "\n".join(mismatches)
