@@ -1,16 +1,49 @@
 """allauth adapter: phone numbers live on core.User; codes go out through core.sms."""
 
+import re
+
 from allauth.account.adapter import DefaultAccountAdapter
+from django import forms
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.models import User
 from core.sms import send_sms
 
 
+class MobilePhoneField(forms.CharField):
+    """Accepts what people type: 13800138000, 138 0013 8000, +86 138..., or a foreign +number."""
+
+    default_error_messages = {
+        "invalid": gettext_lazy("Enter an 11-digit mobile number, for example 13800138000."),
+        "required": gettext_lazy("Enter your mobile number."),
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", gettext_lazy("Mobile number"))
+        kwargs.setdefault("max_length", 24)
+        kwargs.setdefault("widget", forms.TextInput(attrs={
+            "type": "tel", "autocomplete": "tel", "inputmode": "tel",
+            "placeholder": "13800138000",
+        }))
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return value
+        phone = normalise_phone(value)
+        if not PHONE_PATTERN.fullmatch(phone):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return phone
+
+
 class AccountAdapter(DefaultAccountAdapter):
+    def phone_form_field(self, **kwargs):
+        return MobilePhoneField(**kwargs)
+
     def clean_phone(self, phone: str) -> str:
-        phone = super().clean_phone(phone)
-        return normalise_phone(phone)
+        return normalise_phone(super().clean_phone(phone))
 
     def send_verification_code_sms(self, user, phone: str, code: str, **kwargs) -> None:
         send_sms(phone=phone, message=_("Yishi verification code: %(code)s. Valid for 10 minutes.")
@@ -41,6 +74,10 @@ class AccountAdapter(DefaultAccountAdapter):
     def populate_username(self, request, user):
         if not user.username and user.phone:
             user.username = user.phone
+
+
+# Mainland mobile numbers as 11 digits; anything else in E.164 with its + sign.
+PHONE_PATTERN = re.compile(r"1[3-9][0-9]{9}|\+[1-9][0-9]{6,14}")
 
 
 def normalise_phone(phone: str) -> str:
