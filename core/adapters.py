@@ -46,8 +46,11 @@ class AccountAdapter(DefaultAccountAdapter):
         return normalise_phone(super().clean_phone(phone))
 
     def send_verification_code_sms(self, user, phone: str, code: str, **kwargs) -> None:
-        send_sms(phone=phone, message=_("Yishi verification code: %(code)s. Valid for 10 minutes.")
-                 % {"code": code})
+        send_sms(
+            phone=phone,
+            message=_("Yishi verification code: %(code)s. Valid for 10 minutes.") % {"code": code},
+            params={"code": code},
+        )
 
     def send_unknown_account_sms(self, phone: str, **kwargs) -> None:
         send_sms(phone=phone, message=_("Someone asked to sign in to Yishi with this number, "

@@ -97,6 +97,13 @@ class MESEngine:
             self.sat_exact = [s[0] if s else Fraction(1) for s in sat]
             self.sat_f = [float(x) for x in self.sat_exact]
         self.n_groups = n_groups
+        # overlap[q]: projects sharing a supporter group with q (whose affordability may change
+        # when q is bought).
+        incidence = np.zeros((n_groups, max(n_proj, 1)), dtype=np.float32)
+        for j in range(n_proj):
+            incidence[self.sup_idx[j], j] = 1
+        co = (incidence.T @ incidence) > 0
+        self.overlap = [set(np.flatnonzero(co[j]).tolist()) for j in range(n_proj)]
         self._member: np.ndarray | None = None
 
     @property
@@ -182,15 +189,22 @@ class MESEngine:
             money, _ = money_of(sel, len(rounds))
             return (self.sp.costs[j] - money) / rich / self.sat_exact[j]
 
+        fresh: set[int] = set()
         while True:
             best = inf
-            found: list[tuple[float, int, np.ndarray]] = []
+            found: list[tuple[float, int, np.ndarray | None]] = []
             for j in sorted(remaining, key=stale.__getitem__):
                 # Affordability never decreases, so a stale value above the best is final (this
                 # also postpones pabutools' removal of unaffordable projects, which never
                 # changes which project is bought).
                 if stale[j] > best * (1 + TOL):
                     break
+                if j in fresh:
+                    # None of j's supporters paid since it was evaluated: same value.
+                    rho = stale[j]
+                    best = min(best, rho)
+                    found.append((rho, j, None))
+                    continue
                 c = cost_f[j]
                 bb = budget[sup_idx[j]]
                 total = float(np.dot(sup_w[j], bb))
@@ -206,6 +220,7 @@ class MESEngine:
                         continue
                 rho = _affordability(c, bb, sup_w[j], sup_s[j])
                 stale[j] = rho
+                fresh.add(j)
                 if rho < best:
                     best = rho
                 found.append((rho, j, bb))
@@ -222,7 +237,8 @@ class MESEngine:
                         exact.append((rho_x, ids[j], j))
                     pick = min(exact)[2]
                     near = [f for f in near if f[1] == pick]
-                rho, j, bb = near[0]
+                rho, j, _ = near[0]
+                bb = budget[sup_idx[j]]
                 parts = split(j, rho)
                 if parts is None:
                     return None
@@ -235,10 +251,12 @@ class MESEngine:
             else:
                 if len(near) > 1:
                     return None
-                rho, j, bb = near[0]
+                rho, j, _ = near[0]
+                bb = budget[sup_idx[j]]
                 pay = np.minimum(bb, rho * sup_s[j])
                 run.rho.append(rho)
             budget[sup_idx[j]] = np.maximum(bb - pay, 0.0)
+            fresh -= self.overlap[j]
             remaining.discard(j)
             run.selected.append(j)
             run.supporters.append(self.sup_lists[j])
