@@ -42,7 +42,7 @@ class GreedyTrace:
 def densities(sp: SatProfile) -> list[Fraction | float]:
     """Satisfaction density of every project, as pabutools' ``satisfaction_density``."""
     out: list[Fraction | float] = []
-    for total, cost in zip(sp.total_sat(), sp.costs):
+    for total, cost in zip(sp.total_sat(), sp.costs, strict=False):
         if total > 0:
             out.append(total / cost if cost > 0 else INF)
         else:

@@ -90,6 +90,7 @@ class MESEngine:
             self.sup_s = [np.array([float(s) for s in sat[j]], dtype=np.float64)
                           for j in range(n_proj)]
         self.cost_f = [float(c) for c in sp.costs]
+        self.sup_total_w = [float(x.sum()) for x in self.sup_w]
         self.init_rho = {j: float(sp.costs[j] / totals[j]) for j in self.candidates}
         self.w_int = np.array(self.weights, dtype=np.int64)
         if sp.uniform:
@@ -218,7 +219,10 @@ class MESEngine:
                     if money_of(live, len(rounds))[0] < self.sp.costs[j]:
                         remaining.discard(j)
                         continue
-                rho = _affordability(c, bb, sup_w[j], sup_s[j])
+                if uniform:
+                    rho = _price_uniform(c, bb, sup_w[j], self.sup_total_w[j]) / self.sat_f[j]
+                else:
+                    rho = _affordability(c, bb, sup_w[j], sup_s[j])
                 stale[j] = rho
                 fresh.add(j)
                 if rho < best:
@@ -230,7 +234,7 @@ class MESEngine:
             if uniform:
                 if len(near) > 1:
                     exact: list[tuple[Fraction, str, int]] = []
-                    for rho, j, bb in near:
+                    for rho, j, _ in near:
                         rho_x = exact_rho(j, rho)
                         if rho_x is None:
                             return None
@@ -297,7 +301,7 @@ class MESEngine:
             j = min(tied, key=lambda k: ids[k])
             sup, sat = self.sup_lists[j], self.sat_lists[j]
             pays = []
-            for g, s in zip(sup, sat):
+            for g, s in zip(sup, sat, strict=False):
                 pay = min(budget[g], best * s)
                 budget[g] -= pay
                 pays.append(pay)
@@ -308,6 +312,31 @@ class MESEngine:
             run.payments.append(pays)
         run.budgets = budget
         return run
+
+
+def _price_uniform(cost: float, bb: np.ndarray, w: np.ndarray, total_w: float) -> float:
+    """Per-voter price t with sum(w * min(bb, t)) = cost when all supporters value it equally.
+
+    Same poor/rich fixed point as :func:`_affordability`, specialised to a common satisfaction
+    (rho = t / sat) with as few numpy calls as possible: this is the hot loop of the add1 rules.
+    """
+    t = cost / total_w
+    poor = bb < t
+    n_poor = int(np.count_nonzero(poor))
+    if not n_poor:
+        return t
+    wb = w * bb
+    for _ in range(64):
+        rich_w = total_w - float(np.dot(w, poor))
+        if rich_w <= 0:
+            break
+        t = (cost - float(np.dot(wb, poor))) / rich_w
+        poor = bb < t
+        n = int(np.count_nonzero(poor))
+        if n == n_poor:
+            return t
+        n_poor = n
+    return _affordability_sorted(cost, bb, w, np.ones(len(bb)))
 
 
 def _affordability(cost: float, bb: np.ndarray, w: np.ndarray, s: np.ndarray) -> float:

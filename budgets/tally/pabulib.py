@@ -108,7 +108,7 @@ def parse_pabulib(text: str) -> Election:
                 raise PabulibError("empty project_id", line)
             if pid in projects:
                 raise PabulibError(f"duplicate project_id {pid!r}", line)
-            values = {h: v.strip() for h, v in zip(header, row)}
+            values = {h: v.strip() for h, v in zip(header, row, strict=False)}
             cost = parse_number(values["cost"], line, "cost")
             if cost < 0:
                 raise PabulibError(f"negative cost for project {pid!r}", line)

@@ -7,6 +7,7 @@ rule modules consume them. Money is kept as :class:`fractions.Fraction` so that 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -49,7 +50,7 @@ class Instance:
     vote_type: str = "approval"
     meta: dict[str, str] = field(default_factory=dict)
 
-    def cost(self, project_ids: list[str] | set[str] | frozenset[str] | tuple[str, ...]) -> Fraction:
+    def cost(self, project_ids: Iterable[str]) -> Fraction:
         """Total cost of the given projects."""
         return sum((self.projects[p].cost for p in project_ids), Fraction(0))
 

@@ -161,7 +161,7 @@ def _explain_mes(sp: SatProfile, engine: MESEngine, run: MESRun, out: Outcome) -
     for k, j in enumerate(run.selected):
         out.funded.append(FundedProject(
             ids[j], sp.costs[j], "mes", round=k + 1, rho=run.rho[k],
-            payments=list(zip(run.supporters[k], _amounts(run.payments[k]))),
+            payments=list(zip(run.supporters[k], _amounts(run.payments[k]), strict=False)),
         ))
     chosen = set(run.free) | set(run.selected)
     for j, pid in enumerate(ids):

@@ -84,7 +84,8 @@ def ballot_sats(ballot: Ballot, measure: str, index: dict[str, int],
         return {index[p]: ONE for p in ballot.projects}
     if measure == "utility":
         if ballot.points is not None:
-            return {index[p]: Fraction(x) for p, x in zip(ballot.projects, ballot.points) if x > 0}
+            pairs = zip(ballot.projects, ballot.points, strict=True)
+            return {index[p]: Fraction(x) for p, x in pairs if x > 0}
         raise ValueError("utility satisfaction needs cumulative or ordinal ballots")
     raise ValueError(f"unknown satisfaction measure {measure!r}; use one of {SAT_MEASURES}")
 
@@ -105,7 +106,7 @@ def build_sat_profile(instance: Instance, ballots: list[Ballot], measure: str) -
         if measure == "utility" and ordinal:
             key: object = ballot.projects
         elif ballot.points is not None and measure == "utility":
-            key = tuple(sorted(zip(ballot.projects, ballot.points)))
+            key = tuple(sorted(zip(ballot.projects, ballot.points, strict=False)))
         else:
             key = frozenset(ballot.projects)
         group = by_key.get(key)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import pytest
 
@@ -47,7 +47,7 @@ OFFICIAL: dict[str, tuple[str, str, bool]] = {
 LIVE_SECONDS = 5.0
 
 
-@lru_cache(maxsize=None)
+@cache
 def reference(name: str) -> dict:
     path = REFERENCE_DIR / name.replace(".pb", ".json")
     return json.loads(path.read_text()) if path.exists() else {}

@@ -1,0 +1,206 @@
+"""`ws/deliberation/topics/<id>/`: the live debate of one topic. Protocol: docs/realtime.md.
+
+The consumer joins the topic's group *before* reading the database for catch-up, so a message
+committed in between arrives twice at most, never zero times; duplicates are dropped by `seq`.
+Broadcast frames arrive already serialised (selectors.event_for), so a message to a thousand
+sockets is encoded once and costs no database query per socket.
+"""
+
+import json
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from councils.predicates import forget_roles
+from deliberation import selectors, services
+
+MAX_FRAME_BYTES = 8 * 1024
+CATCH_UP_BATCH = 200
+FIRST_CONNECT_HISTORY = 50
+
+
+class TopicConsumer(AsyncWebsocketConsumer):
+    async def connect(self):
+        self.topic_id = int(self.scope["url_route"]["kwargs"]["topic_id"])
+        self.user = self.scope.get("user")
+        self.language = self._language()
+        self.last_seq = 0
+        self.group = selectors.topic_group(self.topic_id)
+        self.topic = await database_sync_to_async(self._load_topic)()
+        if self.topic is None:
+            await self.close(code=4404)
+            return
+        # Join first, then read: nothing committed after the read can be missed.
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.joined = True
+        await self.accept()
+        await self._catch_up()
+
+    async def disconnect(self, code):
+        if getattr(self, "joined", False):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    # --- client -> server ----------------------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if bytes_data is not None or text_data is None:
+            await self._error("bad_json", gettext_lazy("Send JSON text frames."))
+            return
+        if len(text_data.encode("utf-8")) > MAX_FRAME_BYTES:
+            await self._error("too_large", gettext_lazy("The frame is larger than 8 KB."))
+            return
+        try:
+            data = json.loads(text_data)
+        except ValueError:
+            await self._error("bad_json", gettext_lazy("The frame is not valid JSON."))
+            return
+        kind = data.get("type") if isinstance(data, dict) else None
+        if kind == "post":
+            await self._post(data)
+        elif kind == "stance":
+            await self._stance(data)
+        else:
+            await self._error("unknown_type", gettext_lazy("Unknown frame type."))
+
+    async def _post(self, data):
+        result = await database_sync_to_async(self._call)(
+            "post_message", body=data.get("body"), reply_to=data.get("reply_to"),
+            client_id=data.get("client_id") or "",
+        )
+        if isinstance(result, dict):
+            await self._send(result, client_id=data.get("client_id"))
+            return
+        if result.held:
+            with translation.override(self.language):
+                notice = _("Your message contains words that need a check. The committee "
+                           "will review it before it is shown.")
+            await self._send({"type": "error", "code": "held_for_review", "message": notice,
+                              "client_id": result.message.client_id or None})
+        elif not result.created:
+            # A resend: the original went out to the group already, but perhaps not to us.
+            await self._send_frame_text(json.dumps(
+                await database_sync_to_async(selectors.message_frame)(result.message),
+                ensure_ascii=False), result.message.seq)
+
+    async def _stance(self, data):
+        result = await database_sync_to_async(self._call)("set_stance", value=data.get("value"))
+        if isinstance(result, dict):
+            await self._send(result)
+
+    def _call(self, service: str, **kwargs):
+        """Authorise afresh and call one service; an error comes back as an error frame."""
+        with translation.override(self.language):
+            if not (self.user and self.user.is_authenticated):
+                return self._error_frame("not_signed_in", _("Sign in to take part."))
+            forget_roles(self.user)  # roles may have changed since the socket opened
+            permission = "deliberation." + service
+            if not self.user.has_perm(permission, self.topic):
+                return self._error_frame(
+                    "forbidden",
+                    _("Only verified residents of this council can take part in an open topic."),
+                )
+            try:
+                if service == "post_message":
+                    return services.post_message(author=self.user, topic=self.topic, **kwargs)
+                return services.set_stance(user=self.user, topic=self.topic, **kwargs)
+            except PermissionDenied as error:
+                return self._error_frame("forbidden", str(error))
+            except ValidationError as error:
+                return self._error_frame(error.code or "bad_request", " ".join(error.messages))
+
+    # --- server -> client ----------------------------------------------------------------
+
+    async def deliberation_frame(self, event):
+        seq = event.get("seq")
+        if event.get("kind") == "message" and seq is not None:
+            if seq <= self.last_seq:
+                return  # already sent during catch-up
+        await self._send_frame_text(event["text"], seq if event.get("kind") == "message" else None)
+
+    async def _send_frame_text(self, text: str, seq: int | None):
+        if seq is not None and seq > self.last_seq:
+            self.last_seq = seq
+        await self.send(text_data=text)
+
+    async def _catch_up(self):
+        after = self._after()
+        frames, last = await database_sync_to_async(self._catch_up_frames)(after)
+        for frame in frames:
+            if frame["type"] == "message":
+                self.last_seq = max(self.last_seq, frame["seq"])
+            await self.send(text_data=json.dumps(frame, ensure_ascii=False))
+        await self._send({"type": "ready", "last_seq": last})
+
+    def _catch_up_frames(self, after: int | None):
+        frames = []
+        if after is None:
+            recent, _older = selectors.latest_messages(self.topic_id,
+                                                      count=FIRST_CONNECT_HISTORY)
+            frames += [selectors.message_frame(m) for m in recent]
+        else:
+            # Messages hidden at or before `after` may have been hidden while we were away.
+            frames += [
+                {"type": "moderation", "action": "hide", "seq": m.seq, "reason": m.hidden_reason}
+                for m in selectors.hidden_seqs_up_to(self.topic_id, after)
+            ]
+            cursor = after
+            while True:
+                batch = selectors.messages_after(self.topic_id, cursor, limit=CATCH_UP_BATCH)
+                frames += [selectors.message_frame(m) for m in batch]
+                if len(batch) < CATCH_UP_BATCH:
+                    break
+                cursor = batch[-1].seq
+        frames.append(selectors.stances_frame(self.topic_id))
+        last = max([f["seq"] for f in frames if f["type"] == "message"] + [after or 0])
+        return frames, last
+
+    async def _send(self, frame: dict, client_id=None):
+        if client_id is not None and frame.get("type") == "error":
+            frame = {**frame, "client_id": client_id}
+        await self.send(text_data=json.dumps(frame, ensure_ascii=False))
+
+    async def _error(self, code: str, message):
+        """Send an error frame; `message` is lazy, so it is translated into the user's language."""
+        with translation.override(self.language):
+            frame = self._error_frame(code, str(message))
+        await self._send(frame)
+
+    @staticmethod
+    def _error_frame(code: str, message: str) -> dict:
+        return {"type": "error", "code": code, "message": str(message)}
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def _load_topic(self):
+        topic = selectors.topic_for_socket(self.topic_id)
+        if topic is None or not self.user.has_perm("deliberation.view_topic", topic):
+            return None
+        return topic
+
+    def _after(self) -> int | None:
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        try:
+            return max(0, int(query["after"][0]))
+        except (KeyError, ValueError, IndexError):
+            return None
+
+    def _language(self) -> str:
+        cookies = self.scope.get("cookies") or {}
+        wanted = cookies.get(settings.LANGUAGE_COOKIE_NAME)
+        if not wanted:
+            headers = dict(self.scope.get("headers") or [])
+            accept = headers.get(b"accept-language", b"").decode("latin-1")
+            for part in accept.split(","):
+                wanted = part.split(";")[0].strip()
+                if wanted:
+                    break
+        try:
+            return translation.get_supported_language_variant(wanted or settings.LANGUAGE_CODE)
+        except LookupError:
+            return settings.LANGUAGE_CODE

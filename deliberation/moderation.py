@@ -1,0 +1,58 @@
+"""Sensitive words and the per-user posting rate limit.
+
+Sensitive words come from two places: `settings.YISHI_SENSITIVE_WORDS` (a list, for words every
+deployment holds) and the `SensitiveWord` table that committees and admins edit in Wagtail
+(Snippets > Sensitive words). A message containing one is held for review, not refused.
+
+The rate limit counts in the Django cache, so with the Redis cache every worker shares the count.
+"""
+
+import time
+import unicodedata
+
+from django.conf import settings
+from django.core.cache import cache
+
+from deliberation.models import SensitiveWord
+
+DEFAULT_POST_RATE = (6, 60)  # 6 messages per 60 seconds per person, across all topics
+
+
+def _normalise(text: str) -> str:
+    # NFKC folds full-width letters and digits (ＡＢＣ, １２３) onto their plain forms.
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def sensitive_words() -> list[str]:
+    configured = list(getattr(settings, "YISHI_SENSITIVE_WORDS", []))
+    stored = list(SensitiveWord.objects.values_list("word", flat=True))
+    return [w for w in (_normalise(w).strip() for w in configured + stored) if w]
+
+
+def find_sensitive_words(text: str) -> list[str]:
+    """The sensitive words `text` contains (ignoring case, width and spaces between letters)."""
+    plain = _normalise(text)
+    squeezed = "".join(plain.split())
+    return [w for w in sensitive_words() if w in plain or "".join(w.split()) in squeezed]
+
+
+def post_rate() -> tuple[int, int] | None:
+    """(messages, seconds) allowed per person, or None for no limit."""
+    return getattr(settings, "YISHI_DELIBERATION_POST_RATE", DEFAULT_POST_RATE)
+
+
+def take_post_token(user_id: int) -> bool:
+    """Count one post for `user_id` in a fixed window; False once the window's quota is used."""
+    rate = post_rate()
+    if not rate:
+        return True
+    limit, seconds = rate
+    window = int(time.time() // seconds)
+    key = f"yishi:deliberation:post-rate:{user_id}:{seconds}:{window}"
+    cache.add(key, 0, timeout=seconds + 1)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=seconds + 1)
+        count = 1
+    return count <= limit

@@ -1,0 +1,422 @@
+"""Use cases of the deliberation app: topics, live debate, moderation and consultation days.
+
+Every function checks the permission itself (views and consumers check it first too, to choose
+what to show), writes inside one transaction, and broadcasts with `broadcast_on_commit` so that a
+client never sees what was rolled back. Errors are `ValidationError`s whose `code` is the error
+code of the websocket protocol (docs/realtime.md).
+"""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.realtime import broadcast_on_commit
+from deliberation import moderation
+from deliberation.models import (
+    MESSAGE_MAX_LENGTH,
+    PHOTO_MAX_BYTES,
+    PHOTO_MAX_COUNT,
+    ConsultationDay,
+    DayRegistration,
+    Hall,
+    Message,
+    MessageStatus,
+    ModerationAction,
+    ModerationLog,
+    Stance,
+    StanceValue,
+    Topic,
+    TopicCategory,
+    TopicEvent,
+    TopicEventKind,
+    TopicPhoto,
+    TopicStatus,
+)
+from deliberation.selectors import event_for, message_frame, stances_frame, topic_group
+
+PHOTO_FORMATS = {"JPEG", "PNG", "WEBP"}
+CLIENT_ID_MAX_LENGTH = 64
+
+
+def _require(user, permission: str, obj, message: str) -> None:
+    if not user.has_perm(permission, obj):
+        raise PermissionDenied(message)
+
+
+def _broadcast(topic_id: int, frame: dict) -> None:
+    broadcast_on_commit(topic_group(topic_id), event_for(frame))
+
+
+def _lock_topic(topic_id: int) -> Topic:
+    return Topic.objects.select_for_update().select_related("hall__council").get(pk=topic_id)
+
+
+def _check_photo(photo) -> None:
+    from PIL import Image, UnidentifiedImageError
+
+    if photo.size > PHOTO_MAX_BYTES:
+        raise ValidationError(
+            _("The photo %(name)s is larger than 5 MB.") % {"name": photo.name}, code="too_large"
+        )
+    try:
+        photo.seek(0)
+        with Image.open(photo) as image:
+            image_format = image.format
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError):
+        image_format = None
+    finally:
+        photo.seek(0)
+    if image_format not in PHOTO_FORMATS:
+        raise ValidationError(
+            _("The file %(name)s is not a JPEG, PNG or WebP photo.") % {"name": photo.name},
+            code="bad_photo",
+        )
+
+
+# --- Topics ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def raise_topic(
+    *, author, hall: Hall, title: str, description: str, category: str = TopicCategory.OTHER,
+    location: str = "", photos=(),
+) -> Topic:
+    """A verified resident raises a topic in `hall`, with up to three photos."""
+    _require(author, "deliberation.raise_topic", hall,
+             _("Only verified residents of this council can raise a topic."))
+    title, description = title.strip(), description.strip()
+    if not title or not description:
+        raise ValidationError(_("A topic needs a title and a description."), code="empty")
+    if category not in TopicCategory.values:
+        raise ValidationError(_("Choose a category from the list."), code="bad_request")
+    photos = list(photos)
+    if len(photos) > PHOTO_MAX_COUNT:
+        raise ValidationError(_("You can add at most 3 photos."), code="too_many")
+    for photo in photos:
+        _check_photo(photo)
+    topic = Topic.objects.create(
+        hall=hall, author=author, title=title, description=description, category=category,
+        location=location.strip(),
+    )
+    for photo in photos:
+        TopicPhoto.objects.create(topic=topic, image=photo)
+    TopicEvent.objects.create(topic=topic, kind=TopicEventKind.RAISED, actor=author)
+    return topic
+
+
+_STATUS_EVENTS = {
+    TopicStatus.TAKEN_UP: TopicEventKind.TAKEN_UP,
+    TopicStatus.DECIDED: TopicEventKind.DECIDED,
+    TopicStatus.CLOSED: TopicEventKind.CLOSED,
+    TopicStatus.OPEN: TopicEventKind.REOPENED,
+}
+
+
+def _topic_frame(topic: Topic) -> dict:
+    return {"type": "topic", "status": topic.status, "reason": topic.status_reason,
+            "merged_into": topic.merged_into_id}
+
+
+@transaction.atomic
+def change_topic_status(*, actor, topic: Topic, status: str, reason: str = "") -> TopicEvent:
+    """The committee takes a topic up (接单), marks it decided, closes or reopens it."""
+    topic = _lock_topic(topic.pk)
+    _require(actor, "deliberation.change_topic", topic,
+             _("Only the committee can change a topic's status."))
+    if status not in _STATUS_EVENTS:
+        raise ValidationError(_("This status cannot be set here."), code="bad_request")
+    if topic.status == TopicStatus.MERGED:
+        raise ValidationError(_("This topic was merged into another one."), code="topic_closed")
+    if topic.status == status:
+        raise ValidationError(_("The topic already has this status."), code="bad_request")
+    reason = reason.strip()
+    if status in (TopicStatus.CLOSED, TopicStatus.OPEN) and not reason:
+        raise ValidationError(_("Give a reason for closing or reopening the topic."),
+                              code="reason_required")
+    topic.status, topic.status_reason = status, reason
+    topic.save(update_fields=["status", "status_reason"])
+    event = TopicEvent.objects.create(
+        topic=topic, kind=_STATUS_EVENTS[status], actor=actor, note=reason
+    )
+    _broadcast(topic.pk, _topic_frame(topic))
+    return event
+
+
+@transaction.atomic
+def answer_topic(*, actor, topic: Topic, answer: str) -> TopicEvent:
+    """The committee gives (or updates) the official answer (官方答复); every answer is logged."""
+    topic = _lock_topic(topic.pk)
+    _require(actor, "deliberation.change_topic", topic,
+             _("Only the committee can answer a topic."))
+    answer = answer.strip()
+    if not answer:
+        raise ValidationError(_("Write the answer."), code="empty")
+    topic.official_answer, topic.answered_at = answer, timezone.now()
+    topic.save(update_fields=["official_answer", "answered_at"])
+    event = TopicEvent.objects.create(
+        topic=topic, kind=TopicEventKind.ANSWERED, actor=actor, note=answer
+    )
+    _broadcast(topic.pk, {"type": "answer", "answer": answer,
+                          "answered_at": topic.answered_at.isoformat()})
+    return event
+
+
+@transaction.atomic
+def merge_topics(*, actor, duplicate: Topic, into: Topic, reason: str = "") -> TopicEvent:
+    """Merge `duplicate` into `into`: the duplicate closes and points at the other topic."""
+    if duplicate.pk == into.pk:
+        raise ValidationError(_("A topic cannot be merged into itself."), code="bad_request")
+    # Lock both rows in primary-key order so that two opposite merges cannot deadlock.
+    locked = {t.pk: t for t in Topic.objects.select_for_update().select_related("hall__council")
+              .filter(pk__in=[duplicate.pk, into.pk]).order_by("pk")}
+    duplicate, into = locked[duplicate.pk], locked[into.pk]
+    _require(actor, "deliberation.change_topic", duplicate,
+             _("Only the committee can merge topics."))
+    if duplicate.hall.council_id != into.hall.council_id:
+        raise ValidationError(_("Topics can only be merged within one council."),
+                              code="bad_request")
+    if TopicStatus.MERGED in (duplicate.status, into.status):
+        raise ValidationError(_("One of these topics was already merged."), code="topic_closed")
+    duplicate.status, duplicate.merged_into, duplicate.status_reason = (
+        TopicStatus.MERGED, into, reason.strip()
+    )
+    duplicate.save(update_fields=["status", "merged_into", "status_reason"])
+    event = TopicEvent.objects.create(
+        topic=duplicate, kind=TopicEventKind.MERGED, actor=actor, note=reason.strip(),
+        other_topic=into,
+    )
+    TopicEvent.objects.create(
+        topic=into, kind=TopicEventKind.ABSORBED, actor=actor, note=reason.strip(),
+        other_topic=duplicate,
+    )
+    _broadcast(duplicate.pk, _topic_frame(duplicate))
+    return event
+
+
+# --- Live debate -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Posted:
+    message: Message
+    created: bool  # False when a resend with the same client_id returned the original
+
+    @property
+    def held(self) -> bool:
+        return self.message.status == MessageStatus.HELD
+
+
+def _clean_body(body) -> str:
+    if not isinstance(body, str):
+        raise ValidationError(_("The message must be text."), code="bad_request")
+    body = body.strip()
+    if not body:
+        raise ValidationError(_("Write something first."), code="empty")
+    if len(body) > MESSAGE_MAX_LENGTH:
+        raise ValidationError(
+            _("A message can be at most %(max)d characters; this one has %(n)d.")
+            % {"max": MESSAGE_MAX_LENGTH, "n": len(body)},
+            code="too_long",
+        )
+    return body
+
+
+def _clean_client_id(client_id) -> str:
+    if client_id in (None, ""):
+        return ""
+    if (not isinstance(client_id, str) or len(client_id) > CLIENT_ID_MAX_LENGTH
+            or not client_id.isascii() or not client_id.isprintable()):
+        raise ValidationError(_("The client_id must be up to 64 ASCII characters."),
+                              code="bad_request")
+    return client_id
+
+
+def post_message(
+    *, author, topic: Topic, body: str, reply_to: int | None = None, client_id: str = ""
+) -> Posted:
+    """Store a message, then broadcast it after commit; hold it if it has a sensitive word.
+
+    Published messages are numbered under a row lock on the topic, so `seq` has no gaps. A resend
+    with the same `client_id` returns the original message and changes nothing.
+    """
+    body = _clean_body(body)
+    client_id = _clean_client_id(client_id)
+    if reply_to is not None and (isinstance(reply_to, bool) or not isinstance(reply_to, int)):
+        raise ValidationError(_("reply_to must be a message number."), code="bad_request")
+    _require(author, "deliberation.post_message", topic,
+             _("Only verified residents of this council can post in an open topic."))
+    if client_id:
+        original = _resent(topic.pk, author, client_id)
+        if original is not None:
+            return Posted(original, created=False)
+    if not moderation.take_post_token(author.pk):
+        raise ValidationError(
+            _("You are posting too fast. Wait a minute and try again."), code="rate_limited"
+        )
+    held = bool(moderation.find_sensitive_words(body))
+    with transaction.atomic():
+        locked = _lock_topic(topic.pk)
+        if client_id:  # again under the lock: two resends racing on two workers
+            original = _resent(topic.pk, author, client_id)
+            if original is not None:
+                return Posted(original, created=False)
+        if not locked.is_discussable:
+            raise ValidationError(_("This topic is closed for discussion."), code="topic_closed")
+        original_message = None
+        if reply_to is not None:
+            original_message = (
+                Message.objects.filter(topic=locked, seq=reply_to)
+                .select_related("author").first()
+            )
+            if original_message is None:
+                raise ValidationError(_("The message you reply to does not exist."),
+                                      code="bad_reply")
+        message = Message(
+            topic=locked, author=author, body=body, reply_to=original_message,
+            client_id=client_id,
+            status=MessageStatus.HELD if held else MessageStatus.PUBLISHED,
+        )
+        if not held:
+            message.seq = _next_seq(locked)
+        message.save()
+        if not held:
+            _broadcast(locked.pk, message_frame(message))
+    return Posted(message, created=True)
+
+
+def _resent(topic_id: int, author, client_id: str) -> Message | None:
+    return (
+        Message.objects.filter(topic_id=topic_id, author=author, client_id=client_id)
+        .select_related("author", "reply_to__author").first()
+    )
+
+
+def _next_seq(locked_topic: Topic) -> int:
+    locked_topic.last_seq += 1
+    locked_topic.save(update_fields=["last_seq"])
+    return locked_topic.last_seq
+
+
+@transaction.atomic
+def set_stance(*, user, topic: Topic, value: str) -> Stance:
+    """Take or change one's stance on a topic; the new tally is broadcast."""
+    if value not in StanceValue.values:
+        raise ValidationError(_("A stance is support, oppose or neutral."), code="bad_request")
+    _require(user, "deliberation.set_stance", topic,
+             _("Only verified residents of this council can take a stance on an open topic."))
+    locked = _lock_topic(topic.pk)  # serialises tallies so the last broadcast is the newest
+    if not locked.is_discussable:
+        raise ValidationError(_("This topic is closed for discussion."), code="topic_closed")
+    stance, _created = Stance.objects.update_or_create(
+        topic=locked, user=user, defaults={"value": value}
+    )
+    _broadcast(locked.pk, stances_frame(locked.pk))
+    return stance
+
+
+@transaction.atomic
+def moderate_message(*, actor, message: Message, action: str, reason: str = "") -> ModerationLog:
+    """Hide a published message, or release or reject a held one; every decision is logged."""
+    message = Message.objects.select_for_update().select_related("author").get(pk=message.pk)
+    topic = _lock_topic(message.topic_id)
+    _require(actor, "deliberation.moderate_message", topic,
+             _("Only the committee can moderate messages."))
+    reason = reason.strip()
+    if action in (ModerationAction.HIDE, ModerationAction.REJECT) and not reason:
+        raise ValidationError(_("Give a reason; it is shown in place of the message."),
+                              code="reason_required")
+    allowed_from = {
+        ModerationAction.HIDE: MessageStatus.PUBLISHED,
+        ModerationAction.RELEASE: MessageStatus.HELD,
+        ModerationAction.REJECT: MessageStatus.HELD,
+    }
+    if action not in allowed_from:
+        raise ValidationError(_("Unknown moderation action."), code="bad_request")
+    if message.status != allowed_from[action]:
+        raise ValidationError(_("This message has already been dealt with."), code="bad_request")
+    message.topic = topic
+    if action == ModerationAction.HIDE:
+        message.status, message.hidden_reason = MessageStatus.HIDDEN, reason
+        message.save(update_fields=["status", "hidden_reason"])
+        _broadcast(topic.pk, {"type": "moderation", "action": "hide", "seq": message.seq,
+                              "reason": reason})
+    elif action == ModerationAction.RELEASE:
+        message.status, message.seq = MessageStatus.PUBLISHED, _next_seq(topic)
+        message.save(update_fields=["status", "seq"])
+        _broadcast(topic.pk, message_frame(message))
+    else:
+        message.status, message.hidden_reason = MessageStatus.REJECTED, reason
+        message.save(update_fields=["status", "hidden_reason"])
+    return ModerationLog.objects.create(message=message, action=action, actor=actor,
+                                        reason=reason)
+
+
+# --- Consultation days ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def schedule_consultation_day(
+    *, actor, hall: Hall, title: str, starts_at, place: str, officials: str, ends_at=None
+) -> ConsultationDay:
+    """Schedule a consultation day (民情恳谈日) in `hall`."""
+    _require(actor, "deliberation.schedule_consultationday", hall,
+             _("Only the committee can schedule a consultation day."))
+    if starts_at <= timezone.now():
+        raise ValidationError(_("A consultation day must be in the future."), code="bad_request")
+    if ends_at is not None and ends_at <= starts_at:
+        raise ValidationError(_("The end must be after the start."), code="bad_request")
+    if not (title.strip() and place.strip() and officials.strip()):
+        raise ValidationError(_("Give a title, a place and the officials attending."),
+                              code="empty")
+    return ConsultationDay.objects.create(
+        hall=hall, title=title.strip(), starts_at=starts_at, ends_at=ends_at,
+        place=place.strip(), officials=officials.strip(), created_by=actor,
+    )
+
+
+@transaction.atomic
+def register_for_day(*, user, day: ConsultationDay, note: str = "") -> DayRegistration:
+    """A resident registers to attend; once per person."""
+    _require(user, "deliberation.register_consultationday", day,
+             _("Only verified residents of this council can register."))
+    day = ConsultationDay.objects.select_for_update().get(pk=day.pk)
+    if day.starts_at <= timezone.now():
+        raise ValidationError(_("This consultation day has already begun."), code="bad_request")
+    registration, created = DayRegistration.objects.get_or_create(
+        day=day, user=user, defaults={"note": note.strip()}
+    )
+    if not created:
+        raise ValidationError(_("You are already registered for this day."), code="duplicate")
+    return registration
+
+
+@transaction.atomic
+def publish_day_outcome(
+    *, actor, day: ConsultationDay, outcome: str, topics=()
+) -> ConsultationDay:
+    """After the day, the committee publishes the topics discussed and the outcome."""
+    day = ConsultationDay.objects.select_for_update().select_related("hall__council").get(
+        pk=day.pk
+    )
+    _require(actor, "deliberation.schedule_consultationday", day,
+             _("Only the committee can publish the outcome."))
+    if day.starts_at > timezone.now():
+        raise ValidationError(_("The outcome can be published once the day has begun."),
+                              code="bad_request")
+    if day.outcome_published_at is not None:
+        raise ValidationError(_("The outcome of this day was already published."),
+                              code="duplicate")
+    outcome = outcome.strip()
+    if not outcome:
+        raise ValidationError(_("Write the outcome."), code="empty")
+    topics = list(topics)
+    if any(t.hall.council_id != day.hall.council_id for t in topics):
+        raise ValidationError(_("Topics must belong to this council."), code="bad_request")
+    day.outcome, day.outcome_published_at = outcome, timezone.now()
+    day.save(update_fields=["outcome", "outcome_published_at"])
+    day.topics.set(topics)
+    return day

@@ -1,0 +1,40 @@
+import pytest
+
+from councils.models import Role
+from tests.councils.factories import member
+from tests.deliberation.factories import HallFactory, TopicFactory
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache_and_layer(settings, request):
+    """Each test counts rate limits and broadcasts in its own process-local cache and layer.
+
+    With REDIS_URL set the shared Redis would carry counts and groups between tests and between
+    engineers' runs; the two-worker test (marked `redis`) sets up its own servers instead.
+    """
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": request.node.nodeid}}
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    settings.YISHI_SENSITIVE_WORDS = []
+
+
+@pytest.fixture
+def hall(tree):
+    return HallFactory(council=tree["village"])
+
+
+@pytest.fixture
+def resident(tree):
+    return member(tree["village"])
+
+
+@pytest.fixture
+def committee(tree):
+    user = member(tree["village"])
+    member(tree["village"], Role.COMMITTEE, user=user)
+    return user
+
+
+@pytest.fixture
+def topic(hall, resident):
+    return TopicFactory(hall=hall, author=resident)
