@@ -36,7 +36,9 @@ def build(size: str) -> None:
         district = 0
         while count < 3100:
             district += 1
-            d = CouncilPage(title=f"第{district}区", slug=f"bench-d{district}", level=Level.DISTRICT)
+            d = CouncilPage(
+                title=f"第{district}区", slug=f"bench-d{district}", level=Level.DISTRICT
+            )
             city.add_child(instance=d)
             count += 1
             for t in range(10):
@@ -44,8 +46,9 @@ def build(size: str) -> None:
                 d.add_child(instance=town)
                 count += 1
                 for v in range(15):
-                    village = CouncilPage(title=f"{district}区{t}镇{v}村", slug=f"v{v}",
-                                          level=Level.VILLAGE)
+                    village = CouncilPage(
+                        title=f"{district}区{t}镇{v}村", slug=f"v{v}", level=Level.VILLAGE
+                    )
                     town.add_child(instance=village)
                     count += 1
 
@@ -79,8 +82,11 @@ def measure() -> dict[str, tuple[float, float, int]]:
         with CaptureQueriesContext(connection) as queries:
             client.get(url)
         timings.sort()
-        results[name] = (statistics.median(timings), timings[int(len(timings) * 0.95) - 1],
-                         len(queries))
+        results[name] = (
+            statistics.median(timings),
+            timings[int(len(timings) * 0.95) - 1],
+            len(queries),
+        )
     return results, CouncilPage.objects.count()
 
 
@@ -88,7 +94,6 @@ def run_in_child(size: str, db_path: str) -> None:
     if not os.environ.get("DATABASE_URL"):
         os.environ["DATABASE_URL"] = f"sqlite:///{db_path}"
     import django
-
     from django.conf import settings
 
     django.setup()
@@ -116,24 +121,44 @@ def main() -> int:
             env = dict(os.environ)
             if env.get("DATABASE_URL", "").startswith("postgres"):
                 env["DATABASE_URL"] = env["DATABASE_URL"].rsplit("/", 1)[0] + f"/yishi_bench_{size}"
-                subprocess.run(["dropdb", "--if-exists", "-h", "127.0.0.1", "-U", "postgres",
-                                f"yishi_bench_{size}"], check=False)
-                subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres",
-                                f"yishi_bench_{size}"], check=True)
+                subprocess.run(
+                    [
+                        "dropdb",
+                        "--if-exists",
+                        "-h",
+                        "127.0.0.1",
+                        "-U",
+                        "postgres",
+                        f"yishi_bench_{size}",
+                    ],
+                    check=False,
+                )
+                subprocess.run(
+                    ["createdb", "-h", "127.0.0.1", "-U", "postgres", f"yishi_bench_{size}"],
+                    check=True,
+                )
             result = subprocess.run(
-                [sys.executable, __file__, size, f"{tmp}/{size}.sqlite3"], env=env,
-                capture_output=True, text=True, check=True,
+                [sys.executable, __file__, size, f"{tmp}/{size}.sqlite3"],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
             )
             outputs[size] = json.loads(result.stdout.strip().splitlines()[-1])
     small, large = outputs["small"], outputs["large"]
-    print(f"councils: demo city {small['councils']}, large city {large['councils']} "
-          f"(built in {large['build_s']:.0f} s)")
-    print(f"{'page':24} {'demo ms p50/p95':>16} {'large ms p50/p95':>17} {'ratio':>6} "
-          f"{'queries':>8}")
+    print(
+        f"councils: demo city {small['councils']}, large city {large['councils']} "
+        f"(built in {large['build_s']:.0f} s)"
+    )
+    print(
+        f"{'page':24} {'demo ms p50/p95':>16} {'large ms p50/p95':>17} {'ratio':>6} {'queries':>8}"
+    )
     for name, (p50, p95, queries) in small["results"].items():
         l50, l95, lq = large["results"][name]
-        print(f"{name:24} {p50:7.1f}/{p95:<8.1f} {l50:8.1f}/{l95:<8.1f} {l50 / p50:6.2f} "
-              f"{queries:>3}/{lq:<3}")
+        print(
+            f"{name:24} {p50:7.1f}/{p95:<8.1f} {l50:8.1f}/{l95:<8.1f} {l50 / p50:6.2f} "
+            f"{queries:>3}/{lq:<3}"
+        )
     return 0
 
 

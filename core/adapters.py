@@ -22,10 +22,17 @@ class MobilePhoneField(forms.CharField):
     def __init__(self, **kwargs):
         kwargs.setdefault("label", gettext_lazy("Mobile number"))
         kwargs.setdefault("max_length", 24)
-        kwargs.setdefault("widget", forms.TextInput(attrs={
-            "type": "tel", "autocomplete": "tel", "inputmode": "tel",
-            "placeholder": "13800138000",
-        }))
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(
+                attrs={
+                    "type": "tel",
+                    "autocomplete": "tel",
+                    "inputmode": "tel",
+                    "placeholder": "13800138000",
+                }
+            ),
+        )
         super().__init__(**kwargs)
 
     def clean(self, value):
@@ -53,8 +60,13 @@ class AccountAdapter(DefaultAccountAdapter):
         )
 
     def send_unknown_account_sms(self, phone: str, **kwargs) -> None:
-        send_sms(phone=phone, message=_("Someone asked to sign in to Yishi with this number, "
-                                        "but it has no account. Sign up first."))
+        send_sms(
+            phone=phone,
+            message=_(
+                "Someone asked to sign in to Yishi with this number, "
+                "but it has no account. Sign up first."
+            ),
+        )
 
     def set_phone(self, user, phone: str, verified: bool) -> None:
         user.phone = phone
@@ -88,5 +100,5 @@ def normalise_phone(phone: str) -> str:
     digits = "".join(ch for ch in phone if ch.isdigit() or ch == "+")
     for prefix in ("+86", "0086"):
         if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
-            return digits[len(prefix):]
+            return digits[len(prefix) :]
     return digits

@@ -9,8 +9,12 @@ class HealthConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         await self.accept()
         user = self.scope.get("user")
-        await self.send(json.dumps({
-            "type": "hello",
-            "authenticated": bool(user and user.is_authenticated),
-        }))
+        await self.send(
+            json.dumps(
+                {
+                    "type": "hello",
+                    "authenticated": bool(user and user.is_authenticated),
+                }
+            )
+        )
         await self.close()

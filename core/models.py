@@ -25,16 +25,24 @@ class User(AbstractUser):
     """A person. `username` is kept for Django's admin and is set to the phone number."""
 
     phone = models.CharField(
-        _("mobile phone"), max_length=20, unique=True, null=True, blank=True,
+        _("mobile phone"),
+        max_length=20,
+        unique=True,
+        null=True,
+        blank=True,
         validators=[phone_validator],
     )
     phone_verified = models.BooleanField(_("phone verified"), default=False)
     display_name = models.CharField(
-        _("display name"), max_length=40, blank=True,
+        _("display name"),
+        max_length=40,
+        blank=True,
         help_text=_("Shown to everyone next to what you write. A nickname is fine."),
     )
     real_name = models.CharField(
-        _("real name"), max_length=40, blank=True,
+        _("real name"),
+        max_length=40,
+        blank=True,
         help_text=_("Seen only by the committee and supervisors of councils you join."),
     )
 

@@ -85,7 +85,9 @@ class AliyunSmsBackend:
 
     def send(self, phone: str, message: str, *, params: dict | None = None) -> None:
         url = self.signed_url(
-            phone, params or {}, nonce=uuid.uuid4().hex,
+            phone,
+            params or {},
+            nonce=uuid.uuid4().hex,
             timestamp=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
         try:
@@ -94,8 +96,9 @@ class AliyunSmsBackend:
         except (OSError, ValueError) as error:
             raise SmsDeliveryError(f"SMS provider unreachable: {error}") from error
         if answer.get("Code") != "OK":
-            raise SmsDeliveryError(f"SMS provider refused: {answer.get('Code')} "
-                                   f"{answer.get('Message', '')}")
+            raise SmsDeliveryError(
+                f"SMS provider refused: {answer.get('Code')} {answer.get('Message', '')}"
+            )
 
 
 def _pct(value: str) -> str:

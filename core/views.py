@@ -15,8 +15,12 @@ def toggle_large_text(request):
     response = HttpResponseRedirect(target)
     turn_on = request.COOKIES.get(LARGE_TEXT_COOKIE) != "1"
     response.set_cookie(
-        LARGE_TEXT_COOKIE, "1" if turn_on else "0", max_age=365 * 24 * 3600, samesite="Lax",
-        secure=request.is_secure(), httponly=True,
+        LARGE_TEXT_COOKIE,
+        "1" if turn_on else "0",
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        secure=request.is_secure(),
+        httponly=True,
     )
     return response
 

@@ -39,42 +39,73 @@ class Village:
 
 CITY = ("qingshan", "青山市", "一座虚构的城市，用来演示议事平台：区县、乡镇街道、村社区和网格。")
 DISTRICTS = [
-    ("jiangbei", "江北区", [
-        ("chengguan", "城关街道", [
-            Village("heping", "和平社区", grids=3),
-            Village("xinhua", "新华社区", grids=3, specials=["children"]),
-            Village("dongmen", "东门社区"),
-            Village("nanhu", "南湖社区"),
-        ]),
-        ("baisha", "白沙镇", [
-            Village("baisha-v", "白沙村"),
-            Village("liushu", "柳树村", specials=["worthies"]),
-            Village("shiqiao", "石桥村"),
-            Village("xiajia", "夏家村"),
-        ]),
-    ]),
-    ("yunxi", "云溪县", [
-        ("taoyuan", "桃源镇", [
-            Village("taoyuan-v", "桃源村", specials=["worthies", "children"]),
-            Village("lijiawan", "李家湾村"),
-            Village("zhuyuan", "竹园村"),
-            Village("shangtang", "上塘村"),
-        ]),
-        ("qinglong", "青龙乡", [
-            Village("qinglong-v", "青龙村"),
-            Village("huangtu", "黄土坡村"),
-            Village("meiling", "梅岭村"),
-        ]),
-        ("xiyuan", "西苑街道", [
-            Village("xiyuan-c", "西苑社区", grids=3),
-            Village("guangming", "光明社区"),
-            Village("jinqiao", "金桥社区"),
-            Village("fengle", "丰乐社区"),
-            Village("yangguang", "阳光社区"),
-        ]),
-    ]),
+    (
+        "jiangbei",
+        "江北区",
+        [
+            (
+                "chengguan",
+                "城关街道",
+                [
+                    Village("heping", "和平社区", grids=3),
+                    Village("xinhua", "新华社区", grids=3, specials=["children"]),
+                    Village("dongmen", "东门社区"),
+                    Village("nanhu", "南湖社区"),
+                ],
+            ),
+            (
+                "baisha",
+                "白沙镇",
+                [
+                    Village("baisha-v", "白沙村"),
+                    Village("liushu", "柳树村", specials=["worthies"]),
+                    Village("shiqiao", "石桥村"),
+                    Village("xiajia", "夏家村"),
+                ],
+            ),
+        ],
+    ),
+    (
+        "yunxi",
+        "云溪县",
+        [
+            (
+                "taoyuan",
+                "桃源镇",
+                [
+                    Village("taoyuan-v", "桃源村", specials=["worthies", "children"]),
+                    Village("lijiawan", "李家湾村"),
+                    Village("zhuyuan", "竹园村"),
+                    Village("shangtang", "上塘村"),
+                ],
+            ),
+            (
+                "qinglong",
+                "青龙乡",
+                [
+                    Village("qinglong-v", "青龙村"),
+                    Village("huangtu", "黄土坡村"),
+                    Village("meiling", "梅岭村"),
+                ],
+            ),
+            (
+                "xiyuan",
+                "西苑街道",
+                [
+                    Village("xiyuan-c", "西苑社区", grids=3),
+                    Village("guangming", "光明社区"),
+                    Village("jinqiao", "金桥社区"),
+                    Village("fengle", "丰乐社区"),
+                    Village("yangguang", "阳光社区"),
+                ],
+            ),
+        ],
+    ),
 ]
-SPECIAL_NAMES = {"worthies": ("新乡贤参事会", Level.WORTHIES), "children": ("儿童议事会", Level.CHILDREN)}
+SPECIAL_NAMES = {
+    "worthies": ("新乡贤参事会", Level.WORTHIES),
+    "children": ("儿童议事会", Level.CHILDREN),
+}
 
 
 class DemoBuilder:
@@ -104,7 +135,10 @@ class DemoBuilder:
         if user:
             return user
         user = User.objects.create(
-            username=phone, phone=phone, phone_verified=True, real_name=real_name,
+            username=phone,
+            phone=phone,
+            phone_verified=True,
+            real_name=real_name,
             display_name=display_name if display_name is not None else real_name[0] + "大伯",
             password=self.password_hash,
         )
@@ -129,7 +163,9 @@ class DemoBuilder:
             raise RuntimeError("No HomePage: run migrations first.")
         slug, name, intro = CITY
         city = self.council(home, slug, name, Level.CITY, intro)
-        self.member(self.person(real_name="周市民", display_name="市民政局周科长"), city, Role.OFFICIAL)
+        self.member(
+            self.person(real_name="周市民", display_name="市民政局周科长"), city, Role.OFFICIAL
+        )
         for d_slug, d_name, townships in DISTRICTS:
             district = self.council(city, d_slug, d_name, Level.DISTRICT)
             for t_slug, t_name, villages in townships:
@@ -144,7 +180,10 @@ class DemoBuilder:
 
     def build_village(self, township, spec: Village) -> None:
         village = self.council(
-            township, spec.slug, spec.name, spec.level,
+            township,
+            spec.slug,
+            spec.name,
+            spec.level,
             f"{spec.name}位于{township.title}，欢迎村（居）民加入，一起议事。",
         )
         grids = [
@@ -180,7 +219,7 @@ class DemoBuilder:
         for index, user in enumerate(representatives):
             self.member(user, village, Role.REPRESENTATIVE)
             Household.objects.filter(
-                pk__in=[h.pk for h in households[index::len(representatives)]]
+                pk__in=[h.pk for h in households[index :: len(representatives)]]
             ).update(representative=user)
         for grid in grids:
             self.member(self.person(), grid, Role.GRID_WORKER)
@@ -188,7 +227,9 @@ class DemoBuilder:
         applicant = self.person()
         if not Membership.objects.filter(user=applicant, council=village).exists():
             Membership.objects.create(
-                user=applicant, council=village, role=Role.RESIDENT,
+                user=applicant,
+                council=village,
+                role=Role.RESIDENT,
                 house_number=f"{len(households) // 4 + 1}组{len(households) + 1}号",
                 message="刚搬来，请核实。",
             )

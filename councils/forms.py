@@ -6,19 +6,24 @@ from core.models import User
 
 class JoinCouncilForm(forms.Form):
     house_number = forms.CharField(
-        label=_("House number"), max_length=40, required=True,
+        label=_("House number"),
+        max_length=40,
+        required=True,
         help_text=_("For example 3组12号. The committee checks it against the household register."),
         error_messages={"required": _("Write your house number so the committee can check it.")},
     )
     message = forms.CharField(
-        label=_("Message to the committee (optional)"), max_length=300, required=False,
+        label=_("Message to the committee (optional)"),
+        max_length=300,
+        required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
 class RejectMembershipForm(forms.Form):
     reason = forms.CharField(
-        label=_("Reason"), max_length=300,
+        label=_("Reason"),
+        max_length=300,
         error_messages={"required": _("Give the applicant a reason.")},
     )
 

@@ -49,7 +49,9 @@ class CouncilPage(Page):
 
     level = models.CharField(_("level"), max_length=16, choices=Level.choices)
     division_code = models.CharField(
-        _("division code"), max_length=20, blank=True,
+        _("division code"),
+        max_length=20,
+        blank=True,
         help_text=_("Statistical division code (统计用区划代码), if there is one."),
     )
     intro = models.TextField(_("introduction"), blank=True)
@@ -106,10 +108,13 @@ def check_parent_level(level: str, parent) -> None:
     allowed = ALLOWED_PARENT_LEVELS.get(level, set())
     if parent_level not in allowed:
         raise ValidationError(
-            {"level": _("A %(level)s council cannot be placed under %(parent)s.") % {
-                "level": Level(level).label,
-                "parent": Level(parent_level).label if parent_level else _("the home page"),
-            }}
+            {
+                "level": _("A %(level)s council cannot be placed under %(parent)s.")
+                % {
+                    "level": Level(level).label,
+                    "parent": Level(parent_level).label if parent_level else _("the home page"),
+                }
+            }
         )
 
 
@@ -121,12 +126,20 @@ class Household(models.Model):
     )
     number = models.CharField(_("house number"), max_length=40)
     head = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="headed_households", verbose_name=_("household head"),
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="headed_households",
+        verbose_name=_("household head"),
     )
     representative = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="represented_households", verbose_name=_("village representative"),
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="represented_households",
+        verbose_name=_("village representative"),
     )
 
     class Meta:
@@ -184,32 +197,48 @@ class Membership(models.Model):
     """A person's role in a council. Counts only once a committee member has verified it."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
         verbose_name=_("user"),
     )
     council = models.ForeignKey(
-        CouncilPage, on_delete=models.CASCADE, related_name="memberships",
+        CouncilPage,
+        on_delete=models.CASCADE,
+        related_name="memberships",
         verbose_name=_("council"),
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.RESIDENT)
     status = models.CharField(
-        _("status"), max_length=10, choices=MembershipStatus.choices,
+        _("status"),
+        max_length=10,
+        choices=MembershipStatus.choices,
         default=MembershipStatus.PENDING,
     )
     household = models.ForeignKey(
-        Household, null=True, blank=True, on_delete=models.SET_NULL, related_name="members",
+        Household,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="members",
         verbose_name=_("household"),
     )
     house_number = models.CharField(
-        _("house number given"), max_length=40, blank=True,
+        _("house number given"),
+        max_length=40,
+        blank=True,
         help_text=_("As written by the applicant, for the residency check."),
     )
     message = models.CharField(_("message to the committee"), max_length=300, blank=True)
     requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", verbose_name=_("decided by"),
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
     decision_reason = models.CharField(_("reason"), max_length=300, blank=True)
 

@@ -27,7 +27,8 @@ def roles_in(user, council: CouncilPage | None) -> frozenset[str]:
     cache = user.__dict__.setdefault(_CACHE_ATTR, {})
     if council.pk not in cache:
         cache[council.pk] = frozenset(
-            Membership.objects.filter(user=user).effective_in(council)
+            Membership.objects.filter(user=user)
+            .effective_in(council)
             .values_list("role", flat=True)
         )
     return cache[council.pk]
@@ -62,7 +63,9 @@ def has_pending_or_verified_membership(user, obj=None) -> bool:
     if council is None or not user.is_authenticated:
         return False
     return Membership.objects.filter(
-        user=user, council=council, role=Role.RESIDENT,
+        user=user,
+        council=council,
+        role=Role.RESIDENT,
         status__in=[MembershipStatus.PENDING, MembershipStatus.VERIFIED],
     ).exists()
 

@@ -12,7 +12,9 @@ SECTION_PROVIDERS: list = []
 
 def council_page_context(council: CouncilPage, user) -> dict:
     children = list(
-        CouncilPage.objects.child_of(council).live().order_by("level", "title")
+        CouncilPage.objects.child_of(council)
+        .live()
+        .order_by("level", "title")
         .only("id", "title", "url_path", "path", "depth", "level", "slug")
     )
     context = {
@@ -21,8 +23,10 @@ def council_page_context(council: CouncilPage, user) -> dict:
         "my_roles": sorted(roles_in(user, council)),
         "my_membership": (
             Membership.objects.filter(user=user, council=council, role=Role.RESIDENT)
-            .order_by("-requested_at").first()
-            if user.is_authenticated else None
+            .order_by("-requested_at")
+            .first()
+            if user.is_authenticated
+            else None
         ),
         "can_join": user.has_perm("councils.join_council", council),
         "can_manage_members": user.has_perm("councils.view_members", council),
@@ -48,9 +52,8 @@ def search_councils(query: str, *, level: str = "", page: int = 1, per_page: int
         # index alone misses "柳树" in "柳树村". Union its hits (which also cover the intro)
         # with a substring match on the name; 3,000 titles scan in well under a millisecond.
         indexed = [page.pk for page in queryset.autocomplete(query, operator="and")[:200]]
-        results = (
-            queryset.filter(Q(title__icontains=query) | Q(pk__in=indexed))
-            .order_by("depth", "path")
+        results = queryset.filter(Q(title__icontains=query) | Q(pk__in=indexed)).order_by(
+            "depth", "path"
         )
     else:
         results = queryset.order_by("path")
@@ -59,7 +62,8 @@ def search_councils(query: str, *, level: str = "", page: int = 1, per_page: int
     items = list(page_obj.object_list)
     parent_paths = {c.path[: -c.steplen] for c in items}
     parents = {
-        p.path: p.title for p in CouncilPage.objects.filter(path__in=parent_paths).only("path", "title")
+        p.path: p.title
+        for p in CouncilPage.objects.filter(path__in=parent_paths).only("path", "title")
     }
     for council in items:
         council.parent_title = parents.get(council.path[: -council.steplen], "")

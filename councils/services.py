@@ -30,8 +30,11 @@ def request_membership(
     try:
         with transaction.atomic():
             membership = Membership.objects.create(
-                user=user, council=council, role=Role.RESIDENT,
-                house_number=house_number.strip(), message=message.strip(),
+                user=user,
+                council=council,
+                role=Role.RESIDENT,
+                house_number=house_number.strip(),
+                message=message.strip(),
             )
     except IntegrityError:
         raise ValidationError(
@@ -55,9 +58,7 @@ def _decide(membership_id: int, *, by, council_check) -> Membership:
 
 
 @transaction.atomic
-def verify_membership(
-    *, membership_id: int, by, household_number: str = ""
-) -> Membership:
+def verify_membership(*, membership_id: int, by, household_number: str = "") -> Membership:
     """A committee member confirms residency; optionally places the resident in a household."""
 
     def attach_household(membership: Membership) -> None:

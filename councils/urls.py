@@ -7,9 +7,17 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("<int:pk>/join/", views.join, name="join"),
     path("<int:pk>/members/", views.members, name="members"),
-    path("memberships/<int:membership_id>/verify/", views.decide, {"decision": "verify"},
-         name="verify"),
-    path("memberships/<int:membership_id>/reject/", views.decide, {"decision": "reject"},
-         name="reject"),
+    path(
+        "memberships/<int:membership_id>/verify/",
+        views.decide,
+        {"decision": "verify"},
+        name="verify",
+    ),
+    path(
+        "memberships/<int:membership_id>/reject/",
+        views.decide,
+        {"decision": "reject"},
+        name="reject",
+    ),
     path("me/", views.profile, name="profile"),
 ]

@@ -25,7 +25,8 @@ def search(request):
     query = form.cleaned_data["q"].strip() if form.is_valid() else ""
     page_obj, councils = selectors.search_councils(query, page=request.GET.get("page", 1))
     return render(
-        request, "councils/search.html",
+        request,
+        "councils/search.html",
         {"form": form, "query": query, "page_obj": page_obj, "councils": councils},
     )
 
@@ -34,8 +35,13 @@ def search(request):
 def join(request, pk: int):
     council = _council(pk)
     if not request.user.has_perm("councils.join_council", council):
-        messages.error(request, _("You cannot ask to join this council: you may already be a "
-                                  "member, or residents join a village, community or grid."))
+        messages.error(
+            request,
+            _(
+                "You cannot ask to join this council: you may already be a "
+                "member, or residents join a village, community or grid."
+            ),
+        )
         return redirect(council.url)
     form = JoinCouncilForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -46,8 +52,12 @@ def join(request, pk: int):
         else:
             messages.success(request, _("Your request was sent. The committee will check it."))
             return redirect(council.url)
-    return render(request, "councils/join.html", {"council": council, "form": form},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "councils/join.html",
+        {"council": council, "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -59,15 +69,19 @@ def members(request, pk: int):
     if status not in MembershipStatus.values:
         status = MembershipStatus.PENDING
     page_obj = selectors.members_of(council, status=status, page=request.GET.get("page", 1))
-    return render(request, "councils/members.html", {
-        "council": council,
-        "page_obj": page_obj,
-        "status": status,
-        "statuses": MembershipStatus.choices,
-        "can_decide": request.user.has_perm("councils.verify_membership", council),
-        "show_real_names": request.user.has_perm("councils.view_real_name", council),
-        "reject_form": RejectMembershipForm(),
-    })
+    return render(
+        request,
+        "councils/members.html",
+        {
+            "council": council,
+            "page_obj": page_obj,
+            "status": status,
+            "statuses": MembershipStatus.choices,
+            "can_decide": request.user.has_perm("councils.verify_membership", council),
+            "show_real_names": request.user.has_perm("councils.view_real_name", council),
+            "reject_form": RejectMembershipForm(),
+        },
+    )
 
 
 @login_required
@@ -80,7 +94,8 @@ def decide(request, membership_id: int, decision: str):
             form = VerifyMembershipForm(request.POST)
             form.is_valid()
             services.verify_membership(
-                membership_id=membership.pk, by=request.user,
+                membership_id=membership.pk,
+                by=request.user,
                 household_number=form.cleaned_data.get("household_number", ""),
             )
             messages.success(request, _("Membership verified."))
@@ -106,5 +121,9 @@ def profile(request):
         messages.success(request, _("Your profile was saved."))
         return redirect("councils:profile")
     memberships = request.user.memberships.select_related("council").order_by("-requested_at")
-    return render(request, "councils/profile.html", {"form": form, "memberships": memberships},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "councils/profile.html",
+        {"form": form, "memberships": memberships},
+        status=400 if form.errors else 200,
+    )

@@ -1,8 +1,8 @@
 """Admin for memberships and households in Wagtail's admin (for staff and township officials)."""
 
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail import hooks
+from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
 from councils.models import Household, Membership
 
@@ -14,8 +14,15 @@ class MembershipViewSet(ModelViewSet):
     list_display = ["user", "council", "role", "status", "requested_at"]
     list_filter = ["role", "status"]
     search_fields = ["user__display_name", "user__real_name", "user__phone", "house_number"]
-    form_fields = ["user", "council", "role", "status", "household", "house_number",
-                   "decision_reason"]
+    form_fields = [
+        "user",
+        "council",
+        "role",
+        "status",
+        "household",
+        "house_number",
+        "decision_reason",
+    ]
 
 
 class HouseholdViewSet(ModelViewSet):

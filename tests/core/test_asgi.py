@@ -12,20 +12,24 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 async def test_websocket_from_our_own_origin_is_accepted():
     communicator = WebsocketCommunicator(
-        application, "/ws/health/", headers=[(b"origin", b"http://testserver"),
-                                             (b"host", b"testserver")]
+        application,
+        "/ws/health/",
+        headers=[(b"origin", b"http://testserver"), (b"host", b"testserver")],
     )
     connected, _ = await communicator.connect()
     assert connected
-    assert json.loads(await communicator.receive_from()) == {"type": "hello",
-                                                             "authenticated": False}
+    assert json.loads(await communicator.receive_from()) == {
+        "type": "hello",
+        "authenticated": False,
+    }
     await communicator.disconnect()
 
 
 async def test_websocket_from_a_foreign_origin_is_refused():
     communicator = WebsocketCommunicator(
-        application, "/ws/health/", headers=[(b"origin", b"https://evil.example"),
-                                             (b"host", b"testserver")]
+        application,
+        "/ws/health/",
+        headers=[(b"origin", b"https://evil.example"), (b"host", b"testserver")],
     )
     connected, _ = await communicator.connect()
     assert not connected

@@ -55,8 +55,11 @@ def test_pages_are_under_60kb_gzipped_and_have_no_script(client, tree, path):
     body = response.content
     size = len(body) if response.get("Content-Encoding") == "gzip" else len(gzip.compress(body))
     assert size < 60 * 1024
-    html = gzip.decompress(body).decode() if response.get("Content-Encoding") == "gzip" \
+    html = (
+        gzip.decompress(body).decode()
+        if response.get("Content-Encoding") == "gzip"
         else body.decode()
+    )
     assert "<script" not in html
 
 

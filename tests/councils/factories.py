@@ -49,8 +49,13 @@ def make_tree() -> dict[str, CouncilPage]:
     other_township = make_council(district, level=Level.TOWNSHIP, title="桃源镇")
     far_village = make_council(other_township, level=Level.VILLAGE, title="桃源村")
     return {
-        "city": city, "district": district, "township": township, "village": village,
-        "grid": grid, "other_village": other_village, "other_township": other_township,
+        "city": city,
+        "district": district,
+        "township": township,
+        "village": village,
+        "grid": grid,
+        "other_village": other_village,
+        "other_township": other_township,
         "far_village": far_village,
     }
 

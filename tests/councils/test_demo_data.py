@@ -1,15 +1,19 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from councils.models import CouncilPage, Household, Level, Membership, MembershipStatus, Role
 from core.models import User
+from councils.models import CouncilPage, Household, Level, Membership, MembershipStatus, Role
 
 pytestmark = pytest.mark.django_db
 
 
 def snapshot():
-    return (CouncilPage.objects.count(), User.objects.count(), Membership.objects.count(),
-            Household.objects.count())
+    return (
+        CouncilPage.objects.count(),
+        User.objects.count(),
+        Membership.objects.count(),
+        Household.objects.count(),
+    )
 
 
 def test_demo_city_is_complete_and_idempotent(settings):

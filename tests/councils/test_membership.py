@@ -1,10 +1,10 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from core.models import User
 from councils import services
 from councils.models import Household, Membership, MembershipStatus, Role
 from councils.predicates import roles_in
-from core.models import User
 from tests.councils.factories import UserFactory, member
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +18,9 @@ def test_request_counts_only_after_a_committee_member_verifies_it(tree):
     village = tree["village"]
     applicant = UserFactory()
     committee = member(village, Role.COMMITTEE)
-    membership = services.request_membership(user=applicant, council=village, house_number="3组12号")
+    membership = services.request_membership(
+        user=applicant, council=village, house_number="3组12号"
+    )
     assert membership.status == MembershipStatus.PENDING
     assert roles_in(fresh(applicant), village) == frozenset()
     assert not fresh(applicant).has_perm("councils.join_council", village)
@@ -44,8 +46,17 @@ def test_township_official_verifies_in_villages_below(tree):
 
 
 @pytest.mark.parametrize(
-    "who", ["resident", "representative", "supervisor", "grid_worker", "other_official",
-            "other_committee", "outsider", "applicant_self"]
+    "who",
+    [
+        "resident",
+        "representative",
+        "supervisor",
+        "grid_worker",
+        "other_official",
+        "other_committee",
+        "outsider",
+        "applicant_self",
+    ],
 )
 def test_only_committee_or_official_above_may_verify(tree, who):
     village = tree["village"]
@@ -115,8 +126,9 @@ def test_grant_role_needs_assign_permission(tree):
     village = tree["village"]
     resident = member(village)
     with pytest.raises(PermissionDenied):
-        services.grant_role(user=UserFactory(), council=village, role=Role.REPRESENTATIVE,
-                            by=resident)
+        services.grant_role(
+            user=UserFactory(), council=village, role=Role.REPRESENTATIVE, by=resident
+        )
     committee = member(village, Role.COMMITTEE)
     target = member(village)
     services.grant_role(user=target, council=village, role=Role.REPRESENTATIVE, by=committee)

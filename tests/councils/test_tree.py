@@ -34,8 +34,10 @@ def parent_at(level, tree):
     if level is None:
         return home_page()
     return {
-        Level.CITY: tree["city"], Level.DISTRICT: tree["district"],
-        Level.TOWNSHIP: tree["township"], Level.VILLAGE: tree["village"],
+        Level.CITY: tree["city"],
+        Level.DISTRICT: tree["district"],
+        Level.TOWNSHIP: tree["township"],
+        Level.VILLAGE: tree["village"],
         Level.GRID: tree["grid"],
     }[level]
 
@@ -63,14 +65,18 @@ def test_council_page_shows_breadcrumbs_and_sub_councils(client, tree):
     response = client.get(tree["village"].url)
     html = response.content.decode()
     assert response.status_code == 200
-    crumbs = html[html.index('class="breadcrumbs"'):html.index("</nav>", html.index("breadcrumbs"))]
+    crumbs = html[
+        html.index('class="breadcrumbs"') : html.index("</nav>", html.index("breadcrumbs"))
+    ]
     assert [name in crumbs for name in ("青山市", "江北区", "白沙镇")] == [True] * 3
     assert "第1网格" in html
     assert "石桥村" not in html  # a sibling is not a sub-council
     assert "No discussion halls yet." in html
 
 
-def test_council_page_queries_do_not_grow_with_sub_councils(client, tree, django_assert_max_num_queries):
+def test_council_page_queries_do_not_grow_with_sub_councils(
+    client, tree, django_assert_max_num_queries
+):
     township = tree["township"]
     client.get(township.url)  # warm Wagtail's site-root cache
     from django.db import connection

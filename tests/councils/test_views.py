@@ -16,8 +16,9 @@ def test_anonymous_join_goes_to_sign_in(client, tree):
 def test_join_form_sends_a_request(client, tree):
     user = UserFactory()
     client.force_login(user)
-    response = client.post(f"/councils/{tree['village'].pk}/join/",
-                           {"house_number": "2组5号", "message": "我家在村口"})
+    response = client.post(
+        f"/councils/{tree['village'].pk}/join/", {"house_number": "2组5号", "message": "我家在村口"}
+    )
     assert response.status_code == 302
     membership = Membership.objects.get(user=user)
     assert (membership.status, membership.house_number) == (MembershipStatus.PENDING, "2组5号")
@@ -43,8 +44,11 @@ def test_join_form_bad_input_keeps_nothing_and_says_why(client, tree, data, mess
 
 def test_join_form_in_chinese(client, tree):
     client.force_login(UserFactory())
-    response = client.post(f"/councils/{tree['village'].pk}/join/", {"house_number": ""},
-                           HTTP_ACCEPT_LANGUAGE="zh-hans")
+    response = client.post(
+        f"/councils/{tree['village'].pk}/join/",
+        {"house_number": ""},
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
     assert "请填写门牌号" in response.content.decode()
 
 
@@ -80,8 +84,9 @@ def test_committee_verifies_and_rejects_through_the_page(client, tree):
     second = Membership.objects.create(user=UserFactory(), council=village, house_number="9组9号")
     client.force_login(member(village, Role.COMMITTEE))
     client.post(f"/councils/memberships/{first.pk}/verify/")
-    response = client.post(f"/councils/memberships/{second.pk}/reject/", {"reason": ""},
-                           follow=True)
+    response = client.post(
+        f"/councils/memberships/{second.pk}/reject/", {"reason": ""}, follow=True
+    )
     assert "Give the applicant a reason" in response.content.decode()
     client.post(f"/councils/memberships/{second.pk}/reject/", {"reason": "查无此户"})
     first.refresh_from_db()

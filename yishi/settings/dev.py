@@ -1,4 +1,4 @@
-"""Local development: SQLite and the in-memory channel layer unless the environment says otherwise."""
+"""Local development: SQLite and in-memory channels unless the environment says otherwise."""
 
 from .base import *  # noqa: F403
 

@@ -13,10 +13,14 @@ if missing:
     )
 if len(env("DJANGO_SECRET_KEY")) < 50:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be at least 50 characters long.")
-if env("YISHI_SMS_BACKEND", "core.sms.ConsoleSmsBackend") in (
-    "core.sms.ConsoleSmsBackend",
-    "core.sms.MemorySmsBackend",
-) and env("YISHI_ALLOW_CONSOLE_SMS") != "1":
+if (
+    env("YISHI_SMS_BACKEND", "core.sms.ConsoleSmsBackend")
+    in (
+        "core.sms.ConsoleSmsBackend",
+        "core.sms.MemorySmsBackend",
+    )
+    and env("YISHI_ALLOW_CONSOLE_SMS") != "1"
+):
     raise ImproperlyConfigured(
         "Production needs a real SMS provider (YISHI_SMS_BACKEND, see docs/sms.md); "
         "set YISHI_ALLOW_CONSOLE_SMS=1 only for a closed trial."

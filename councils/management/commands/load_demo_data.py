@@ -13,13 +13,17 @@ class Command(BaseCommand):
 
     def handle(self, *args, households, force, **options):
         if not settings.DEBUG and not force:
-            raise CommandError("Demo data has known passwords: run it only with DEBUG on "
-                               "(or --force on a throw-away database).")
+            raise CommandError(
+                "Demo data has known passwords: run it only with DEBUG on "
+                "(or --force on a throw-away database)."
+            )
         created = DemoBuilder(households_per_village=households).build()
-        self.stdout.write(self.style.SUCCESS(
-            "Demo city ready: {councils} councils, {users} people, {memberships} memberships "
-            "created this run.".format(**created)
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                "Demo city ready: {councils} councils, {users} people, {memberships} memberships "
+                "created this run.".format(**created)
+            )
+        )
         self.stdout.write(
             f"Sign in with phone 13900000001 (city official) ... each demo account's password is "
             f"'{DEMO_PASSWORD}', or ask for an SMS code: it is printed on this console."
