@@ -46,3 +46,18 @@ class ProfileForm(forms.ModelForm):
 
 class CouncilSearchForm(forms.Form):
     q = forms.CharField(label=_("Council name"), max_length=60, required=False)
+
+
+class HouseholdForm(forms.Form):
+    number = forms.CharField(
+        label=_("House number"),
+        max_length=40,
+        error_messages={"required": _("Write the house number, for example 3组12号.")},
+    )
+    representative = forms.ChoiceField(label=_("Village representative"), required=False)
+
+    def __init__(self, *args, representatives=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["representative"].choices = [("", _("— none —"))] + [
+            (str(user.pk), user.public_name) for user in representatives
+        ]

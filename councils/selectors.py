@@ -1,9 +1,9 @@
 """Read-side queries for council pages, kept flat so that query counts do not grow with rows."""
 
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Count, Q
 
-from councils.models import CouncilPage, Membership, MembershipStatus, Role
+from councils.models import CouncilPage, Household, Membership, MembershipStatus, Role
 from councils.predicates import roles_in
 
 SECTION_PROVIDERS: list = []
@@ -30,6 +30,7 @@ def council_page_context(council: CouncilPage, user) -> dict:
         ),
         "can_join": user.has_perm("councils.join_council", council),
         "can_manage_members": user.has_perm("councils.view_members", council),
+        "can_manage_households": user.has_perm("councils.manage_household", council),
         "member_count": Membership.objects.filter(
             council=council, status=MembershipStatus.VERIFIED, role=Role.RESIDENT
         ).count(),
@@ -78,3 +79,22 @@ def members_of(council: CouncilPage, *, status: str, page: int = 1, per_page: in
     )
     page_obj = Paginator(queryset, per_page).get_page(page)
     return page_obj
+
+
+def households_of(council: CouncilPage, *, page: int = 1, per_page: int = 50):
+    queryset = (
+        Household.objects.filter(council=council)
+        .select_related("head", "representative")
+        .annotate(member_count=Count("members", filter=Q(members__status=MembershipStatus.VERIFIED)))
+        .order_by("number")
+    )
+    return Paginator(queryset, per_page).get_page(page)
+
+
+def representatives_of(council: CouncilPage):
+    return [
+        m.user
+        for m in Membership.objects.filter(
+            council=council, role=Role.REPRESENTATIVE, status=MembershipStatus.VERIFIED
+        ).select_related("user")
+    ]

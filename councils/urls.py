@@ -7,6 +7,7 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("<int:pk>/join/", views.join, name="join"),
     path("<int:pk>/members/", views.members, name="members"),
+    path("<int:pk>/households/", views.households, name="households"),
     path(
         "memberships/<int:membership_id>/verify/",
         views.decide,

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 from councils import selectors, services
 from councils.forms import (
     CouncilSearchForm,
+    HouseholdForm,
     JoinCouncilForm,
     ProfileForm,
     RejectMembershipForm,
@@ -125,5 +126,33 @@ def profile(request):
         request,
         "councils/profile.html",
         {"form": form, "memberships": memberships},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def households(request, pk: int):
+    council = _council(pk)
+    if not request.user.has_perm("councils.manage_household", council):
+        raise PermissionDenied
+    representatives = selectors.representatives_of(council)
+    form = HouseholdForm(request.POST or None, representatives=representatives)
+    if request.method == "POST" and form.is_valid():
+        chosen = form.cleaned_data["representative"]
+        representative = next((u for u in representatives if str(u.pk) == chosen), None)
+        try:
+            services.save_household(
+                council=council, number=form.cleaned_data["number"],
+                representative=representative, by=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Household saved."))
+            return redirect("councils:households", pk=council.pk)
+    page_obj = selectors.households_of(council, page=request.GET.get("page", 1))
+    return render(
+        request, "councils/households.html",
+        {"council": council, "form": form, "page_obj": page_obj},
         status=400 if form.errors else 200,
     )
