@@ -17,6 +17,13 @@ def test_site_speaks_chinese_by_default(client, tree, settings):
     assert "民主议事厅" in html and "三务公开" in html and "大字模式" in html
 
 
+def test_chinese_even_when_the_phone_asks_for_english(client, tree, settings):
+    settings.LANGUAGE_CODE = "zh-hans"
+    response = client.get(tree["village"].url, HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert "民主议事厅" in response.content.decode()
+    assert response["Content-Language"] == "zh-hans"
+
+
 def test_language_switch_to_english_and_back(client, tree, settings):
     settings.LANGUAGE_CODE = "zh-hans"
     response = client.post("/i18n/setlang/", {"language": "en", "next": tree["village"].url})
