@@ -24,7 +24,7 @@ messages: $(STAMP)
 run: install messages
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py load_demo_data
-	@echo "Yishi is at http://127.0.0.1:8000  (admin: /admin/, demo password: yishi-demo)"
+	@echo "Yishi is at http://127.0.0.1:8000  (demo SMS codes are printed below)"
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 test: install messages

@@ -25,8 +25,6 @@ GIVEN_NAMES = (
     "红霞 建军 雪梅 家豪 晓东 美玲 长林 宝山 月娥 福生 丽娟 小龙 思远 佳怡 俊杰 玉珍"
 ).split()
 
-DEMO_PASSWORD = "yishi-demo"  # demo accounts only; load_demo_data refuses to run in production
-
 
 @dataclass
 class Village:
@@ -114,8 +112,8 @@ class DemoBuilder:
         self.households_per_village = households_per_village
         self.phone_counter = 0
         self.created = {"councils": 0, "users": 0, "memberships": 0}
-        # Hash once: a PBKDF2 hash per demo person would take minutes.
-        self.password_hash = make_password(DEMO_PASSWORD)
+        # Demo people sign in by SMS code, like everyone; no password.
+        self.password_hash = make_password(None)
 
     # -- helpers ---------------------------------------------------------------------------
     def council(self, parent, slug: str, title: str, level: str, intro: str = "") -> CouncilPage:

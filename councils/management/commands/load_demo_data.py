@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from councils.demo import DEMO_PASSWORD, DemoBuilder
+from councils.demo import DemoBuilder
 
 
 class Command(BaseCommand):
@@ -14,7 +14,7 @@ class Command(BaseCommand):
     def handle(self, *args, households, force, **options):
         if not settings.DEBUG and not force:
             raise CommandError(
-                "Demo data has known passwords: run it only with DEBUG on "
+                "Demo data invents people with well-known phone numbers: run it only with DEBUG on "
                 "(or --force on a throw-away database)."
             )
         created = DemoBuilder(households_per_village=households).build()
@@ -25,6 +25,6 @@ class Command(BaseCommand):
             )
         )
         self.stdout.write(
-            f"Sign in with phone 13900000001 (city official) ... each demo account's password is "
-            f"'{DEMO_PASSWORD}', or ask for an SMS code: it is printed on this console."
+            "Sign in with a demo number (13900000001 is a city official, villages follow): "
+            "the SMS code is printed on this console."
         )
