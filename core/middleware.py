@@ -25,9 +25,6 @@ class ChineseFirstLocaleMiddleware:
         return response
 
 
-from django.conf import settings
-
-
 class ContentSecurityPolicyMiddleware:
     """Adds the site's CSP to pages; Wagtail's admin brings its own inline scripts, so skip it."""
 

@@ -85,7 +85,9 @@ def households_of(council: CouncilPage, *, page: int = 1, per_page: int = 50):
     queryset = (
         Household.objects.filter(council=council)
         .select_related("head", "representative")
-        .annotate(member_count=Count("members", filter=Q(members__status=MembershipStatus.VERIFIED)))
+        .annotate(
+            member_count=Count("members", filter=Q(members__status=MembershipStatus.VERIFIED))
+        )
         .order_by("number")
     )
     return Paginator(queryset, per_page).get_page(page)

@@ -118,19 +118,22 @@ def grant_role(*, user, council: CouncilPage, role: str, by=None) -> Membership:
 
 
 @transaction.atomic
-def save_household(
-    *, council: CouncilPage, number: str, representative=None, by
-) -> Household:
+def save_household(*, council: CouncilPage, number: str, representative=None, by) -> Household:
     """Create a household, or update its representative; the representative must hold that role."""
     if not by.has_perm("councils.manage_household", council):
         raise PermissionDenied(_("Only the committee manages households."))
     number = number.strip()
     if not number:
         raise ValidationError(_("Write the house number, for example 3组12号."))
-    if representative is not None and not Membership.objects.filter(
-        user=representative, council=council, role=Role.REPRESENTATIVE,
-        status=MembershipStatus.VERIFIED,
-    ).exists():
+    if (
+        representative is not None
+        and not Membership.objects.filter(
+            user=representative,
+            council=council,
+            role=Role.REPRESENTATIVE,
+            status=MembershipStatus.VERIFIED,
+        ).exists()
+    ):
         raise ValidationError(_("Only a verified village representative can represent households."))
     household, _created = Household.objects.get_or_create(council=council, number=number)
     household.representative = representative

@@ -142,8 +142,10 @@ def households(request, pk: int):
         representative = next((u for u in representatives if str(u.pk) == chosen), None)
         try:
             services.save_household(
-                council=council, number=form.cleaned_data["number"],
-                representative=representative, by=request.user,
+                council=council,
+                number=form.cleaned_data["number"],
+                representative=representative,
+                by=request.user,
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -152,7 +154,8 @@ def households(request, pk: int):
             return redirect("councils:households", pk=council.pk)
     page_obj = selectors.households_of(council, page=request.GET.get("page", 1))
     return render(
-        request, "councils/households.html",
+        request,
+        "councils/households.html",
         {"council": council, "form": form, "page_obj": page_obj},
         status=400 if form.errors else 200,
     )

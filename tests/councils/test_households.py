@@ -56,7 +56,9 @@ def test_a_plain_resident_cannot_be_made_representative(client, tree):
     committee = member(tree["village"], Role.COMMITTEE)
     with pytest.raises(ValidationError, match="verified village representative"):
         save_household(
-            council=tree["village"], number="1组1号", representative=member(tree["village"]),
+            council=tree["village"],
+            number="1组1号",
+            representative=member(tree["village"]),
             by=committee,
         )
     assert not Household.objects.exists()
@@ -71,8 +73,9 @@ def test_households_list_query_count_is_constant(client, tree):
         client.get(url(tree))
     for i in range(20):
         household = Household.objects.create(council=village, number=f"{i}组", head=UserFactory())
-        Membership.objects.create(user=household.head, council=village, household=household,
-                                  status="verified")
+        Membership.objects.create(
+            user=household.head, council=village, household=household, status="verified"
+        )
     with CaptureQueriesContext(connection) as many:
         client.get(url(tree))
     assert len(many) == len(few)
