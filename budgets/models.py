@@ -1,0 +1,357 @@
+"""Participatory budgets (参与式预算) for micro-projects (微实事).
+
+A cycle runs through phases (collect → review → deliberate → vote → results → implementation →
+evaluation). Residents propose; the committee reviews; residents vote by secret ballot with a
+receipt; the cycle's rule (budgets.tally) selects the winners; funded projects report progress
+and residents rate them.
+
+Secrecy: who voted (`Participation`) and what was voted (`Ballot`) are separate tables with no
+link between them: a ballot has a random UUID key, no voter, no timestamp, and is found only by
+the hash of the receipt code its voter holds. docs/ballots.md explains the design.
+"""
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from councils.models import CouncilPage
+
+
+class PhaseKind(models.TextChoices):
+    COLLECT = "collect", _("Proposals")
+    REVIEW = "review", _("Review")
+    DELIBERATE = "deliberate", _("Deliberation")
+    VOTE = "vote", _("Vote")
+    RESULTS = "results", _("Results and objections")
+    IMPLEMENTATION = "implementation", _("Implementation")
+    EVALUATION = "evaluation", _("Evaluation")
+
+
+PHASE_ORDER = list(PhaseKind.values)
+
+
+class BallotType(models.TextChoices):
+    APPROVAL = "approval", _("Approval: choose up to k projects")
+    KNAPSACK = "knapsack", _("Knapsack: choose projects within the budget")
+    CUMULATIVE = "cumulative", _("Cumulative: share out points")
+    RANKED = "ranked", _("Ranked: order up to k projects")
+
+
+class TallyRule(models.TextChoices):
+    GREEDY = "greedy", _("Greedy by votes")
+    GREEDY_NO_SKIP = "greedy-no-skip", _("Greedy, stop at the first that does not fit")
+    MES = "mes", _("Method of Equal Shares")
+    MES_ADD1 = "mes-add1", _("Method of Equal Shares, add-one completion")
+    MES_ADD1_FULL = "mes-add1-full", _("Method of Equal Shares, full add-one completion")
+
+
+class Satisfaction(models.TextChoices):
+    COST = "cost", _("Cost")
+    CARDINALITY = "cardinality", _("Number of projects")
+
+
+class Eligibility(models.TextChoices):
+    PERSON = "person", _("One vote per verified resident")
+    HOUSEHOLD = "household", _("One vote per household (一户一票), cast by the head")
+
+
+class BudgetCycle(models.Model):
+    council = models.ForeignKey(
+        CouncilPage, on_delete=models.PROTECT, related_name="budget_cycles",
+        verbose_name=_("council"),
+    )
+    title = models.CharField(_("title"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    total_amount = models.DecimalField(
+        _("total amount (yuan)"), max_digits=14, decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    ballot_type = models.CharField(
+        _("ballot type"), max_length=12, choices=BallotType.choices, default=BallotType.APPROVAL
+    )
+    max_choices = models.PositiveSmallIntegerField(
+        _("at most k choices"), default=3, help_text=_("Approval and ranked ballots.")
+    )
+    min_choices = models.PositiveSmallIntegerField(_("at least m choices"), default=1)
+    points = models.PositiveSmallIntegerField(
+        _("points to share out"), default=10, help_text=_("Cumulative ballots.")
+    )
+    eligibility = models.CharField(
+        _("who votes"), max_length=10, choices=Eligibility.choices, default=Eligibility.PERSON
+    )
+    # The exact tally variant is stored with the cycle (LESSONS: variants change outcomes).
+    rule = models.CharField(
+        _("tally rule"), max_length=16, choices=TallyRule.choices, default=TallyRule.MES_ADD1
+    )
+    satisfaction = models.CharField(
+        _("satisfaction"), max_length=12, choices=Satisfaction.choices, default=Satisfaction.COST
+    )
+    complete_greedy = models.BooleanField(_("complete greedily"), default=True)
+    objection_days = models.PositiveSmallIntegerField(_("objection window (days)"), default=7)
+    results_published_at = models.DateTimeField(_("results published"), null=True, blank=True)
+    imported_from = models.CharField(_("imported from"), max_length=200, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("budget cycle")
+        verbose_name_plural = _("budget cycles")
+        ordering = ["-created"]
+        constraints = [
+            models.CheckConstraint(condition=Q(total_amount__gt=0), name="cycle_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(min_choices__lte=models.F("max_choices")), name="cycle_min_le_max"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("budgets:cycle", args=[self.pk])
+
+    def phase_at(self, when=None) -> str | None:
+        """The kind of the phase open at `when` (default now), or None between phases."""
+        when = when or timezone.now()
+        for phase in self.phases.all():
+            if phase.starts_at <= when < phase.ends_at:
+                return phase.kind
+        return None
+
+    def vote_closed(self, when=None) -> bool:
+        """True once the vote phase has ended (results may be shown)."""
+        when = when or timezone.now()
+        vote = next((p for p in self.phases.all() if p.kind == PhaseKind.VOTE), None)
+        return vote is not None and when >= vote.ends_at
+
+
+class Phase(models.Model):
+    cycle = models.ForeignKey(BudgetCycle, on_delete=models.CASCADE, related_name="phases")
+    kind = models.CharField(_("phase"), max_length=16, choices=PhaseKind.choices)
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "kind"], name="one_phase_per_kind"),
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")),
+                                   name="phase_ends_after_start"),
+        ]
+
+    def __str__(self):
+        return self.get_kind_display()
+
+
+class SubBudget(models.Model):
+    """A township cycle's share for one village: its proposals compete only with each other."""
+
+    cycle = models.ForeignKey(BudgetCycle, on_delete=models.CASCADE, related_name="sub_budgets")
+    council = models.ForeignKey(CouncilPage, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(_("amount (yuan)"), max_digits=14, decimal_places=2)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "council"], name="one_sub_budget_per_council"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="sub_budget_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.council.title} · {self.amount}"
+
+
+class ProposalStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Waiting for review")
+    FEASIBLE = "feasible", _("Feasible: on the ballot")
+    REJECTED = "rejected", _("Not feasible")
+
+
+class Proposal(models.Model):
+    """A micro-project (微实事) proposed by a resident."""
+
+    cycle = models.ForeignKey(BudgetCycle, on_delete=models.CASCADE, related_name="proposals")
+    sub_budget = models.ForeignKey(
+        SubBudget, null=True, blank=True, on_delete=models.PROTECT, related_name="proposals"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="budget_proposals",
+    )
+    title = models.CharField(_("title"), max_length=120)
+    description = models.TextField(_("description"), max_length=4000)
+    category = models.CharField(_("category"), max_length=20, default="other")
+    location = models.CharField(_("location"), max_length=200, blank=True)
+    beneficiaries = models.CharField(_("who benefits"), max_length=200, blank=True)
+    estimated_cost = models.DecimalField(
+        _("estimated cost (yuan)"), max_digits=14, decimal_places=2
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=ProposalStatus.choices,
+        default=ProposalStatus.SUBMITTED,
+    )
+    checked_cost = models.DecimalField(
+        _("checked cost (yuan)"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    review_reason = models.TextField(_("review reason"), blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    source_topic = models.ForeignKey(
+        "deliberation.Topic", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="promoted_proposals", verbose_name=_("promoted from topic"),
+    )
+    debate = models.OneToOneField(
+        "deliberation.Topic", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="budget_proposal", verbose_name=_("debate"),
+    )
+    external_id = models.CharField(max_length=64, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("proposal")
+        verbose_name_plural = _("proposals")
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(estimated_cost__gt=0),
+                                   name="proposal_cost_positive"),
+            models.CheckConstraint(
+                condition=Q(checked_cost__isnull=True) | Q(checked_cost__gt=0),
+                name="proposal_checked_cost_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def council(self):
+        return self.cycle.council
+
+    @property
+    def cost(self) -> Decimal:
+        """The cost on the ballot: the committee's checked cost when there is one."""
+        return self.checked_cost if self.checked_cost is not None else self.estimated_cost
+
+    def get_absolute_url(self):
+        return reverse("budgets:proposal", args=[self.pk])
+
+
+class Channel(models.TextChoices):
+    ONLINE = "online", _("Online")
+    PAPER = "paper", _("Paper")
+
+
+class Participation(models.Model):
+    """That `voter` took part in `cycle` (never what they voted)."""
+
+    cycle = models.ForeignKey(BudgetCycle, on_delete=models.PROTECT, related_name="participations")
+    voter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="budget_participations"
+    )
+    household = models.ForeignKey(
+        "councils.Household", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    channel = models.CharField(max_length=6, choices=Channel.choices, default=Channel.ONLINE)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", help_text=_("The officer who entered a paper ballot."),
+    )
+    replacements = models.PositiveSmallIntegerField(default=0)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "voter"], name="one_participation_per_voter"),
+            models.UniqueConstraint(
+                fields=["cycle", "household"], condition=Q(household__isnull=False),
+                name="one_participation_per_household",
+            ),
+        ]
+
+
+class Ballot(models.Model):
+    """What was voted, with no link to who voted it. Found only by its receipt hash."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    cycle = models.ForeignKey(BudgetCycle, on_delete=models.PROTECT, related_name="ballots")
+    sub_budget = models.ForeignKey(
+        SubBudget, null=True, blank=True, on_delete=models.PROTECT, related_name="ballots"
+    )
+    receipt_hash = models.CharField(max_length=64, unique=True)
+    channel = models.CharField(max_length=6, choices=Channel.choices, default=Channel.ONLINE)
+
+    class Meta:
+        ordering = ["receipt_hash"]
+
+
+class BallotChoice(models.Model):
+    ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="choices")
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="+")
+    # Points for cumulative ballots, rank (1 = first) for ranked ballots, 1 otherwise.
+    value = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["value", "proposal_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["ballot", "proposal"], name="one_choice_per_proposal"),
+            models.CheckConstraint(condition=Q(value__gte=1), name="choice_value_positive"),
+        ]
+
+
+class ResultOverride(models.Model):
+    """The committee overrules the tally for one project, with a published reason."""
+
+    proposal = models.OneToOneField(Proposal, on_delete=models.CASCADE, related_name="override")
+    funded = models.BooleanField()
+    reason = models.TextField(_("reason"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+
+
+class ProgressStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", _("Done")
+    STOPPED = "stopped", _("Stopped")
+
+
+class ProgressUpdate(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="updates")
+    status = models.CharField(max_length=12, choices=ProgressStatus.choices)
+    note = models.TextField(_("note"), max_length=2000)
+    spent_so_far = models.DecimalField(
+        _("spent so far (yuan)"), max_digits=14, decimal_places=2, default=Decimal("0")
+    )
+    photo = models.ImageField(_("photo"), upload_to="budgets/progress/%Y/%m/", blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [models.CheckConstraint(condition=Q(spent_so_far__gte=0),
+                                              name="spent_not_negative")]
+
+
+class Rating(models.Model):
+    """A resident's satisfaction (满意度) with a finished project, 1-5, public."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="ratings")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    score = models.PositiveSmallIntegerField(_("score"))
+    comment = models.CharField(_("comment"), max_length=500, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "user"], name="one_rating_per_resident"),
+            models.CheckConstraint(condition=Q(score__gte=1) & Q(score__lte=5),
+                                   name="score_1_to_5"),
+        ]

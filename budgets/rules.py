@@ -1,0 +1,19 @@
+"""Permissions of participatory budgets. docs/permissions.md is the table; a test walks it."""
+
+import rules
+
+from budgets.predicates import is_cycle_resident
+from councils.predicates import is_committee, is_official
+
+is_officer = is_committee | is_official
+
+rules.add_perm("budgets.view_cycle", rules.always_allow)
+rules.add_perm("budgets.manage_cycle", is_officer)
+rules.add_perm("budgets.submit_proposal", is_cycle_resident)
+rules.add_perm("budgets.review_proposal", is_committee)
+rules.add_perm("budgets.cast_ballot", is_cycle_resident)
+rules.add_perm("budgets.enter_paper_ballot", is_committee)
+rules.add_perm("budgets.publish_results", is_committee)
+rules.add_perm("budgets.override_result", is_committee)
+rules.add_perm("budgets.post_progress", is_committee)
+rules.add_perm("budgets.rate_project", is_cycle_resident)

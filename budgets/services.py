@@ -1,0 +1,472 @@
+"""Use cases of participatory budgets: cycles, proposals, review, ballots, results, follow-up."""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from budgets.ballots import Rules, clean_choices, new_receipt_code, receipt_hash
+from budgets.models import (
+    PHASE_ORDER,
+    Ballot,
+    BallotChoice,
+    BallotType,
+    BudgetCycle,
+    Channel,
+    Eligibility,
+    Participation,
+    Phase,
+    PhaseKind,
+    ProgressUpdate,
+    Proposal,
+    ProposalStatus,
+    Rating,
+    ResultOverride,
+    SubBudget,
+)
+from budgets.predicates import voter_council
+from budgets.tally.profile import Ballot as TallyBallot
+from budgets.tally.profile import Instance, Project
+from budgets.tally.rules import tally
+from core.models import User
+from core.realtime import broadcast_on_commit, group_name
+from councils.models import Household
+
+
+def _require(user, permission: str, obj, message: str) -> None:
+    if not user.has_perm(permission, obj):
+        raise PermissionDenied(message)
+
+
+def _require_phase(cycle: BudgetCycle, kind: str, message: str) -> None:
+    if cycle.phase_at() != kind:
+        raise ValidationError(message, code="phase")
+
+
+# -- cycles -------------------------------------------------------------------------------------
+
+DEFAULT_PHASE_DAYS = {
+    PhaseKind.COLLECT: 14, PhaseKind.REVIEW: 7, PhaseKind.DELIBERATE: 7, PhaseKind.VOTE: 7,
+    PhaseKind.RESULTS: 7, PhaseKind.IMPLEMENTATION: 120, PhaseKind.EVALUATION: 30,
+}
+
+
+@transaction.atomic
+def create_cycle(
+    *, by, council, title: str, total_amount: Decimal, starts_at=None,
+    phase_days: dict | None = None, sub_budgets: dict | None = None, **options,
+) -> BudgetCycle:
+    """A council sets money aside; phases follow one another from `starts_at` (default now).
+
+    `phase_days` overrides the default length of each phase; the results phase is the objection
+    window (公示, 7 days by default). `sub_budgets` maps village councils to their share.
+    """
+    if by is not None:
+        _require(by, "budgets.manage_cycle", council,
+                 _("Only the committee or a township official can create a budget."))
+    cycle = BudgetCycle(council=council, title=title.strip(), total_amount=total_amount,
+                        **options)
+    cycle.full_clean()
+    cycle.save()
+    days = {**DEFAULT_PHASE_DAYS, **(phase_days or {})}
+    if "objection_days" in options:
+        days[PhaseKind.RESULTS] = options["objection_days"]
+    start = starts_at or timezone.now()
+    for kind in PHASE_ORDER:
+        end = start + timedelta(days=days[kind])
+        Phase.objects.create(cycle=cycle, kind=kind, starts_at=start, ends_at=end)
+        start = end
+    if sub_budgets:
+        if sum(sub_budgets.values()) > total_amount:
+            raise ValidationError(_("The villages' shares add up to more than the total."))
+        for village, amount in sub_budgets.items():
+            SubBudget.objects.create(cycle=cycle, council=village, amount=amount)
+    return cycle
+
+
+# -- proposals ----------------------------------------------------------------------------------
+
+@transaction.atomic
+def submit_proposal(
+    *, author, cycle: BudgetCycle, title: str, description: str, estimated_cost: Decimal,
+    category: str = "other", location: str = "", beneficiaries: str = "", source_topic=None,
+) -> Proposal:
+    """A verified resident proposes a micro-project; it gets its own live debate in a hall."""
+    _require(author, "budgets.submit_proposal", cycle,
+             _("Only verified residents of this council can propose projects."))
+    _require_phase(cycle, PhaseKind.COLLECT, _("Proposals are collected only in the proposal "
+                                               "phase."))
+    title, description = title.strip(), description.strip()
+    if not title or not description:
+        raise ValidationError(_("A proposal needs a title and a description."))
+    if estimated_cost is None or estimated_cost <= 0:
+        raise ValidationError(_("The estimated cost must be more than 0 yuan."))
+    council = voter_council(author, cycle)
+    sub_budget = cycle.sub_budgets.filter(council=council).first()
+    proposal = Proposal.objects.create(
+        cycle=cycle, sub_budget=sub_budget, author=author, title=title, description=description,
+        estimated_cost=estimated_cost, category=category, location=location.strip(),
+        beneficiaries=beneficiaries.strip(), source_topic=source_topic,
+    )
+    proposal.debate = open_debate(proposal=proposal, author=author)
+    proposal.save(update_fields=["debate"])
+    return proposal
+
+
+def open_debate(*, proposal: Proposal, author):
+    """The proposal's live debate is a topic in the council's budget hall: the halls' machinery
+    (messages, stances, moderation, catch-up) serves proposals unchanged."""
+    from deliberation.models import Hall, Topic, TopicEvent, TopicEventKind
+
+    council = proposal.sub_budget.council if proposal.sub_budget else proposal.cycle.council
+    hall, _created = Hall.objects.get_or_create(
+        council=council,
+        title=(_("Participatory budget: %(title)s") % {"title": proposal.cycle.title})[:100],
+        defaults={"description": proposal.cycle.description[:1000]},
+    )
+    topic = Topic.objects.create(
+        hall=hall, author=author, title=proposal.title[:120],
+        description=proposal.description[:4000], location=proposal.location,
+    )
+    TopicEvent.objects.create(topic=topic, kind=TopicEventKind.RAISED, actor=author)
+    return topic
+
+
+def promote_topic(*, by, topic, cycle: BudgetCycle, estimated_cost: Decimal) -> Proposal:
+    """Turn a hall topic into a micro-project proposal of an open cycle, keeping the link."""
+    _require(by, "budgets.review_proposal", cycle,
+             _("Only the committee can promote a topic into a proposal."))
+    if topic.hall.council_id not in {cycle.council_id, *cycle.sub_budgets.values_list(
+            "council_id", flat=True)}:
+        raise ValidationError(_("This topic belongs to another council."))
+    return submit_proposal(
+        author=topic.author, cycle=cycle, title=topic.title, description=topic.description,
+        estimated_cost=estimated_cost, location=topic.location, source_topic=topic,
+    )
+
+
+@transaction.atomic
+def review_proposal(
+    *, by, proposal: Proposal, feasible: bool, reason: str, checked_cost: Decimal | None = None
+) -> Proposal:
+    """The committee records feasibility and a checked cost, with a public reason."""
+    proposal = Proposal.objects.select_for_update().select_related("cycle").get(pk=proposal.pk)
+    _require(by, "budgets.review_proposal", proposal.cycle,
+             _("Only the committee can review proposals."))
+    if proposal.cycle.phase_at() not in (PhaseKind.COLLECT, PhaseKind.REVIEW):
+        raise ValidationError(_("Proposals can be reviewed only before deliberation starts."))
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("Give a reason: residents will read it."))
+    if checked_cost is not None and checked_cost <= 0:
+        raise ValidationError(_("The checked cost must be more than 0 yuan."))
+    proposal.status = ProposalStatus.FEASIBLE if feasible else ProposalStatus.REJECTED
+    proposal.checked_cost = checked_cost
+    proposal.review_reason = reason
+    proposal.reviewed_by = by
+    proposal.reviewed_at = timezone.now()
+    proposal.save()
+    return proposal
+
+
+# -- ballots --------------------------------------------------------------------------------------
+
+def ballot_proposals(cycle: BudgetCycle, sub_budget: SubBudget | None) -> list[Proposal]:
+    queryset = cycle.proposals.filter(status=ProposalStatus.FEASIBLE)
+    if sub_budget is not None:
+        queryset = queryset.filter(sub_budget=sub_budget)
+    return list(queryset.order_by("pk"))
+
+
+def ballot_rules(cycle: BudgetCycle, sub_budget: SubBudget | None) -> Rules:
+    return Rules(
+        ballot_type=cycle.ballot_type,
+        budget=sub_budget.amount if sub_budget else cycle.total_amount,
+        max_choices=cycle.max_choices, min_choices=cycle.min_choices, points=cycle.points,
+    )
+
+
+@dataclass
+class VoterPlace:
+    """Where a voter votes: their sub-budget (or None) and, in household mode, their household."""
+
+    sub_budget: SubBudget | None
+    household: Household | None = None
+
+
+def voter_place(voter, cycle: BudgetCycle) -> VoterPlace:
+    council = voter_council(voter, cycle)
+    if council is None:
+        raise PermissionDenied(_("Only verified residents of this council can vote here."))
+    sub_budget = cycle.sub_budgets.filter(council=council).first()
+    household = None
+    if cycle.eligibility == Eligibility.HOUSEHOLD:
+        household = Household.objects.filter(council=council, head=voter).first()
+        if household is None:
+            raise PermissionDenied(_("This vote is one per household: only the household head "
+                                     "votes."))
+    return VoterPlace(sub_budget=sub_budget, household=household)
+
+
+@dataclass
+class CastResult:
+    receipt_code: str
+    ballot: Ballot
+    replaced: bool = False
+    choices: list = field(default_factory=list)
+
+
+@transaction.atomic
+def cast_ballot(
+    *, voter, cycle: BudgetCycle, choices: dict[int, int], replace_receipt: str = "",
+    channel: str = Channel.ONLINE, entered_by=None,
+) -> CastResult:
+    """Record one secret ballot and the voter's participation in one transaction.
+
+    The participation row (unique per cycle and voter, and per household in 一户一票 mode) says
+    who voted; the ballot row says what, keyed by a random UUID and found only by the hash of
+    the receipt code returned here. To replace a ballot before the vote closes, the voter gives
+    the receipt of the ballot to replace (docs/ballots.md).
+    """
+    _require_phase(cycle, PhaseKind.VOTE, _("Voting is not open now."))
+    place = voter_place(voter, cycle)
+    # Serialise this voter's submissions: the participation row may not exist yet (LESSONS).
+    User.objects.select_for_update().only("pk").get(pk=voter.pk)
+    costs = {p.pk: p.cost for p in ballot_proposals(cycle, place.sub_budget)}
+    cleaned = clean_choices(ballot_rules(cycle, place.sub_budget), costs, choices)
+    participation = Participation.objects.filter(cycle=cycle, voter=voter).first()
+    replaced = False
+    if participation is not None:
+        if not replace_receipt:
+            raise ValidationError(_("You have already voted. To change your vote, give the "
+                                    "receipt code of your ballot."), code="already_voted")
+        if participation.channel == Channel.PAPER or channel == Channel.PAPER:
+            raise ValidationError(_("A paper ballot cannot be replaced."), code="paper")
+        old = Ballot.objects.select_for_update().filter(
+            cycle=cycle, receipt_hash=receipt_hash(replace_receipt)).first()
+        if old is None:
+            raise ValidationError(_("No ballot has that receipt code."), code="bad_receipt")
+        old.delete()
+        participation.replacements += 1
+        participation.save(update_fields=["replacements"])
+        replaced = True
+    else:
+        try:
+            with transaction.atomic():
+                Participation.objects.create(
+                    cycle=cycle, voter=voter, household=place.household, channel=channel,
+                    entered_by=entered_by,
+                )
+        except IntegrityError:
+            raise ValidationError(
+                _("Someone in your household has already voted.")
+                if place.household else _("You have already voted."),
+                code="already_voted",
+            ) from None
+    code = new_receipt_code()
+    ballot = Ballot.objects.create(cycle=cycle, sub_budget=place.sub_budget,
+                                   receipt_hash=receipt_hash(code), channel=channel)
+    BallotChoice.objects.bulk_create(
+        BallotChoice(ballot=ballot, proposal_id=pk, value=value) for pk, value in cleaned.items()
+    )
+    return CastResult(receipt_code=code, ballot=ballot, replaced=replaced)
+
+
+def enter_paper_ballot(*, officer, cycle: BudgetCycle, voter, choices: dict[int, int]):
+    """An officer enters a paper ballot for `voter`, checked against the roll like any other."""
+    _require(officer, "budgets.enter_paper_ballot", cycle,
+             _("Only the committee can enter paper ballots."))
+    return cast_ballot(voter=voter, cycle=cycle, choices=choices, channel=Channel.PAPER,
+                       entered_by=officer)
+
+
+def find_ballot(*, cycle: BudgetCycle, receipt_code: str) -> Ballot | None:
+    """The ballot a receipt code belongs to, so its voter can check it was counted as cast."""
+    return (
+        Ballot.objects.filter(cycle=cycle, receipt_hash=receipt_hash(receipt_code))
+        .prefetch_related("choices__proposal").first()
+    )
+
+
+# -- results --------------------------------------------------------------------------------------
+
+VOTE_TYPES = {
+    BallotType.APPROVAL: "approval", BallotType.KNAPSACK: "approval",
+    BallotType.CUMULATIVE: "cumulative", BallotType.RANKED: "ordinal",
+}
+
+
+@dataclass
+class ProjectResult:
+    proposal: Proposal
+    votes: int
+    funded: bool
+    explanation: dict
+    overridden: ResultOverride | None = None
+
+
+@dataclass
+class Result:
+    sub_budget: SubBudget | None
+    budget: Decimal
+    ballots: int
+    outcome: object
+    projects: list[ProjectResult]
+
+    @property
+    def used(self) -> Decimal:
+        return sum((p.proposal.cost for p in self.projects if p.funded), Decimal("0"))
+
+
+def election_for(cycle: BudgetCycle, sub_budget: SubBudget | None):
+    """The cycle's ballots as plain tally data (pabulib shape): one query for all choices."""
+    proposals = ballot_proposals(cycle, sub_budget)
+    budget = sub_budget.amount if sub_budget else cycle.total_amount
+    instance = Instance(
+        budget=Fraction(budget),
+        projects={str(p.pk): Project(str(p.pk), Fraction(p.cost), {"name": p.title})
+                  for p in proposals},
+        vote_type=VOTE_TYPES[cycle.ballot_type],
+        meta={"description": cycle.title, "unit": cycle.council.title},
+    )
+    ballots: dict = {}
+    choices = BallotChoice.objects.filter(ballot__cycle=cycle).order_by("ballot_id", "value",
+                                                                         "proposal_id")
+    if sub_budget is not None:
+        choices = choices.filter(ballot__sub_budget=sub_budget)
+    for ballot_id, proposal_id, value in choices.values_list("ballot_id", "proposal_id", "value"):
+        ballots.setdefault(ballot_id, []).append((str(proposal_id), value))
+    profile = []
+    for index, (ballot_id, picks) in enumerate(sorted(ballots.items(), key=lambda kv: str(kv[0]))):
+        picks = [(pk, value) for pk, value in picks if pk in instance.projects]
+        points = tuple(Fraction(v) for _pk, v in picks) if cycle.ballot_type == \
+            BallotType.CUMULATIVE else None
+        profile.append(TallyBallot(projects=tuple(pk for pk, _v in picks), points=points,
+                                   voter_id=str(index + 1)))
+    return instance, profile, proposals
+
+
+def compute_results(cycle: BudgetCycle) -> list[Result]:
+    """Tally the cycle (per sub-budget when it has them) with its stored rule and variant."""
+    results = []
+    overrides = {o.proposal_id: o for o in ResultOverride.objects.filter(proposal__cycle=cycle)}
+    for sub_budget in (list(cycle.sub_budgets.select_related("council")) or [None]):
+        instance, profile, proposals = election_for(cycle, sub_budget)
+        outcome = tally(instance, profile, rule=cycle.rule, sat=cycle.satisfaction,
+                        complete_greedy=cycle.complete_greedy)
+        explained = outcome.to_json()
+        why = {f["project_id"]: {"funded": True, **f} for f in explained["funded"]}
+        why.update({u["project_id"]: {"funded": False, **u} for u in explained["unfunded"]})
+        votes: dict[str, int] = {}
+        for ballot in profile:
+            for index, pk in enumerate(ballot.projects):
+                votes[pk] = votes.get(pk, 0) + (int(ballot.points[index]) if ballot.points else 1)
+        selected = set(outcome.selected)
+        rows = []
+        for proposal in proposals:
+            key = str(proposal.pk)
+            override = overrides.get(proposal.pk)
+            funded = override.funded if override else key in selected
+            rows.append(ProjectResult(proposal=proposal, votes=votes.get(key, 0), funded=funded,
+                                      explanation=why.get(key, {}), overridden=override))
+        rows.sort(key=lambda r: (not r.funded, -r.votes, r.proposal.pk))
+        results.append(Result(sub_budget=sub_budget,
+                              budget=sub_budget.amount if sub_budget else cycle.total_amount,
+                              ballots=len(profile), outcome=outcome, projects=rows))
+    return results
+
+
+def results_frame(cycle: BudgetCycle) -> dict:
+    """The small payload pushed to everyone watching the results page."""
+    return {
+        "type": "results",
+        "cycle": cycle.pk,
+        "published": cycle.results_published_at.isoformat() if cycle.results_published_at
+        else None,
+        "funded": [
+            {"id": row.proposal.pk, "title": row.proposal.title, "votes": row.votes,
+             "cost": str(row.proposal.cost)}
+            for result in compute_results(cycle) for row in result.projects if row.funded
+        ],
+    }
+
+
+@transaction.atomic
+def publish_results(*, by, cycle: BudgetCycle) -> BudgetCycle:
+    """The committee publishes the tally once the vote has closed; watchers get it live."""
+    cycle = BudgetCycle.objects.select_for_update().get(pk=cycle.pk)
+    _require(by, "budgets.publish_results", cycle, _("Only the committee publishes results."))
+    if not cycle.vote_closed():
+        raise ValidationError(_("Results are published only after the vote closes."))
+    cycle.results_published_at = timezone.now()
+    cycle.save(update_fields=["results_published_at"])
+    broadcast_on_commit(group_name("budget_cycle", cycle.pk),
+                        {"type": "cycle.results", "frame": results_frame(cycle)})
+    return cycle
+
+
+@transaction.atomic
+def override_result(*, by, proposal: Proposal, funded: bool, reason: str) -> ResultOverride:
+    """Overrule the tally for one project; only with a reason, which is published."""
+    _require(by, "budgets.override_result", proposal.cycle,
+             _("Only the committee can override a result."))
+    reason = reason.strip()
+    if len(reason) < 10:
+        raise ValidationError(_("Explain the override in at least 10 characters; it is "
+                                "published."))
+    if not proposal.cycle.vote_closed():
+        raise ValidationError(_("Results can be overridden only after the vote closes."))
+    override, _created = ResultOverride.objects.update_or_create(
+        proposal=proposal, defaults={"funded": funded, "reason": reason, "by": by})
+    cycle = proposal.cycle
+    if cycle.results_published_at:
+        broadcast_on_commit(group_name("budget_cycle", cycle.pk),
+                            {"type": "cycle.results", "frame": results_frame(cycle)})
+    return override
+
+
+# -- implementation and evaluation ----------------------------------------------------------------
+
+def _funded_ids(cycle: BudgetCycle) -> set[int]:
+    return {row.proposal.pk for result in compute_results(cycle) for row in result.projects
+            if row.funded}
+
+
+@transaction.atomic
+def post_progress(*, by, proposal: Proposal, status: str, note: str,
+                  spent_so_far: Decimal = Decimal("0"), photo=None) -> ProgressUpdate:
+    _require(by, "budgets.post_progress", proposal.cycle,
+             _("Only the committee reports progress."))
+    if proposal.cycle.results_published_at is None or proposal.pk not in _funded_ids(
+            proposal.cycle):
+        raise ValidationError(_("Only funded projects have progress updates."))
+    if not note.strip():
+        raise ValidationError(_("Say what happened."))
+    if spent_so_far < 0:
+        raise ValidationError(_("Spending cannot be negative."))
+    update = ProgressUpdate(proposal=proposal, status=status, note=note.strip(),
+                            spent_so_far=spent_so_far, by=by)
+    if photo:
+        update.photo = photo
+    update.full_clean()
+    update.save()
+    return update
+
+
+@transaction.atomic
+def rate_project(*, user, proposal: Proposal, score: int, comment: str = "") -> Rating:
+    """A resident rates a finished project (满意度); one rating each, which they may change."""
+    _require(user, "budgets.rate_project", proposal.cycle,
+             _("Only residents of this council can rate its projects."))
+    if not proposal.updates.filter(status="done").exists():
+        raise ValidationError(_("A project can be rated once it is done."))
+    if not 1 <= int(score) <= 5:
+        raise ValidationError(_("Give a score from 1 to 5."))
+    rating, _created = Rating.objects.update_or_create(
+        proposal=proposal, user=user, defaults={"score": int(score), "comment": comment.strip()})
+    return rating
