@@ -1,6 +1,7 @@
 """Every app's websocket routes, in one list."""
 
+from budgets.routing import websocket_urlpatterns as budget_routes
 from core.routing import websocket_urlpatterns as core_routes
 from deliberation.routing import websocket_urlpatterns as deliberation_routes
 
-websocket_urlpatterns = [*core_routes, *deliberation_routes]
+websocket_urlpatterns = [*core_routes, *deliberation_routes, *budget_routes]

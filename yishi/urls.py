@@ -16,6 +16,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("councils/", include("councils.urls")),
     path("halls/", include("deliberation.urls")),
+    path("disclosure/", include("disclosure.urls")),
+    path("budgets/", include("budgets.urls")),
     path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),

@@ -1,0 +1,89 @@
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from budgets.models import BallotType, ProgressStatus
+from deliberation.models import TopicCategory
+
+
+class ProposalForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=120)
+    description = forms.CharField(label=_("What should be done, and why"), max_length=4000,
+                                  widget=forms.Textarea(attrs={"rows": 5}))
+    estimated_cost = forms.DecimalField(
+        label=_("Estimated cost (yuan)"), max_digits=14, decimal_places=2,
+        min_value=Decimal("0.01"),
+    )
+    category = forms.ChoiceField(label=_("Category"), choices=TopicCategory.choices)
+    location = forms.CharField(label=_("Where"), max_length=200, required=False)
+    beneficiaries = forms.CharField(label=_("Who benefits"), max_length=200, required=False)
+
+
+class ReviewForm(forms.Form):
+    feasible = forms.TypedChoiceField(
+        label=_("Decision"), coerce=lambda v: v == "yes",
+        choices=[("yes", _("Feasible: put it on the ballot")), ("no", _("Not feasible"))],
+    )
+    checked_cost = forms.DecimalField(label=_("Checked cost (yuan)"), max_digits=14,
+                                      decimal_places=2, min_value=Decimal("0.01"),
+                                      required=False)
+    reason = forms.CharField(label=_("Reason (published)"), max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReceiptForm(forms.Form):
+    code = forms.CharField(label=_("Receipt code"), max_length=24,
+                           widget=forms.TextInput(attrs={"autocomplete": "off",
+                                                         "placeholder": "ABCD-EFGH-JKLM-NPQR"}))
+
+
+class PaperBallotVoterForm(forms.Form):
+    phone = forms.CharField(label=_("Voter's mobile number"), max_length=24)
+
+
+class OverrideForm(forms.Form):
+    funded = forms.TypedChoiceField(
+        label=_("Decision"), coerce=lambda v: v == "yes",
+        choices=[("yes", _("Fund this project")), ("no", _("Do not fund this project"))],
+    )
+    reason = forms.CharField(label=_("Reason (published)"), max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ProgressForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=ProgressStatus.choices)
+    note = forms.CharField(label=_("What happened"), max_length=2000,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+    spent_so_far = forms.DecimalField(label=_("Spent so far (yuan)"), max_digits=14,
+                                      decimal_places=2, min_value=Decimal("0"))
+    photo = forms.ImageField(label=_("Photo"), required=False)
+
+
+class RatingForm(forms.Form):
+    score = forms.TypedChoiceField(
+        label=_("How satisfied are you?"), coerce=int,
+        choices=[(5, _("5 · very satisfied")), (4, _("4 · satisfied")), (3, _("3 · so-so")),
+                 (2, _("2 · dissatisfied")), (1, _("1 · very dissatisfied"))],
+    )
+    comment = forms.CharField(label=_("Comment (optional)"), max_length=500, required=False)
+
+
+def parse_ballot(data, proposals, ballot_type: str) -> tuple[dict[int, int], list[str]]:
+    """Read a ballot from form fields named p<id>. Returns (choices, errors)."""
+    choices, errors = {}, []
+    for proposal in proposals:
+        raw = (data.get(f"p{proposal.pk}") or "").strip()
+        if not raw:
+            continue
+        if ballot_type in (BallotType.APPROVAL, BallotType.KNAPSACK):
+            choices[proposal.pk] = 1
+            continue
+        try:
+            value = int(raw)
+        except ValueError:
+            errors.append(str(_("Write a whole number for “%(title)s”.") % {
+                "title": proposal.title}))
+            continue
+        choices[proposal.pk] = value
+    return choices, errors

@@ -1,0 +1,305 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Avg, Count, Prefetch
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from budgets import services
+from budgets.forms import (
+    OverrideForm,
+    PaperBallotVoterForm,
+    ProgressForm,
+    ProposalForm,
+    RatingForm,
+    ReceiptForm,
+    ReviewForm,
+    parse_ballot,
+)
+from budgets.models import Ballot, BallotChoice, BudgetCycle, PhaseKind, Proposal
+from budgets.tally.pabulib import write_pabulib
+from budgets.tally.profile import Election
+from core.adapters import normalise_phone
+from core.models import User
+
+RECEIPT_SESSION_KEY = "budgets_receipt"
+
+
+def _cycle(pk: int) -> BudgetCycle:
+    return get_object_or_404(
+        BudgetCycle.objects.select_related("council").prefetch_related("phases", "sub_budgets"),
+        pk=pk,
+    )
+
+
+def _errors(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+def cycle_detail(request, pk: int):
+    cycle = _cycle(pk)
+    proposals = (
+        cycle.proposals.select_related("sub_budget__council", "debate")
+        .order_by("status", "pk")
+    )
+    phase = cycle.phase_at()
+    return render(request, "budgets/cycle.html", {
+        "cycle": cycle,
+        "phase": phase,
+        "phases": cycle.phases.all(),
+        "proposals": proposals,
+        "can_propose": phase == PhaseKind.COLLECT
+        and request.user.has_perm("budgets.submit_proposal", cycle),
+        "can_vote": phase == PhaseKind.VOTE and request.user.has_perm("budgets.cast_ballot", cycle),
+        "can_enter_paper": phase == PhaseKind.VOTE
+        and request.user.has_perm("budgets.enter_paper_ballot", cycle),
+        "vote_closed": cycle.vote_closed(),
+    })
+
+
+@login_required
+def propose(request, pk: int):
+    cycle = _cycle(pk)
+    if not request.user.has_perm("budgets.submit_proposal", cycle):
+        raise PermissionDenied
+    form = ProposalForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            proposal = services.submit_proposal(author=request.user, cycle=cycle,
+                                                **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Your proposal was sent. The committee will review it."))
+            return redirect(proposal.get_absolute_url())
+    return render(request, "budgets/propose.html", {"cycle": cycle, "form": form},
+                  status=400 if form.errors else 200)
+
+
+def proposal_detail(request, pk: int):
+    proposal = get_object_or_404(
+        Proposal.objects.select_related("cycle__council", "author", "debate", "source_topic",
+                                        "reviewed_by"), pk=pk)
+    cycle = proposal.cycle
+    ratings = proposal.ratings.aggregate(average=Avg("score"), count=Count("pk"))
+    return render(request, "budgets/proposal.html", {
+        "proposal": proposal,
+        "cycle": cycle,
+        "updates": proposal.updates.select_related("by"),
+        "ratings": ratings,
+        "recent_ratings": proposal.ratings.order_by("-created")[:20],
+        "can_review": request.user.has_perm("budgets.review_proposal", cycle)
+        and cycle.phase_at() in (PhaseKind.COLLECT, PhaseKind.REVIEW),
+        "review_form": ReviewForm(),
+        "can_progress": request.user.has_perm("budgets.post_progress", cycle)
+        and cycle.results_published_at is not None,
+        "progress_form": ProgressForm(),
+        "can_rate": request.user.has_perm("budgets.rate_project", cycle)
+        and proposal.updates.filter(status="done").exists(),
+        "rating_form": RatingForm(),
+        "can_override": request.user.has_perm("budgets.override_result", cycle)
+        and cycle.vote_closed(),
+        "override_form": OverrideForm(),
+    })
+
+
+def _proposal_action(request, pk: int, form_class, action, success: str):
+    proposal = get_object_or_404(Proposal.objects.select_related("cycle__council"), pk=pk)
+    form = form_class(request.POST, request.FILES)
+    if not form.is_valid():
+        for field_errors in form.errors.values():
+            for error in field_errors:
+                messages.error(request, error)
+        return redirect(proposal.get_absolute_url())
+    try:
+        action(proposal, form.cleaned_data)
+    except ValidationError as error:
+        messages.error(request, _errors(error))
+    else:
+        messages.success(request, success)
+    return redirect(proposal.get_absolute_url())
+
+
+@login_required
+@require_POST
+def review(request, pk: int):
+    return _proposal_action(request, pk, ReviewForm, lambda p, data: services.review_proposal(
+        by=request.user, proposal=p, **data), _("Review saved."))
+
+
+@login_required
+@require_POST
+def override(request, pk: int):
+    return _proposal_action(request, pk, OverrideForm, lambda p, data: services.override_result(
+        by=request.user, proposal=p, **data), _("Override published with its reason."))
+
+
+@login_required
+@require_POST
+def progress(request, pk: int):
+    return _proposal_action(request, pk, ProgressForm, lambda p, data: services.post_progress(
+        by=request.user, proposal=p, **data), _("Progress update published."))
+
+
+@login_required
+@require_POST
+def rate(request, pk: int):
+    return _proposal_action(request, pk, RatingForm, lambda p, data: services.rate_project(
+        user=request.user, proposal=p, **data), _("Thank you for your rating."))
+
+
+def _ballot_page(request, cycle, *, voter, template, extra=None):
+    try:
+        place = services.voter_place(voter, cycle)
+    except PermissionDenied as denied:
+        messages.error(request, str(denied))
+        return redirect(cycle.get_absolute_url())
+    proposals = services.ballot_proposals(cycle, place.sub_budget)
+    rules = services.ballot_rules(cycle, place.sub_budget)
+    errors, chosen = [], {}
+    if request.method == "POST":
+        chosen, errors = parse_ballot(request.POST, proposals, cycle.ballot_type)
+        if not errors:
+            try:
+                result = services.cast_ballot(
+                    voter=voter, cycle=cycle, choices=chosen,
+                    replace_receipt=request.POST.get("replace_receipt", ""),
+                    **(extra or {}),
+                )
+            except ValidationError as error:
+                errors = error.messages
+            else:
+                request.session[RECEIPT_SESSION_KEY] = {
+                    "cycle": cycle.pk, "code": result.receipt_code, "replaced": result.replaced,
+                    "paper": bool(extra),
+                }
+                return redirect("budgets:receipt_shown", pk=cycle.pk)
+    for proposal in proposals:
+        proposal.chosen_value = chosen.get(proposal.pk)
+    return render(request, template, {
+        "cycle": cycle, "proposals": proposals, "rules": rules, "errors": errors,
+        "voter": voter if extra else None,
+    }, status=400 if errors else 200)
+
+
+@login_required
+def vote(request, pk: int):
+    cycle = _cycle(pk)
+    if cycle.phase_at() != PhaseKind.VOTE:
+        messages.error(request, _("Voting is not open now."))
+        return redirect(cycle.get_absolute_url())
+    if not request.user.has_perm("budgets.cast_ballot", cycle):
+        raise PermissionDenied
+    return _ballot_page(request, cycle, voter=request.user, template="budgets/vote.html")
+
+
+@login_required
+def paper_ballot(request, pk: int):
+    """An officer enters a paper ballot: first the voter's number, then their choices."""
+    cycle = _cycle(pk)
+    if not request.user.has_perm("budgets.enter_paper_ballot", cycle):
+        raise PermissionDenied
+    if cycle.phase_at() != PhaseKind.VOTE:
+        messages.error(request, _("Voting is not open now."))
+        return redirect(cycle.get_absolute_url())
+    phone = request.POST.get("phone") or request.GET.get("phone")
+    voter_form = PaperBallotVoterForm({"phone": phone} if phone else None)
+    voter = None
+    if voter_form.is_valid():
+        voter = User.objects.filter(
+            phone=normalise_phone(voter_form.cleaned_data["phone"])).first()
+        if voter is None or not voter.has_perm("budgets.cast_ballot", cycle):
+            voter_form.add_error("phone", _("This number is not on the roll of this council."))
+            voter = None
+    if voter is None:
+        return render(request, "budgets/paper_voter.html", {"cycle": cycle, "form": voter_form},
+                      status=400 if voter_form.errors else 200)
+    return _ballot_page(request, cycle, voter=voter, template="budgets/vote.html",
+                        extra={"channel": "paper", "entered_by": request.user})
+
+
+def receipt_shown(request, pk: int):
+    """Shown once right after casting: the ballot as recorded and its receipt code."""
+    cycle = _cycle(pk)
+    data = request.session.pop(RECEIPT_SESSION_KEY, None)
+    if not data or data.get("cycle") != cycle.pk:
+        return redirect(cycle.get_absolute_url())
+    ballot = services.find_ballot(cycle=cycle, receipt_code=data["code"])
+    return render(request, "budgets/receipt.html", {
+        "cycle": cycle, "code": data["code"], "ballot": ballot, "replaced": data["replaced"],
+        "paper": data.get("paper"),
+    })
+
+
+def check_receipt(request, pk: int):
+    cycle = _cycle(pk)
+    form = ReceiptForm(request.GET or None)
+    ballot = None
+    searched = form.is_valid()
+    if searched:
+        ballot = services.find_ballot(cycle=cycle, receipt_code=form.cleaned_data["code"])
+    return render(request, "budgets/check_receipt.html",
+                  {"cycle": cycle, "form": form, "ballot": ballot, "searched": searched})
+
+
+def _closed_or_403(cycle):
+    if not cycle.vote_closed():
+        raise PermissionDenied(_("Results are hidden until the vote closes."))
+
+
+def results(request, pk: int):
+    cycle = _cycle(pk)
+    _closed_or_403(cycle)
+    return render(request, "budgets/results.html", {
+        "cycle": cycle,
+        "results": services.compute_results(cycle),
+        "can_publish": request.user.has_perm("budgets.publish_results", cycle)
+        and not cycle.results_published_at,
+    })
+
+
+@login_required
+@require_POST
+def publish(request, pk: int):
+    cycle = _cycle(pk)
+    try:
+        services.publish_results(by=request.user, cycle=cycle)
+    except ValidationError as error:
+        messages.error(request, _errors(error))
+    else:
+        messages.success(request, _("Results published."))
+    return redirect("budgets:results", pk=cycle.pk)
+
+
+def ballot_list(request, pk: int):
+    """Every ballot by receipt hash, so anyone can count them and each voter find theirs."""
+    cycle = _cycle(pk)
+    _closed_or_403(cycle)
+    ballots = Ballot.objects.filter(cycle=cycle).prefetch_related(
+        Prefetch("choices", queryset=BallotChoice.objects.select_related("proposal")))
+    page_obj = Paginator(ballots, 100).get_page(request.GET.get("page", 1))
+    return render(request, "budgets/ballots.html", {"cycle": cycle, "page_obj": page_obj})
+
+
+def ballots_pabulib(request, pk: int):
+    cycle = _cycle(pk)
+    _closed_or_403(cycle)
+    parts = []
+    for sub_budget in (list(cycle.sub_budgets.select_related("council")) or [None]):
+        instance, profile, _proposals = services.election_for(cycle, sub_budget)
+        instance.meta.update({
+            "description": cycle.title, "country": "China", "unit": cycle.council.title,
+            "subunit": sub_budget.council.title if sub_budget else "",
+            "instance": str(cycle.pk), "rule": cycle.rule, "currency": "CNY",
+            "language": "zh", "satisfaction": cycle.satisfaction,
+            "complete_greedy": "1" if cycle.complete_greedy else "0",
+        })
+        parts.append(write_pabulib(Election(instance=instance, ballots=profile,
+                                            projects_header=["project_id", "cost", "name"])))
+    response = HttpResponse("".join(parts), content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="yishi-cycle-{cycle.pk}.pb"'
+    return response
+
