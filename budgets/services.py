@@ -440,10 +440,9 @@ def _funded_ids(cycle: BudgetCycle) -> set[int]:
 @transaction.atomic
 def post_progress(*, by, proposal: Proposal, status: str, note: str,
                   spent_so_far: Decimal = Decimal("0"), photo=None) -> ProgressUpdate:
-    _require(by, "budgets.post_progress", proposal.cycle,
-             _("Only the committee reports progress."))
-    if proposal.cycle.results_published_at is None or proposal.pk not in _funded_ids(
-            proposal.cycle):
+    cycle = BudgetCycle.objects.get(pk=proposal.cycle_id)  # fresh: publication state matters
+    _require(by, "budgets.post_progress", cycle, _("Only the committee reports progress."))
+    if cycle.results_published_at is None or proposal.pk not in _funded_ids(cycle):
         raise ValidationError(_("Only funded projects have progress updates."))
     if not note.strip():
         raise ValidationError(_("Say what happened."))

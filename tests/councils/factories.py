@@ -24,7 +24,19 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 def home_page() -> HomePage:
-    return HomePage.objects.get()
+    """The site's home page; rebuilt when a transactional test's flush removed the migration's."""
+    home = HomePage.objects.first()
+    if home is None:
+        from wagtail.models import Locale, Page, Site
+
+        for code in ("zh-hans", "en"):
+            Locale.objects.get_or_create(language_code=code)
+        root = Page.get_first_root_node() or Page.add_root(title="Root", slug="root")
+        home = root.add_child(instance=HomePage(title="议事", slug="home"))
+        Site.objects.update_or_create(
+            is_default_site=True, defaults={"hostname": "localhost", "root_page": home}
+        )
+    return home
 
 
 def make_council(parent=None, *, level: str, title: str | None = None) -> CouncilPage:
