@@ -69,21 +69,21 @@ class RatingForm(forms.Form):
     comment = forms.CharField(label=_("Comment (optional)"), max_length=500, required=False)
 
 
-def parse_ballot(data, proposals, ballot_type: str) -> tuple[dict[int, int], list[str]]:
-    """Read a ballot from form fields named p<id>. Returns (choices, errors)."""
+def parse_ballot(data, ballot_type: str) -> tuple[dict[int, int], list[str]]:
+    """Read a ballot from form fields named p<proposal id>. Returns (choices, errors); whether
+    each proposal is on the voter's ballot is the service's check."""
     choices, errors = {}, []
-    for proposal in proposals:
-        raw = (data.get(f"p{proposal.pk}") or "").strip()
+    for key, raw in data.items():
+        if not (key.startswith("p") and key[1:].isdigit()):
+            continue
+        raw = raw.strip()
         if not raw:
             continue
         if ballot_type in (BallotType.APPROVAL, BallotType.KNAPSACK):
-            choices[proposal.pk] = 1
+            choices[int(key[1:])] = 1
             continue
         try:
-            value = int(raw)
+            choices[int(key[1:])] = int(raw)
         except ValueError:
-            errors.append(str(_("Write a whole number for “%(title)s”.") % {
-                "title": proposal.title}))
-            continue
-        choices[proposal.pk] = value
+            errors.append(str(_("Write a whole number for every project you choose.")))
     return choices, errors

@@ -7,7 +7,7 @@ from councils.predicates import roles_in
 def voter_council(user, cycle):
     """The council in which `user` votes in `cycle`: the cycle's own, or their village's share
     of a township cycle. None if they are not a verified resident of either."""
-    sub_budgets = list(cycle.sub_budgets.all())
+    sub_budgets = list(cycle.sub_budgets.all())  # prefetched by the views
     if not sub_budgets:
         return cycle.council if Role.RESIDENT in roles_in(user, cycle.council) else None
     for sub_budget in sub_budgets:

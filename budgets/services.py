@@ -33,7 +33,6 @@ from budgets.predicates import voter_council
 from budgets.tally.profile import Ballot as TallyBallot
 from budgets.tally.profile import Instance, Project
 from budgets.tally.rules import tally
-from core.models import User
 from core.realtime import broadcast_on_commit, group_name
 from councils.models import Household
 
@@ -203,7 +202,7 @@ def voter_place(voter, cycle: BudgetCycle) -> VoterPlace:
     council = voter_council(voter, cycle)
     if council is None:
         raise PermissionDenied(_("Only verified residents of this council can vote here."))
-    sub_budget = cycle.sub_budgets.filter(council=council).first()
+    sub_budget = next((s for s in cycle.sub_budgets.all() if s.council_id == council.pk), None)
     household = None
     if cycle.eligibility == Eligibility.HOUSEHOLD:
         household = Household.objects.filter(council=council, head=voter).first()
@@ -235,27 +234,29 @@ def cast_ballot(
     """
     _require_phase(cycle, PhaseKind.VOTE, _("Voting is not open now."))
     place = voter_place(voter, cycle)
-    # Serialise this voter's submissions: the participation row may not exist yet (LESSONS).
-    User.objects.select_for_update().only("pk").get(pk=voter.pk)
     costs = {p.pk: p.cost for p in ballot_proposals(cycle, place.sub_budget)}
     cleaned = clean_choices(ballot_rules(cycle, place.sub_budget), costs, choices)
-    participation = Participation.objects.filter(cycle=cycle, voter=voter).first()
     replaced = False
-    if participation is not None:
-        if not replace_receipt:
-            raise ValidationError(_("You have already voted. To change your vote, give the "
-                                    "receipt code of your ballot."), code="already_voted")
+    if replace_receipt:
+        # The voter's participation row exists: lock it, so that two replacements with the same
+        # receipt cannot both find the old ballot.
+        participation = (
+            Participation.objects.select_for_update().filter(cycle=cycle, voter=voter).first()
+        )
+        if participation is None:
+            raise ValidationError(_("You have not voted yet: leave the receipt code empty."),
+                                  code="not_voted")
         if participation.channel == Channel.PAPER or channel == Channel.PAPER:
             raise ValidationError(_("A paper ballot cannot be replaced."), code="paper")
-        old = Ballot.objects.select_for_update().filter(
-            cycle=cycle, receipt_hash=receipt_hash(replace_receipt)).first()
-        if old is None:
+        old = Ballot.objects.filter(cycle=cycle, receipt_hash=receipt_hash(replace_receipt))
+        if not old.delete()[0]:
             raise ValidationError(_("No ballot has that receipt code."), code="bad_receipt")
-        old.delete()
         participation.replacements += 1
         participation.save(update_fields=["replacements"])
         replaced = True
     else:
+        # A first vote needs no lock: the unique participation (per voter, and per household)
+        # refuses the second of two racing requests, and its ballot rolls back with it.
         try:
             with transaction.atomic():
                 Participation.objects.create(
@@ -263,9 +264,10 @@ def cast_ballot(
                     entered_by=entered_by,
                 )
         except IntegrityError:
+            already = Participation.objects.filter(cycle=cycle, voter=voter).exists()
             raise ValidationError(
-                _("Someone in your household has already voted.")
-                if place.household else _("You have already voted."),
+                _("You have already voted. To change your vote, give the receipt code of your "
+                  "ballot.") if already else _("Someone in your household has already voted."),
                 code="already_voted",
             ) from None
     code = new_receipt_code()

@@ -157,11 +157,9 @@ def _ballot_page(request, cycle, *, voter, template, extra=None):
     except PermissionDenied as denied:
         messages.error(request, str(denied))
         return redirect(cycle.get_absolute_url())
-    proposals = services.ballot_proposals(cycle, place.sub_budget)
-    rules = services.ballot_rules(cycle, place.sub_budget)
     errors, chosen = [], {}
     if request.method == "POST":
-        chosen, errors = parse_ballot(request.POST, proposals, cycle.ballot_type)
+        chosen, errors = parse_ballot(request.POST, cycle.ballot_type)
         if not errors:
             try:
                 result = services.cast_ballot(
@@ -177,8 +175,10 @@ def _ballot_page(request, cycle, *, voter, template, extra=None):
                     "paper": bool(extra),
                 }
                 return redirect("budgets:receipt_shown", pk=cycle.pk)
+    proposals = services.ballot_proposals(cycle, place.sub_budget)
     for proposal in proposals:
         proposal.chosen_value = chosen.get(proposal.pk)
+    rules = services.ballot_rules(cycle, place.sub_budget)
     return render(request, template, {
         "cycle": cycle, "proposals": proposals, "rules": rules, "errors": errors,
         "voter": voter if extra else None,

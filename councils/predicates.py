@@ -24,7 +24,8 @@ def roles_in(user, council: CouncilPage | None) -> frozenset[str]:
     """The roles `user` holds in `council`: its own verified ones plus those inherited."""
     if council is None or not getattr(user, "is_authenticated", False):
         return frozenset()
-    cache = user.__dict__.setdefault(_CACHE_ATTR, {})
+    # request.user is a lazy proxy: keep the cache on the real object behind it.
+    cache = getattr(user, "_wrapped", user).__dict__.setdefault(_CACHE_ATTR, {})
     if council.pk not in cache:
         cache[council.pk] = frozenset(
             Membership.objects.filter(user=user)
@@ -36,7 +37,7 @@ def roles_in(user, council: CouncilPage | None) -> frozenset[str]:
 
 def forget_roles(user) -> None:
     """Drop the cached roles, after a membership of this user changed."""
-    user.__dict__.pop(_CACHE_ATTR, None)
+    getattr(user, "_wrapped", user).__dict__.pop(_CACHE_ATTR, None)
 
 
 def has_role(*roles: str):

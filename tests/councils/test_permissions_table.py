@@ -8,6 +8,7 @@ from django.contrib.auth.models import AnonymousUser
 
 from councils.models import MembershipStatus, Role
 from tests.councils.factories import UserFactory, member
+from tests.disclosure.factories import permission_objects
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "permissions.md"
 
@@ -56,6 +57,37 @@ def people(tree):
     }
 
 
+def deliberation_objects(tree, author):
+    from deliberation.models import Hall, Topic, TopicStatus
+
+    hall = Hall.objects.create(council=tree["village"], title="议事厅")
+    return {
+        "hall": hall,
+        "private_hall": Hall.objects.create(
+            council=tree["village"], title="青年议事厅", is_public=False
+        ),
+        "grid_hall": Hall.objects.create(council=tree["grid"], title="网格议事厅"),
+        "topic": Topic.objects.create(hall=hall, author=author, title="t", description="d"),
+        "closed_topic": Topic.objects.create(
+            hall=hall, author=author, title="t", description="d", status=TopicStatus.CLOSED
+        ),
+    }
+
+
+def budget_objects(tree):
+    from decimal import Decimal
+
+    from tests.budgets.factories import make_cycle
+
+    return {
+        "cycle": make_cycle(tree["village"], phase="collect"),
+        "township_cycle": make_cycle(
+            tree["township"], phase="vote", total_amount=Decimal("200"),
+            sub_budgets={tree["village"]: Decimal("100"), tree["other_village"]: Decimal("100")},
+        ),
+    }
+
+
 def test_table_is_not_empty():
     assert len(ROWS) >= 9
     assert any(cell == "✓" for _, _, cells in ROWS for cell in cells.values())
@@ -65,6 +97,9 @@ def test_table_is_not_empty():
 def test_every_cell_of_the_permission_table(tree):
     persons = people(tree)
     objects = {"village": tree["village"], "township": tree["township"], "grid": tree["grid"]}
+    objects.update(permission_objects(tree))  # records in each workflow state (disclosure)
+    objects.update(deliberation_objects(tree, persons["resident"]))
+    objects.update(budget_objects(tree))
     mismatches = []
     for permission, on, cells in ROWS:
         for column, expected in cells.items():

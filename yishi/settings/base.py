@@ -103,11 +103,15 @@ WSGI_APPLICATION = None
 ASGI_APPLICATION = "yishi.asgi.application"
 
 DATABASES = {
-    "default": dj_database_url.parse(
-        env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "0")),
-    )
+    "default": dj_database_url.parse(env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env("DATABASE_POOL"):
+    # Under ASGI every sync view may run in a fresh thread, so persistent connections pile up
+    # until PostgreSQL refuses clients (measured by bench/bench_ballots.py): use psycopg's pool.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "pool": {"min_size": 1, "max_size": int(env("DATABASE_POOL", "8")), "timeout": 20}
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
@@ -199,6 +203,12 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+# --- Three openings (disclosure) -------------------------------------------------------------
+YISHI_QUESTION_DEADLINE_DAYS = int(env("YISHI_QUESTION_DEADLINE_DAYS", "10"))
+YISHI_DISCLOSURE_GRACE_DAYS = int(env("YISHI_DISCLOSURE_GRACE_DAYS", "10"))
+YISHI_DISCLOSURE_LOOKBACK_MONTHS = int(env("YISHI_DISCLOSURE_LOOKBACK_MONTHS", "12"))
+YISHI_DISCLOSURE_MAX_UPLOAD_MB = int(env("YISHI_DISCLOSURE_MAX_UPLOAD_MB", "10"))
 
 # --- Wagtail -------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "议事 Yishi"

@@ -1,0 +1,172 @@
+"""Forms parse input only; the rules of what may be saved live in disclosure.services."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from disclosure.models import TYPES_BY_KIND, PeriodKind, RecordType
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def _type_choices(kind: str):
+    return [(value, RecordType(value).label) for value in TYPES_BY_KIND[kind]]
+
+
+class RecordForm(forms.Form):
+    record_type = forms.ChoiceField(label=_("Type of record"))
+    period_kind = forms.ChoiceField(
+        label=_("Period"),
+        choices=PeriodKind.choices,
+        help_text=_("Monthly and quarterly records start on the first day of the period."),
+    )
+    period_start = forms.DateField(
+        label=_("First day of the period"),
+        widget=DateInput(),
+        error_messages={
+            "required": _("Give the first day of the period."),
+            "invalid": _("Write a date like 2025-03-01."),
+        },
+    )
+    period_end = forms.DateField(
+        label=_("Last day of the period (ad hoc records only)"),
+        required=False,
+        widget=DateInput(),
+        error_messages={"invalid": _("Write a date like 2025-03-31.")},
+    )
+    title = forms.CharField(
+        label=_("Title"),
+        max_length=200,
+        error_messages={"required": _("Write a title.")},
+    )
+    body = forms.CharField(
+        label=_("Text"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_(
+            "What residents should know. Put the names and amounts of a welfare list in its "
+            "lines, never ID numbers or phone numbers."
+        ),
+    )
+
+    def __init__(self, *args, kind: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["record_type"].choices = _type_choices(kind)
+
+
+class LineItemForm(forms.Form):
+    date = forms.DateField(
+        label=_("Date"),
+        widget=DateInput(),
+        error_messages={
+            "required": _("Give the date of the transaction."),
+            "invalid": _("Write a date like 2025-03-15."),
+        },
+    )
+    voucher_number = forms.CharField(label=_("Voucher number"), max_length=40, required=False)
+    account = forms.CharField(
+        label=_("Account (subject)"),
+        max_length=60,
+        required=False,
+        help_text=_("The accounting subject (会计科目), for example 管理费用."),
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        max_length=200,
+        error_messages={"required": _("Describe what the money was for.")},
+    )
+    income = forms.DecimalField(
+        label=_("Income (yuan)"),
+        required=False,
+        max_digits=14,
+        decimal_places=2,
+        min_value=0,
+        error_messages={
+            "invalid": _("Write an amount in yuan, for example 1280.50."),
+            "max_decimal_places": _("Amounts are in yuan with at most 2 decimals (fen)."),
+            "min_value": _("Amounts cannot be negative."),
+            "max_digits": _("This amount is too large."),
+            "max_whole_digits": _("This amount is too large."),
+        },
+    )
+    expense = forms.DecimalField(
+        label=_("Expense (yuan)"),
+        required=False,
+        max_digits=14,
+        decimal_places=2,
+        min_value=0,
+        error_messages={
+            "invalid": _("Write an amount in yuan, for example 1280.50."),
+            "max_decimal_places": _("Amounts are in yuan with at most 2 decimals (fen)."),
+            "min_value": _("Amounts cannot be negative."),
+            "max_digits": _("This amount is too large."),
+            "max_whole_digits": _("This amount is too large."),
+        },
+    )
+    counterparty = forms.CharField(
+        label=_("Counterparty or recipient"),
+        max_length=100,
+        required=False,
+        help_text=_("On welfare lists the name is shown masked in public, e.g. 王*英."),
+    )
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(
+        label=_("Voucher scan, PDF or photo"),
+        help_text=_("PDF, JPG or PNG, at most 10 MB."),
+        error_messages={"required": _("Choose a file."), "empty": _("The file is empty.")},
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Write the reason.")},
+    )
+
+
+class CorrectionForm(forms.Form):
+    reason = forms.CharField(
+        label=_("What was wrong in the original record"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Say what was wrong in the original record.")},
+    )
+
+
+class QuestionForm(forms.Form):
+    text = forms.CharField(
+        label=_("Your question"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Questions and answers are public. The committee must answer in time."),
+        error_messages={"required": _("Write your question in at least 5 characters.")},
+    )
+
+
+class AnswerForm(forms.Form):
+    answer = forms.CharField(
+        label=_("Answer"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Write an answer.")},
+    )
+
+
+class LedgerFilterForm(forms.Form):
+    year = forms.TypedChoiceField(label=_("Year"), required=False, coerce=int, empty_value=None)
+    record_type = forms.ChoiceField(label=_("Type"), required=False)
+
+    def __init__(self, *args, kind: str, years, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["year"].choices = [("", _("All years"))] + [(y, str(y)) for y in years]
+        self.fields["record_type"].choices = [("", _("All types"))] + _type_choices(kind)

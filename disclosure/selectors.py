@@ -1,0 +1,291 @@
+"""Read-side queries for the public ledgers and the dashboards, flat and bounded in queries."""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.paginator import Paginator
+from django.db.models import Count, Sum
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from councils.models import CouncilPage, Level
+from disclosure.hashchain import canonical_bytes, content_of, records_with_content
+from disclosure.models import (
+    ChainEntry,
+    ChainHead,
+    Kind,
+    LineItem,
+    PeriodKind,
+    Question,
+    Record,
+    RecordEvent,
+    Status,
+)
+from disclosure.schedule import disclosing_councils_under, obligations_for, period_containing
+
+LINES_PER_PAGE = 100
+RECORDS_PER_PAGE = 20
+
+LEDGER_TITLES = {
+    Kind.PARTY: _("Party affairs disclosure"),
+    Kind.VILLAGE: _("Village affairs disclosure"),
+    Kind.FINANCE: _("Financial disclosure"),
+}
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """A council's ledger of one kind: its published records of that kind."""
+
+    council_id: int
+    kind: str
+
+    @property
+    def title(self) -> str:
+        return str(LEDGER_TITLES[self.kind])
+
+    def get_absolute_url(self) -> str:
+        return reverse("disclosure:ledger", args=[self.council_id, self.kind])
+
+
+def ledgers_section(council: CouncilPage, user) -> dict:
+    """Section provider for the council page: the three ledgers and what is overdue."""
+    if council.level == Level.VILLAGE:
+        overdue = [o for o in obligations_for([council]).get(council.pk, []) if o.is_overdue]
+        context = {
+            "ledgers": [Ledger(council.pk, kind) for kind in Kind.values],
+            "overdue_disclosures": overdue,
+        }
+    elif council.level in (Level.TOWNSHIP, Level.DISTRICT, Level.CITY):
+        context = {"overdue_disclosures": []}
+    else:
+        return {}
+    if user.has_perm("disclosure.view_dashboard", council):
+        context["disclosure_dashboard_url"] = reverse("disclosure:dashboard", args=[council.pk])
+    return context
+
+
+def _totals(queryset) -> dict:
+    totals = queryset.aggregate(
+        income=Sum("income", default=Decimal("0")), expense=Sum("expense", default=Decimal("0"))
+    )
+    totals["balance"] = totals["income"] - totals["expense"]
+    return totals
+
+
+def ledger_years(council, kind: str) -> list[int]:
+    return sorted(
+        {
+            d.year
+            for d in Record.objects.filter(
+                council=council, kind=kind, status=Status.PUBLISHED
+            ).dates("period_start", "year")
+        },
+        reverse=True,
+    )
+
+
+def ledger_page(council, kind: str, *, year: int | None, record_type: str, page, user):
+    """One page of a ledger's records, newest period first, each with its totals."""
+    queryset = Record.objects.filter(council=council, kind=kind)
+    if not user.has_perm("disclosure.view_dashboard", council):
+        queryset = queryset.filter(status=Status.PUBLISHED)
+    if year:
+        queryset = queryset.filter(period_start__year=year)
+    if record_type:
+        queryset = queryset.filter(record_type=record_type)
+    queryset = (
+        queryset.with_totals()
+        .select_related("chain_entry")
+        .annotate(correction_count=Count("corrections", distinct=True))
+        .order_by("-period_start", "-published_at", "-pk")
+    )
+    return Paginator(queryset, RECORDS_PER_PAGE).get_page(page)
+
+
+def record_lines(record: Record, *, page):
+    queryset = (
+        LineItem.objects.filter(record=record).select_related("reverses").order_by("position")
+    )
+    return Paginator(queryset, LINES_PER_PAGE).get_page(page), _totals(
+        LineItem.objects.filter(record=record)
+    )
+
+
+def record_detail(record: Record) -> dict:
+    """What the record page shows besides its lines, in a handful of queries."""
+    corrections = list(
+        Record.objects.filter(corrects=record).only("id", "title", "status", "published_at")
+    )
+    head = ChainHead.objects.filter(council_id=record.council_id).first()
+    return {
+        "events": list(record.events.select_related("actor").order_by("created", "pk")),
+        "attachments": list(record.attachments.all()),
+        "questions": list(
+            record.questions.select_related("asked_by", "answered_by").order_by("asked_at")
+        ),
+        "corrections": corrections,
+        "published_corrections": [c for c in corrections if c.status == Status.PUBLISHED],
+        "chain_entry": ChainEntry.objects.filter(record=record).first(),
+        "chain_head": head,
+    }
+
+
+def parse_period(value: str) -> tuple[str, datetime.date] | None:
+    """'2025-03' is a month, '2025-Q1' a quarter."""
+    try:
+        year_text, rest = value.split("-", 1)
+        year = int(year_text)
+        if rest.upper().startswith("Q"):
+            quarter = int(rest[1:])
+            if not 1 <= quarter <= 4:
+                return None
+            return PeriodKind.QUARTER, datetime.date(year, 3 * quarter - 2, 1)
+        month = int(rest)
+        return PeriodKind.MONTH, datetime.date(year, month, 1)
+    except (ValueError, TypeError):
+        return None
+
+
+def finance_period(council, period_kind: str, start: datetime.date, *, page):
+    """Every published financial line of a month or quarter, paginated, with exact totals."""
+    period = period_containing(period_kind, start)
+    records = Record.objects.filter(
+        council=council,
+        kind=Kind.FINANCE,
+        status=Status.PUBLISHED,
+        period_start__gte=period.start,
+        period_end__lte=period.end,
+    )
+    lines = (
+        LineItem.objects.filter(record__in=records)
+        .select_related("reverses")
+        .order_by("date", "record_id", "position")
+    )
+    return (
+        period,
+        Paginator(lines, LINES_PER_PAGE).get_page(page),
+        _totals(LineItem.objects.filter(record__in=records)),
+        list(records.only("id", "title", "period_kind", "period_start", "period_end")),
+    )
+
+
+def chain_export(council) -> dict:
+    """The council's chain with each record's canonical content, for anyone to recompute."""
+    head = ChainHead.objects.filter(council_id=council.pk).first()
+    entries = list(
+        ChainEntry.objects.filter(council=council)
+        .order_by("position")
+        .values("position", "record_id", "previous_hash", "content_hash", "entry_hash")
+    )
+    records = records_with_content().in_bulk([e["record_id"] for e in entries])
+    exported = []
+    for entry in entries:
+        record = records.get(entry["record_id"])
+        content = content_of(record) if record else None
+        exported.append(
+            {
+                **entry,
+                "record": entry.pop("record_id"),
+                "canonical": canonical_bytes(content).decode("utf-8") if content else None,
+                "content": content,
+            }
+        )
+    return {
+        "council": council.pk,
+        "title": council.title,
+        "algorithm": "sha256",
+        "genesis": "0" * 64,
+        "content_hash": "sha256(canonical UTF-8 bytes), lowercase hex",
+        "entry_hash": "sha256(previous_hash + content_hash as ASCII hex text), lowercase hex",
+        "documentation": "docs/ledgers.md",
+        "head": {
+            "position": head.position if head else 0,
+            "entry_hash": head.entry_hash if head else "0" * 64,
+        },
+        "entries": exported,
+    }
+
+
+# --- dashboards ---------------------------------------------------------------------------------
+
+
+def village_dashboard(council, *, page, now=None) -> dict:
+    now = now or timezone.now()
+    obligations = obligations_for([council], today=timezone.localdate(now)).get(council.pk, [])
+    open_questions = list(
+        Question.objects.open()
+        .filter(council=council)
+        .select_related("record", "asked_by")
+        .order_by("due_at")
+    )
+    for question in open_questions:
+        question.overdue = question.is_overdue(now)
+    history = (
+        RecordEvent.objects.filter(record__council=council)
+        .select_related("record", "actor")
+        .order_by("-created", "-pk")
+    )
+    return {
+        "review_queue": list(
+            Record.objects.filter(council=council, status__in=[Status.IN_REVIEW, Status.SIGNED_OFF])
+            .select_related("created_by")
+            .order_by("updated_at")
+        ),
+        "drafts": list(
+            Record.objects.filter(council=council, status=Status.DRAFT).order_by("-updated_at")
+        ),
+        "overdue": [o for o in obligations if o.is_overdue],
+        "due": [o for o in obligations if o.status == "due"],
+        "late": [o for o in obligations if o.status == "late"],
+        "open_questions": open_questions,
+        "history": Paginator(history, 30).get_page(page),
+    }
+
+
+@dataclass
+class VillageRow:
+    council: CouncilPage
+    overdue: list
+    late: int
+    overdue_questions: int
+    in_review: int
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(self.overdue or self.overdue_questions)
+
+
+def rollup(council, *, now=None) -> list[VillageRow]:
+    """Every village under a township, district or city, the late ones first: five queries."""
+    now = now or timezone.now()
+    villages = list(disclosing_councils_under(council))
+    ids = [v.pk for v in villages]
+    obligations = obligations_for(villages, today=timezone.localdate(now))
+    late_questions = dict(
+        Question.objects.overdue(now)
+        .filter(council_id__in=ids)
+        .values_list("council_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    in_review = dict(
+        Record.objects.filter(council_id__in=ids, status__in=[Status.IN_REVIEW, Status.SIGNED_OFF])
+        .values_list("council_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    rows = [
+        VillageRow(
+            council=village,
+            overdue=[o for o in obligations.get(village.pk, []) if o.is_overdue],
+            late=sum(1 for o in obligations.get(village.pk, []) if o.status == "late"),
+            overdue_questions=late_questions.get(village.pk, 0),
+            in_review=in_review.get(village.pk, 0),
+        )
+        for village in villages
+    ]
+    rows.sort(key=lambda r: (not r.needs_attention, -len(r.overdue), r.council.path))
+    return rows

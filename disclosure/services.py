@@ -1,0 +1,545 @@
+"""Use cases of the three openings: draft, review, publish, correct, question, verify.
+
+Every function checks the permission of `by` itself (views call them, and so may commands and
+tests), works inside one transaction, locks the record row where two people can act at once, and
+records each step in the append-only RecordEvent history.
+"""
+
+import datetime
+import hashlib
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from councils.models import CouncilPage, Level, Role
+from councils.predicates import roles_in
+from disclosure.hashchain import ChainReport, append_to_chain
+from disclosure.hashchain import verify_chain as _verify_chain
+from disclosure.models import (
+    LINE_ITEM_TYPES,
+    TYPES_BY_KIND,
+    WELFARE_TYPES,
+    Action,
+    Attachment,
+    ImmutableRecordError,
+    Kind,
+    LineItem,
+    PeriodKind,
+    Question,
+    Record,
+    RecordEvent,
+    Status,
+    immutable_message,
+)
+from disclosure.privacy import check_no_identity_numbers
+from disclosure.schedule import period_containing
+
+DISCLOSING_LEVELS = {Level.VILLAGE}
+MAX_AMOUNT = Decimal("999999999999.99")
+
+# What an attachment may be, recognised by its first bytes, not only by its name.
+ALLOWED_UPLOADS = {
+    "pdf": ("application/pdf", (b"%PDF-",)),
+    "jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+}
+
+
+def max_upload_bytes() -> int:
+    return int(getattr(settings, "YISHI_DISCLOSURE_MAX_UPLOAD_MB", 10)) * 1024 * 1024
+
+
+def question_deadline_days() -> int:
+    return int(getattr(settings, "YISHI_QUESTION_DEADLINE_DAYS", 10))
+
+
+# --- checks shared by the services ----------------------------------------------------------
+
+
+def _require(by, permission: str, obj, message: str) -> None:
+    if not by.has_perm(permission, obj):
+        raise PermissionDenied(message)
+
+
+def _role_label(by, council) -> str:
+    """The role someone acted in, for the public history (a role, not a person)."""
+    roles = roles_in(by, council)
+    for role in (Role.SUPERVISOR, Role.COMMITTEE, Role.OFFICIAL, Role.RESIDENT):
+        if role in roles:
+            return role
+    return ""
+
+
+def _event(record: Record, *, action: str, by, reason: str = "") -> RecordEvent:
+    return RecordEvent.objects.create(
+        record=record,
+        action=action,
+        actor=by,
+        actor_role=_role_label(by, record.council),
+        reason=reason,
+    )
+
+
+def _locked(record: Record) -> Record:
+    # of=("self",): lock the record row only, never the council's page rows joined in.
+    return (
+        Record.objects.select_for_update(of=("self",)).select_related("council").get(pk=record.pk)
+    )
+
+
+def _refuse_if_published(record: Record) -> None:
+    if record.status == Status.PUBLISHED:
+        raise ImmutableRecordError(immutable_message())
+
+
+def _refuse_unless_draft(record: Record) -> None:
+    _refuse_if_published(record)
+    if record.status != Status.DRAFT:
+        raise ValidationError(
+            _(
+                "This record is with the supervisory committee. It can be changed again only "
+                "if they object and send it back."
+            )
+        )
+
+
+def clean_period(period_kind: str, start: datetime.date, end: datetime.date | None):
+    """Check the period against its kind; fill in the end of a month or quarter."""
+    if period_kind not in PeriodKind.values:
+        raise ValidationError({"period_kind": _("Choose month, quarter or ad hoc.")})
+    if start is None:
+        raise ValidationError({"period_start": _("Give the first day of the period.")})
+    if period_kind in (PeriodKind.MONTH, PeriodKind.QUARTER):
+        period = period_containing(period_kind, start)
+        if start != period.start:
+            message = (
+                _("A monthly period starts on the first day of a month.")
+                if period_kind == PeriodKind.MONTH
+                else _("A quarter starts on 1 January, 1 April, 1 July or 1 October.")
+            )
+            raise ValidationError({"period_start": message})
+        if end is not None and end != period.end:
+            raise ValidationError(
+                {"period_end": _("This period ends on %(end)s.") % {"end": period.end}}
+            )
+        return period.start, period.end
+    end = end or start
+    if end < start:
+        raise ValidationError({"period_end": _("The period cannot end before it starts.")})
+    return start, end
+
+
+def _clean_record_fields(*, kind, record_type, title, body) -> tuple[str, str]:
+    if kind not in Kind.values:
+        raise ValidationError({"kind": _("Choose Party affairs, village affairs or finance.")})
+    if record_type not in TYPES_BY_KIND[kind]:
+        raise ValidationError(
+            {
+                "record_type": _("This type of record does not belong to %(kind)s.")
+                % {"kind": Kind(kind).label}
+            }
+        )
+    title, body = (title or "").strip(), (body or "").strip()
+    if len(title) < 2:
+        raise ValidationError({"title": _("Write a title of at least 2 characters.")})
+    if record_type in WELFARE_TYPES:
+        check_no_identity_numbers(title=title, body=body)
+    return title, body
+
+
+# --- drafting ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def draft_record(
+    *,
+    council: CouncilPage,
+    by,
+    kind: str,
+    record_type: str,
+    period_kind: str,
+    period_start: datetime.date,
+    period_end: datetime.date | None = None,
+    title: str,
+    body: str = "",
+) -> Record:
+    """A committee member starts a new record in one of the council's three ledgers."""
+    _require(by, "disclosure.add_record", council, _("Only the committee drafts disclosures."))
+    if council.level not in DISCLOSING_LEVELS:
+        raise ValidationError(_("Only villages and communities keep the three ledgers."))
+    title, body = _clean_record_fields(kind=kind, record_type=record_type, title=title, body=body)
+    period_start, period_end = clean_period(period_kind, period_start, period_end)
+    record = Record.objects.create(
+        council=council,
+        kind=kind,
+        record_type=record_type,
+        period_kind=period_kind,
+        period_start=period_start,
+        period_end=period_end,
+        title=title,
+        body=body,
+        created_by=by,
+    )
+    _event(record, action=Action.DRAFTED, by=by)
+    return record
+
+
+@transaction.atomic
+def update_draft(
+    *,
+    record: Record,
+    by,
+    record_type: str,
+    period_kind: str,
+    period_start: datetime.date,
+    period_end: datetime.date | None = None,
+    title: str,
+    body: str = "",
+) -> Record:
+    """Change a draft's text, type or period. The kind (ledger) never changes."""
+    record = _locked(record)
+    _refuse_unless_draft(record)
+    _require(by, "disclosure.change_record", record, _("Only the committee edits drafts."))
+    title, body = _clean_record_fields(
+        kind=record.kind, record_type=record_type, title=title, body=body
+    )
+    if record.lines.exists() and record_type not in LINE_ITEM_TYPES:
+        raise ValidationError(
+            {"record_type": _("Remove the lines first: this type of record has no lines.")}
+        )
+    if record.corrects_id and (
+        record_type != record.record_type
+        or (period_kind, period_start) != (record.period_kind, record.period_start)
+    ):
+        raise ValidationError(
+            _("A correction keeps the type and period of the record it corrects.")
+        )
+    record.period_start, record.period_end = clean_period(period_kind, period_start, period_end)
+    record.record_type, record.period_kind = record_type, period_kind
+    record.title, record.body = title, body
+    record.save()
+    return record
+
+
+def _amount(value, field: str) -> Decimal:
+    try:
+        amount = Decimal(value if value not in (None, "") else "0")
+    except (InvalidOperation, TypeError, ValueError):
+        raise ValidationError({field: _("Write an amount in yuan, for example 1280.50.")}) from None
+    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
+        raise ValidationError({field: _("Amounts are in yuan with at most 2 decimals (fen).")})
+    if amount < 0:
+        raise ValidationError({field: _("Amounts cannot be negative.")})
+    if amount > MAX_AMOUNT:
+        raise ValidationError({field: _("This amount is too large.")})
+    return amount
+
+
+@transaction.atomic
+def add_line_item(
+    *,
+    record: Record,
+    by,
+    date: datetime.date,
+    description: str,
+    income=None,
+    expense=None,
+    voucher_number: str = "",
+    account: str = "",
+    counterparty: str = "",
+) -> LineItem:
+    """Add one line to a draft's account or welfare list: exactly one of income or expense."""
+    record = _locked(record)
+    _refuse_unless_draft(record)
+    _require(by, "disclosure.change_record", record, _("Only the committee edits drafts."))
+    if record.record_type not in LINE_ITEM_TYPES:
+        raise ValidationError(_("Only financial records and welfare lists have lines."))
+    income, expense = _amount(income, "income"), _amount(expense, "expense")
+    if (income > 0) == (expense > 0):
+        raise ValidationError(
+            {"income": _("Write either an income or an expense on each line, not both or none.")}
+        )
+    description = (description or "").strip()
+    if not description:
+        raise ValidationError({"description": _("Describe what the money was for.")})
+    if date is None or not (record.period_start <= date <= record.period_end):
+        raise ValidationError(
+            {
+                "date": _("The date must fall within the record's period (%(start)s to %(end)s).")
+                % {"start": record.period_start, "end": record.period_end}
+            }
+        )
+    voucher_number, account = voucher_number.strip(), account.strip()
+    counterparty = counterparty.strip()
+    if record.record_type in WELFARE_TYPES:
+        check_no_identity_numbers(
+            description=description,
+            counterparty=counterparty,
+            voucher_number=voucher_number,
+            account=account,
+        )
+    position = (record.lines.aggregate(n=Max("position"))["n"] or 0) + 1
+    return LineItem.objects.create(
+        record=record,
+        position=position,
+        date=date,
+        voucher_number=voucher_number,
+        account=account,
+        description=description,
+        income=income,
+        expense=expense,
+        counterparty=counterparty,
+    )
+
+
+@transaction.atomic
+def remove_line_item(*, line: LineItem, by) -> None:
+    """Take a line off a draft. Reversing lines of a correction stay: they are its point."""
+    record = _locked(line.record)
+    _refuse_unless_draft(record)
+    _require(by, "disclosure.change_record", record, _("Only the committee edits drafts."))
+    if line.reverses_id:
+        raise ValidationError(_("A reversing line of a correction cannot be removed."))
+    line.delete()
+
+
+@transaction.atomic
+def attach_file(*, record: Record, by, upload: UploadedFile) -> Attachment:
+    """Attach a scanned voucher, PDF or photo; its SHA-256 is taken now and hashed in later."""
+    record = _locked(record)
+    _refuse_unless_draft(record)
+    _require(by, "disclosure.change_record", record, _("Only the committee edits drafts."))
+    name = (upload.name or "").rsplit("/", 1)[-1][:200]
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in ALLOWED_UPLOADS:
+        raise ValidationError({"file": _("Attach a PDF, JPG or PNG file.")})
+    if upload.size is None or upload.size > max_upload_bytes():
+        raise ValidationError(
+            {
+                "file": _("The file is larger than %(mb)s MB. Scan at a lower resolution.")
+                % {"mb": max_upload_bytes() // (1024 * 1024)}
+            }
+        )
+    if upload.size == 0:
+        raise ValidationError({"file": _("The file is empty.")})
+    content_type, signatures = ALLOWED_UPLOADS[extension]
+    upload.seek(0)
+    head = upload.read(16)
+    if not any(head.startswith(signature) for signature in signatures):
+        raise ValidationError(
+            {"file": _("This file is not really a %(ext)s file.") % {"ext": extension.upper()}}
+        )
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return Attachment.objects.create(
+        record=record,
+        file=upload,
+        original_name=name,
+        content_type=content_type,
+        size=upload.size,
+        sha256=digest.hexdigest(),
+    )
+
+
+# --- review and publication -----------------------------------------------------------------
+
+
+@transaction.atomic
+def submit_for_review(*, record: Record, by) -> Record:
+    """The committee hands a draft to the supervisory committee; it is frozen while they read."""
+    record = _locked(record)
+    _refuse_unless_draft(record)
+    _require(by, "disclosure.submit_record", record, _("Only the committee submits drafts."))
+    record.status = Status.IN_REVIEW
+    record.save()
+    _event(record, action=Action.SUBMITTED, by=by)
+    return record
+
+
+@transaction.atomic
+def sign_off_record(*, record: Record, by) -> Record:
+    """A supervisor signs off a record under review. Nobody signs off their own draft."""
+    record = _locked(record)
+    _refuse_if_published(record)
+    if record.created_by_id == by.pk:
+        raise PermissionDenied(
+            _("You drafted this record, so another supervisor must sign it off.")
+        )
+    if record.status != Status.IN_REVIEW:
+        raise ValidationError(_("Only a record submitted for review can be signed off."))
+    _require(
+        by,
+        "disclosure.sign_off_record",
+        record,
+        _("Only the supervisory committee signs off disclosures."),
+    )
+    record.status = Status.SIGNED_OFF
+    record.save()
+    _event(record, action=Action.SIGNED_OFF, by=by)
+    return record
+
+
+@transaction.atomic
+def object_to_record(*, record: Record, by, reason: str) -> Record:
+    """A supervisor objects, with a written reason; the record goes back to the committee."""
+    reason = (reason or "").strip()
+    if len(reason) < 2:
+        raise ValidationError({"reason": _("Write why you object, so the committee can fix it.")})
+    record = _locked(record)
+    _refuse_if_published(record)
+    if record.status not in (Status.IN_REVIEW, Status.SIGNED_OFF):
+        raise ValidationError(_("Only a record under review can be objected to."))
+    _require(
+        by,
+        "disclosure.object_to_record",
+        record,
+        _("Only the supervisory committee reviews disclosures."),
+    )
+    record.status = Status.DRAFT
+    record.save()
+    _event(record, action=Action.OBJECTED, by=by, reason=reason[:2000])
+    return record
+
+
+@transaction.atomic
+def publish_record(*, record: Record, by) -> Record:
+    """Publish a signed-off record and append it to the council's hash chain."""
+    record = _locked(record)
+    _refuse_if_published(record)
+    if record.status != Status.SIGNED_OFF:
+        raise ValidationError(
+            _("A record is published only after the supervisory committee has signed it off.")
+        )
+    _require(by, "disclosure.publish_record", record, _("Only the committee publishes."))
+    record.status = Status.PUBLISHED
+    # Whole seconds: the published time is part of the hashed content and of docs/ledgers.md.
+    record.published_at = timezone.now().replace(microsecond=0)
+    record.save()
+    _event(record, action=Action.PUBLISHED, by=by)
+    if record.corrects_id:
+        _event(record.corrects, action=Action.CORRECTED, by=by, reason=record.correction_reason)
+    append_to_chain(record)
+    return record
+
+
+@transaction.atomic
+def correct_record(*, original: Record, by, reason: str, title: str = "") -> Record:
+    """Start a correcting record: it reverses every line of the original (红字冲销).
+
+    The committee then adds the right lines, and the correction goes through review and
+    publication like any record. The original is never touched.
+    """
+    reason = (reason or "").strip()
+    if len(reason) < 2:
+        raise ValidationError({"reason": _("Say what was wrong in the original record.")})
+    original = _locked(original)
+    if original.status != Status.PUBLISHED:
+        raise ValidationError(_("Only a published record is corrected; edit a draft instead."))
+    if original.corrections.exists():
+        raise ValidationError(
+            _("This record already has a correction. Correct the correction instead.")
+        )
+    _require(by, "disclosure.correct_record", original, _("Only the committee corrects records."))
+    if original.record_type in WELFARE_TYPES:
+        check_no_identity_numbers(reason=reason)
+    correction = Record.objects.create(
+        council=original.council,
+        kind=original.kind,
+        record_type=original.record_type,
+        period_kind=original.period_kind,
+        period_start=original.period_start,
+        period_end=original.period_end,
+        title=(title or "").strip() or _("Correction: %(title)s") % {"title": original.title},
+        body=original.body,
+        corrects=original,
+        correction_reason=reason,
+        created_by=by,
+    )
+    LineItem.objects.bulk_create(
+        LineItem(
+            record=correction,
+            position=position,
+            date=line.date,
+            voucher_number=line.voucher_number,
+            account=line.account,
+            description=(_("Reversal: %(description)s") % {"description": line.description})[:200],
+            income=-line.income,
+            expense=-line.expense,
+            counterparty=line.counterparty,
+            reverses=line,
+        )
+        for position, line in enumerate(original.lines.order_by("position"), start=1)
+    )
+    _event(correction, action=Action.DRAFTED, by=by, reason=reason)
+    return correction
+
+
+# --- questions (质询) ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ask_question(*, record: Record, by, text: str) -> Question:
+    """A verified resident asks, in public, about a published record."""
+    text = (text or "").strip()
+    if len(text) < 5:
+        raise ValidationError({"text": _("Write your question in at least 5 characters.")})
+    if len(text) > 2000:
+        raise ValidationError({"text": _("Keep your question under 2000 characters.")})
+    _require(
+        by,
+        "disclosure.ask_question",
+        record,
+        _("Only verified residents of this village can ask about its disclosures."),
+    )
+    check_no_identity_numbers(text=text)
+    now = timezone.now()
+    return Question.objects.create(
+        record=record,
+        council=record.council,
+        asked_by=by,
+        text=text,
+        asked_at=now,
+        due_at=now + datetime.timedelta(days=question_deadline_days()),
+    )
+
+
+@transaction.atomic
+def answer_question(*, question: Question, by, answer: str) -> Question:
+    """The committee answers a question, in public. An answer is final."""
+    answer = (answer or "").strip()
+    if len(answer) < 2:
+        raise ValidationError({"answer": _("Write an answer.")})
+    if len(answer) > 4000:
+        raise ValidationError({"answer": _("Keep the answer under 4000 characters.")})
+    question = (
+        Question.objects.select_for_update(of=("self",))
+        .select_related("record")
+        .get(pk=question.pk)
+    )
+    _require(by, "disclosure.answer_question", question.record, _("Only the committee answers."))
+    if question.answered_at is not None:
+        raise ValidationError(_("This question has already been answered."))
+    check_no_identity_numbers(answer=answer)
+    question.answer = answer
+    question.answered_by = by
+    question.answered_at = timezone.now()
+    question.save()
+    return question
+
+
+# --- verification -------------------------------------------------------------------------------
+
+
+def verify_chain(*, council_id: int) -> ChainReport:
+    """Recompute one council's chain from the stored content (reads only; see hashchain)."""
+    return _verify_chain(council_id)
