@@ -16,4 +16,7 @@ def budget_section(council, user) -> dict:
     """The council page's budgets section: this council's cycles, newest first."""
     from budgets.models import BudgetCycle
 
-    return {"budget_cycles": list(BudgetCycle.objects.filter(council=council)[:10])}
+    return {
+        "budget_cycles": list(BudgetCycle.objects.filter(council=council)[:10]),
+        "can_start_budget": user.has_perm("budgets.manage_cycle", council),
+    }

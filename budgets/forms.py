@@ -3,7 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from budgets.models import BallotType, ProgressStatus
+from budgets.models import BallotType, BudgetCycle, ProgressStatus
 from deliberation.models import TopicCategory
 
 
@@ -87,3 +87,27 @@ def parse_ballot(data, ballot_type: str) -> tuple[dict[int, int], list[str]]:
         except ValueError:
             errors.append(str(_("Write a whole number for every project you choose.")))
     return choices, errors
+
+
+class CycleForm(forms.ModelForm):
+    starts_on = forms.DateField(label=_("Proposals open on"),
+                                widget=forms.DateInput(attrs={"type": "date"}))
+    collect_days = forms.IntegerField(label=_("Days for proposals"), min_value=1, initial=14)
+    review_days = forms.IntegerField(label=_("Days for review"), min_value=1, initial=7)
+    deliberate_days = forms.IntegerField(label=_("Days for deliberation"), min_value=1,
+                                         initial=7)
+    vote_days = forms.IntegerField(label=_("Days for voting"), min_value=1, initial=7)
+
+    class Meta:
+        model = BudgetCycle
+        fields = ["title", "description", "total_amount", "ballot_type", "max_choices",
+                  "min_choices", "points", "eligibility", "rule", "satisfaction",
+                  "complete_greedy", "objection_days"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def clean(self):
+        data = super().clean()
+        if data.get("min_choices") and data.get("max_choices") and \
+                data["min_choices"] > data["max_choices"]:
+            self.add_error("min_choices", _("At least m cannot be more than at most k."))
+        return data

@@ -55,6 +55,7 @@ class TallyRule(models.TextChoices):
 class Satisfaction(models.TextChoices):
     COST = "cost", _("Cost")
     CARDINALITY = "cardinality", _("Number of projects")
+    UTILITY = "utility", _("Points given (cumulative and ranked ballots)")
 
 
 class Eligibility(models.TextChoices):

@@ -71,6 +71,9 @@ def create_cycle(
     cycle = BudgetCycle(council=council, title=title.strip(), total_amount=total_amount,
                         **options)
     cycle.full_clean()
+    if cycle.satisfaction == "utility" and cycle.ballot_type not in (BallotType.CUMULATIVE,
+                                                                      BallotType.RANKED):
+        raise ValidationError(_("Points as satisfaction need cumulative or ranked ballots."))
     cycle.save()
     days = {**DEFAULT_PHASE_DAYS, **(phase_days or {})}
     if "objection_days" in options:
@@ -325,13 +328,19 @@ class Result:
         return sum((p.proposal.cost for p in self.projects if p.funded), Decimal("0"))
 
 
+def tally_id(proposal: Proposal) -> str:
+    """The id a project has in the tally: an imported election keeps its own ids, so that ties
+    (broken by id) fall exactly as in the original count."""
+    return proposal.external_id or str(proposal.pk)
+
+
 def election_for(cycle: BudgetCycle, sub_budget: SubBudget | None):
     """The cycle's ballots as plain tally data (pabulib shape): one query for all choices."""
     proposals = ballot_proposals(cycle, sub_budget)
     budget = sub_budget.amount if sub_budget else cycle.total_amount
     instance = Instance(
         budget=Fraction(budget),
-        projects={str(p.pk): Project(str(p.pk), Fraction(p.cost), {"name": p.title})
+        projects={tally_id(p): Project(tally_id(p), Fraction(p.cost), {"name": p.title})
                   for p in proposals},
         vote_type=VOTE_TYPES[cycle.ballot_type],
         meta={"description": cycle.title, "unit": cycle.council.title},
@@ -341,8 +350,9 @@ def election_for(cycle: BudgetCycle, sub_budget: SubBudget | None):
                                                                          "proposal_id")
     if sub_budget is not None:
         choices = choices.filter(ballot__sub_budget=sub_budget)
+    ids = {p.pk: tally_id(p) for p in proposals}
     for ballot_id, proposal_id, value in choices.values_list("ballot_id", "proposal_id", "value"):
-        ballots.setdefault(ballot_id, []).append((str(proposal_id), value))
+        ballots.setdefault(ballot_id, []).append((ids.get(proposal_id, ""), value))
     profile = []
     for index, (ballot_id, picks) in enumerate(sorted(ballots.items(), key=lambda kv: str(kv[0]))):
         picks = [(pk, value) for pk, value in picks if pk in instance.projects]
@@ -371,7 +381,7 @@ def compute_results(cycle: BudgetCycle) -> list[Result]:
         selected = set(outcome.selected)
         rows = []
         for proposal in proposals:
-            key = str(proposal.pk)
+            key = tally_id(proposal)
             override = overrides.get(proposal.pk)
             funded = override.funded if override else key in selected
             rows.append(ProjectResult(proposal=proposal, votes=votes.get(key, 0), funded=funded,

@@ -4,6 +4,7 @@ from budgets import views
 
 app_name = "budgets"
 urlpatterns = [
+    path("new/<int:council_pk>/", views.new_cycle, name="new_cycle"),
     path("cycles/<int:pk>/", views.cycle_detail, name="cycle"),
     path("cycles/<int:pk>/propose/", views.propose, name="propose"),
     path("cycles/<int:pk>/vote/", views.vote, name="vote"),

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from budgets import services
 from budgets.forms import (
+    CycleForm,
     OverrideForm,
     PaperBallotVoterForm,
     ProgressForm,
@@ -303,3 +304,33 @@ def ballots_pabulib(request, pk: int):
     response["Content-Disposition"] = f'attachment; filename="yishi-cycle-{cycle.pk}.pb"'
     return response
 
+
+
+@login_required
+def new_cycle(request, council_pk: int):
+    """The committee starts a participatory budget with its phases."""
+    from datetime import datetime, time
+
+    from django.utils import timezone
+
+    from councils.models import CouncilPage
+
+    council = get_object_or_404(CouncilPage.objects.live(), pk=council_pk)
+    if not request.user.has_perm("budgets.manage_cycle", council):
+        raise PermissionDenied
+    form = CycleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        starts = timezone.make_aware(datetime.combine(data.pop("starts_on"), time(0, 0)))
+        phase_days = {kind: data.pop(f"{kind}_days")
+                      for kind in ("collect", "review", "deliberate", "vote")}
+        try:
+            cycle = services.create_cycle(by=request.user, council=council, starts_at=starts,
+                                          phase_days=phase_days, **data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The participatory budget was created."))
+            return redirect(cycle.get_absolute_url())
+    return render(request, "budgets/new_cycle.html", {"council": council, "form": form},
+                  status=400 if form.errors else 200)

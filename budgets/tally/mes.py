@@ -150,6 +150,22 @@ class MESEngine:
         # prices are only worked out (in order) when a near tie needs them.
         rounds: list[tuple[int, np.ndarray, int, int]] = []
         prices: list[Fraction] = []
+        # Purchases whose poor/rich split is not worked out yet: (project, budgets before, price).
+        # Only exact computations need the split, so most runs never do it.
+        pending: list[tuple[int, np.ndarray, float]] = []
+
+        def settle() -> bool:
+            # Work out the pending splits in order; False if one is ambiguous.
+            for q, bb_q, t_q in pending:
+                sup = sup_idx[q]
+                live = ~exhausted[sup]
+                if np.any(live & (np.abs(bb_q - t_q) <= TOL * t_q)):
+                    return False
+                poor = bb_q < t_q
+                rounds.append((q, sup[poor & live], 0, int(self.w_int[sup[~poor]].sum())))
+                exhausted[sup[poor]] = True
+            pending.clear()
+            return True
 
         def money_of(sel: np.ndarray, upto: int) -> tuple[Fraction, int]:
             # Exact money of the (not exhausted) groups ``sel`` after ``upto`` purchases.
@@ -208,12 +224,22 @@ class MESEngine:
                     continue
                 c = cost_f[j]
                 bb = budget[sup_idx[j]]
+                if uniform:
+                    t0 = c / self.sup_total_w[j]
+                    if not np.any(bb < t0 * (1 + TOL)):
+                        # Everybody pays the equal share: affordable with a margin > TOL.
+                        rho = t0 / self.sat_f[j]
+                        stale[j] = rho
+                        fresh.add(j)
+                        best = min(best, rho)
+                        found.append((rho, j, bb))
+                        continue
                 total = float(np.dot(sup_w[j], bb))
                 if total <= c * (1 + TOL):
                     if total < c * (1 - TOL):
                         remaining.discard(j)
                         continue
-                    if not uniform:
+                    if not uniform or not settle():
                         return None
                     live = sup_idx[j][~exhausted[sup_idx[j]]]
                     if money_of(live, len(rounds))[0] < self.sp.costs[j]:
@@ -233,6 +259,8 @@ class MESEngine:
             near = [f for f in found if f[0] <= best * (1 + TOL)]
             if uniform:
                 if len(near) > 1:
+                    if not settle():
+                        return None
                     exact: list[tuple[Fraction, str, int]] = []
                     for rho, j, _ in near:
                         rho_x = exact_rho(j, rho)
@@ -243,14 +271,9 @@ class MESEngine:
                     near = [f for f in near if f[1] == pick]
                 rho, j, _ = near[0]
                 bb = budget[sup_idx[j]]
-                parts = split(j, rho)
-                if parts is None:
-                    return None
-                poor, sel, rich = parts
                 t_f = rho * self.sat_f[j]
                 pay = np.minimum(bb, t_f)
-                exhausted[sup_idx[j][poor]] = True
-                rounds.append((j, sel, 0, rich))
+                pending.append((j, bb, t_f))
                 run.rho.append(rho)
             else:
                 if len(near) > 1:

@@ -171,3 +171,27 @@ def test_ballot_list_query_count_is_constant(client, tree, cycle):
         html = client.get(url).content.decode()
     assert html.count("<tr>") == 16
     assert len(many) == len(few)
+
+
+def test_committee_starts_a_budget_with_its_phases(client, tree):
+    from budgets.models import BudgetCycle
+
+    village = tree["village"]
+    data = {"title": "2027年微实事", "description": "", "total_amount": "50000",
+            "ballot_type": "knapsack", "max_choices": "3", "min_choices": "1", "points": "10",
+            "eligibility": "person", "rule": "mes-add1", "satisfaction": "cost",
+            "complete_greedy": "on", "objection_days": "7", "starts_on": "2027-01-01",
+            "collect_days": "14", "review_days": "7", "deliberate_days": "7", "vote_days": "5"}
+    client.force_login(member(village))
+    assert client.post(f"/budgets/new/{village.pk}/", data).status_code == 403
+    client.force_login(member(village, Role.COMMITTEE))
+    bad = client.post(f"/budgets/new/{village.pk}/", {**data, "total_amount": "0",
+                                                       "min_choices": "5"})
+    assert bad.status_code == 400 and not BudgetCycle.objects.exists()
+    assert "At least m cannot be more than at most k" in bad.content.decode()
+    response = client.post(f"/budgets/new/{village.pk}/", data)
+    cycle = BudgetCycle.objects.get()
+    assert response.status_code == 302
+    vote = cycle.phases.get(kind="vote")
+    assert (vote.ends_at - vote.starts_at).days == 5
+    assert cycle.phases.get(kind="results").starts_at == vote.ends_at
