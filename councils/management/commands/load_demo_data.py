@@ -18,13 +18,21 @@ class Command(BaseCommand):
                 "(or --force on a throw-away database)."
             )
         created = DemoBuilder(households_per_village=households).build()
+        created["budget_cycles"] = self.build_budgets()
         self.stdout.write(
             self.style.SUCCESS(
-                "Demo city ready: {councils} councils, {users} people, {memberships} memberships "
-                "created this run.".format(**created)
+                "Demo city ready: {councils} councils, {users} people, {memberships} memberships, "
+                "{budget_cycles} budget cycles created this run.".format(**created)
             )
         )
         self.stdout.write(
             "Sign in with a demo number (13900000001 is a city official, villages follow): "
             "the SMS code is printed on this console."
         )
+
+    def build_budgets(self) -> int:
+        from budgets import demo as budget_demo
+        from councils.models import CouncilPage
+
+        villages = CouncilPage.objects.filter(slug__in=["liushu", "heping", "taoyuan-v"])
+        return sum(budget_demo.build(village) for village in villages)
