@@ -18,6 +18,14 @@ class ProposalForm(forms.Form):
     category = forms.ChoiceField(label=_("Category"), choices=TopicCategory.choices)
     location = forms.CharField(label=_("Where"), max_length=200, required=False)
     beneficiaries = forms.CharField(label=_("Who benefits"), max_length=200, required=False)
+    photo_1 = forms.FileField(label=_("Photo (optional)"), required=False)
+    photo_2 = forms.FileField(label=_("Second photo (optional)"), required=False)
+    photo_3 = forms.FileField(label=_("Third photo (optional)"), required=False)
+
+    def service_arguments(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["photos"] = [data.pop(f"photo_{i}") for i in (1, 2, 3)]
+        return data
 
 
 class ReviewForm(forms.Form):

@@ -245,6 +245,14 @@ class Proposal(models.Model):
         return reverse("budgets:proposal", args=[self.pk])
 
 
+class ProposalPhoto(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(_("photo"), upload_to="budgets/proposals/%Y/%m/")
+
+    class Meta:
+        ordering = ["pk"]
+
+
 class Channel(models.TextChoices):
     ONLINE = "online", _("Online")
     PAPER = "paper", _("Paper")

@@ -24,6 +24,7 @@ from budgets.models import (
     PhaseKind,
     ProgressUpdate,
     Proposal,
+    ProposalPhoto,
     ProposalStatus,
     Rating,
     ResultOverride,
@@ -34,6 +35,7 @@ from budgets.tally.profile import Ballot as TallyBallot
 from budgets.tally.profile import Instance, Project
 from budgets.tally.rules import tally
 from core.realtime import broadcast_on_commit, group_name
+from core.uploads import PHOTO_MAX_COUNT, check_photo
 from councils.models import Household
 
 
@@ -97,8 +99,10 @@ def create_cycle(
 def submit_proposal(
     *, author, cycle: BudgetCycle, title: str, description: str, estimated_cost: Decimal,
     category: str = "other", location: str = "", beneficiaries: str = "", source_topic=None,
+    photos=(),
 ) -> Proposal:
-    """A verified resident proposes a micro-project; it gets its own live debate in a hall."""
+    """A verified resident proposes a micro-project, with up to three photos; it gets its own
+    live debate in a hall."""
     _require(author, "budgets.submit_proposal", cycle,
              _("Only verified residents of this council can propose projects."))
     _require_phase(cycle, PhaseKind.COLLECT, _("Proposals are collected only in the proposal "
@@ -108,6 +112,11 @@ def submit_proposal(
         raise ValidationError(_("A proposal needs a title and a description."))
     if estimated_cost is None or estimated_cost <= 0:
         raise ValidationError(_("The estimated cost must be more than 0 yuan."))
+    photos = [photo for photo in photos if photo]
+    if len(photos) > PHOTO_MAX_COUNT:
+        raise ValidationError(_("You can add at most 3 photos."))
+    for photo in photos:
+        check_photo(photo)
     council = voter_council(author, cycle)
     sub_budget = cycle.sub_budgets.filter(council=council).first()
     proposal = Proposal.objects.create(
@@ -115,6 +124,8 @@ def submit_proposal(
         estimated_cost=estimated_cost, category=category, location=location.strip(),
         beneficiaries=beneficiaries.strip(), source_topic=source_topic,
     )
+    for photo in photos:
+        ProposalPhoto.objects.create(proposal=proposal, image=photo)
     proposal.debate = open_debate(proposal=proposal, author=author)
     proposal.save(update_fields=["debate"])
     return proposal

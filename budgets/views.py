@@ -66,11 +66,11 @@ def propose(request, pk: int):
     cycle = _cycle(pk)
     if not request.user.has_perm("budgets.submit_proposal", cycle):
         raise PermissionDenied
-    form = ProposalForm(request.POST or None)
+    form = ProposalForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
             proposal = services.submit_proposal(author=request.user, cycle=cycle,
-                                                **form.cleaned_data)
+                                                **form.service_arguments())
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -83,7 +83,7 @@ def propose(request, pk: int):
 def proposal_detail(request, pk: int):
     proposal = get_object_or_404(
         Proposal.objects.select_related("cycle__council", "author", "debate", "source_topic",
-                                        "reviewed_by"), pk=pk)
+                                        "reviewed_by").prefetch_related("photos"), pk=pk)
     cycle = proposal.cycle
     ratings = proposal.ratings.aggregate(average=Avg("score"), count=Count("pk"))
     return render(request, "budgets/proposal.html", {

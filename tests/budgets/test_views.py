@@ -195,3 +195,33 @@ def test_committee_starts_a_budget_with_its_phases(client, tree):
     vote = cycle.phases.get(kind="vote")
     assert (vote.ends_at - vote.starts_at).days == 5
     assert cycle.phases.get(kind="results").starts_at == vote.ends_at
+
+
+def _png(name="lane.png"):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(buffer, format="PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+def test_proposal_with_photos_and_a_fake_photo_refused(client, tree, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    cycle = make_cycle(tree["village"], phase="collect")
+    client.force_login(member(tree["village"]))
+    data = {"title": "修巷道", "description": "坑洼积水", "estimated_cost": "9000",
+            "category": "roads"}
+    fake = SimpleUploadedFile("lane.png", b"<script>alert(1)</script>", content_type="image/png")
+    bad = client.post(f"/budgets/cycles/{cycle.pk}/propose/", {**data, "photo_1": fake})
+    assert bad.status_code == 400 and "is not a JPEG, PNG or WebP photo" in bad.content.decode()
+    assert not Proposal.objects.exists()
+    client.post(f"/budgets/cycles/{cycle.pk}/propose/",
+                {**data, "photo_1": _png(), "photo_2": _png("b.png")})
+    proposal = Proposal.objects.get()
+    assert proposal.photos.count() == 2
+    assert 'alt="Photo 1 of the proposal"' in client.get(proposal.get_absolute_url()).content.decode()
