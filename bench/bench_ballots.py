@@ -34,10 +34,13 @@ def free_port() -> int:
 
 def setup(voters: int) -> tuple[int, list[int], list[str]]:
     """Fresh database, a village, a cycle in its vote phase, voters with signed-in sessions."""
-    subprocess.run(["dropdb", "--if-exists", "-h", "127.0.0.1", "-U", "postgres",
-                    "yishi_bench_ballots"], check=True)
-    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", "yishi_bench_ballots"],
-                   check=True)
+    subprocess.run(
+        ["dropdb", "--if-exists", "-h", "127.0.0.1", "-U", "postgres", "yishi_bench_ballots"],
+        check=True,
+    )
+    subprocess.run(
+        ["createdb", "-h", "127.0.0.1", "-U", "postgres", "yishi_bench_ballots"], check=True
+    )
     import django
 
     django.setup()
@@ -47,8 +50,8 @@ def setup(voters: int) -> tuple[int, list[int], list[str]]:
     from django.db import connection
     from django.utils.module_loading import import_string
 
-    from councils.models import Membership
     from core.models import User
+    from councils.models import Membership
     from tests.budgets.factories import add_proposal, make_cycle
     from tests.councils.factories import make_tree
 
@@ -60,9 +63,11 @@ def setup(voters: int) -> tuple[int, list[int], list[str]]:
     proposals = [add_proposal(cycle, f"项目{i}", "10000").pk for i in range(6)]
     users = User.objects.bulk_create(
         User(username=f"1380000{i:04d}", phone=f"1380000{i:04d}", phone_verified=True)
-        for i in range(voters))
-    Membership.objects.bulk_create(Membership(user=u, council=village, status="verified")
-                                   for u in users)
+        for i in range(voters)
+    )
+    Membership.objects.bulk_create(
+        Membership(user=u, council=village, status="verified") for u in users
+    )
     store_class = import_string(settings.SESSION_ENGINE + ".SessionStore")
     cookies = []
     for user in users:
@@ -77,9 +82,24 @@ def setup(voters: int) -> tuple[int, list[int], list[str]]:
 
 def start_server(port: int, workers: int, env: dict) -> subprocess.Popen:
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "yishi.asgi:application", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level",
-         "warning"], cwd=ROOT, env=env)
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "yishi.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
@@ -108,8 +128,9 @@ def run_load(port: int, requests: list[tuple[str, str, dict]], concurrency: int)
             local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         started = time.perf_counter()
         try:
-            local.conn.request(method, path, body=headers_body.get("body"),
-                               headers=headers_body.get("headers", {}))
+            local.conn.request(
+                method, path, body=headers_body.get("body"), headers=headers_body.get("headers", {})
+            )
             response = local.conn.getresponse()
             response.read()
             status = response.status
@@ -141,8 +162,13 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--workers", type=int, default=4)
     args = parser.parse_args()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "DATABASE_URL": PG,
-           "DATABASE_POOL": "8", "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DATABASE_URL": PG,
+        "DATABASE_POOL": "8",
+        "PYTHONPATH": str(ROOT),
+    }
     env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/3")
     os.environ.update(env)
     cycle, proposals, cookies = setup(args.voters)
@@ -150,14 +176,26 @@ def main() -> int:
     ballots = []
     for index, session in enumerate(cookies):
         picks = "&".join(f"p{proposals[(index + k) % len(proposals)]}=1" for k in range(2))
-        ballots.append(("POST", f"/budgets/cycles/{cycle}/vote/", {
-            "body": f"csrfmiddlewaretoken={token}&ballot=1&{picks}",
-            "headers": {"Cookie": f"sessionid={session}; csrftoken={token}",
+        ballots.append(
+            (
+                "POST",
+                f"/budgets/cycles/{cycle}/vote/",
+                {
+                    "body": f"csrfmiddlewaretoken={token}&ballot=1&{picks}",
+                    "headers": {
+                        "Cookie": f"sessionid={session}; csrftoken={token}",
                         "Content-Type": "application/x-www-form-urlencoded",
-                        "Host": "127.0.0.1", "Referer": "http://127.0.0.1/"}}))
-    repeats = ballots[:: 10]
-    baseline_requests = [("POST", "/bench/insert/", {"body": "x" * 60, "headers": {
-        "Content-Type": "text/plain"}}) for _ in range(len(ballots))]
+                        "Host": "127.0.0.1",
+                        "Referer": "http://127.0.0.1/",
+                    },
+                },
+            )
+        )
+    repeats = ballots[::10]
+    baseline_requests = [
+        ("POST", "/bench/insert/", {"body": "x" * 60, "headers": {"Content-Type": "text/plain"}})
+        for _ in range(len(ballots))
+    ]
     port = free_port()
     server = start_server(port, args.workers, env)
     try:
@@ -181,20 +219,28 @@ def main() -> int:
     errors = sum(1 for s in ours["statuses"] if s != 302)
     from collections import Counter
 
-    print("statuses:", dict(Counter(ours["statuses"])), "repeats:", dict(Counter(again["statuses"])))
+    print(
+        "statuses:", dict(Counter(ours["statuses"])), "repeats:", dict(Counter(again["statuses"]))
+    )
     refused = sum(1 for s in again["statuses"] if s == 400)
-    print(f"{args.voters} voters, {args.concurrency} concurrent clients, uvicorn x{args.workers}, "
-          f"PostgreSQL{' + Redis' if env.get('REDIS_URL') else ''}")
+    print(
+        f"{args.voters} voters, {args.concurrency} concurrent clients, uvicorn x{args.workers}, "
+        f"PostgreSQL{' + Redis' if env.get('REDIS_URL') else ''}"
+    )
     print(f"{'':28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
-    print(f"{'minimal view (1 INSERT)':28} {baseline['rps']:8.1f} {baseline['p50']:8.1f} "
-          f"{baseline['p99']:8.1f}")
-    print(f"{'Yishi ballot submission':28} {ours['rps']:8.1f} {ours['p50']:8.1f} "
-          f"{ours['p99']:8.1f}")
-    print(f"ratio ours / baseline throughput: {ours['rps'] / baseline['rps']:.2f} "
-          f"(goal >= 0.5)")
-    print(f"errors: {errors}; second attempts refused: {refused}/{len(repeats)}; "
-          f"participations {participations}, distinct voters {distinct}, ballots {ballot_count}; "
-          f"duplicates: {participations - distinct + abs(ballot_count - participations)}")
+    print(
+        f"{'minimal view (1 INSERT)':28} {baseline['rps']:8.1f} {baseline['p50']:8.1f} "
+        f"{baseline['p99']:8.1f}"
+    )
+    print(
+        f"{'Yishi ballot submission':28} {ours['rps']:8.1f} {ours['p50']:8.1f} {ours['p99']:8.1f}"
+    )
+    print(f"ratio ours / baseline throughput: {ours['rps'] / baseline['rps']:.2f} (goal >= 0.5)")
+    print(
+        f"errors: {errors}; second attempts refused: {refused}/{len(repeats)}; "
+        f"participations {participations}, distinct voters {distinct}, ballots {ballot_count}; "
+        f"duplicates: {participations - distinct + abs(ballot_count - participations)}"
+    )
     return 0 if errors == 0 and participations == distinct == ballot_count else 1
 
 

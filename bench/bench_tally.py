@@ -39,7 +39,9 @@ def report(**kw):
     print(json.dumps(kw), flush=True)
 """
 
-OURS = PRELUDE + r"""
+OURS = (
+    PRELUDE
+    + r"""
 sys.path.insert(0, sys.argv[4])
 from budgets.tally.pabulib import read_pabulib
 from budgets.tally.rules import tally
@@ -53,8 +55,11 @@ else:
     out = tally(e.instance, e.ballots, "mes-add1", sat="cost", complete_greedy=True)
 report(seconds=time.perf_counter() - t, parse=parse, selected=out.selected)
 """
+)
 
-PABUTOOLS = PRELUDE + r"""
+PABUTOOLS = (
+    PRELUDE
+    + r"""
 try:
     from pabutools.election import parse_pabulib, Cost_Sat
     from pabutools.rules import (method_of_equal_shares, greedy_utilitarian_welfare,
@@ -80,6 +85,7 @@ try:
 except Cap:
     report(timeout=True, parse=parse)
 """
+)
 
 
 def run(script: str, path: Path, rule: str, cap: int) -> dict:
@@ -87,7 +93,10 @@ def run(script: str, path: Path, rule: str, cap: int) -> dict:
     try:
         proc = subprocess.run(
             [sys.executable, "-c", script, str(path), rule, str(cap), str(ROOT)],
-            capture_output=True, text=True, timeout=cap * 3 + 300)
+            capture_output=True,
+            text=True,
+            timeout=cap * 3 + 300,
+        )
     except subprocess.TimeoutExpired:
         return {"timeout": True}
     lines = [x for x in proc.stdout.splitlines() if x.startswith("{")]
@@ -102,8 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--files", nargs="*", default=LARGEST)
     args = parser.parse_args(argv)
-    header = (f"{'file':<26} {'rule':<16} {'ours s':>7} {'ours MB':>8} "
-              f"{'pabutools s':>12} {'pabu MB':>8} {'ratio':>8}  same")
+    header = (
+        f"{'file':<26} {'rule':<16} {'ours s':>7} {'ours MB':>8} "
+        f"{'pabutools s':>12} {'pabu MB':>8} {'ratio':>8}  same"
+    )
     print(header)
     print("-" * len(header))
     for name in args.files:
@@ -131,8 +142,11 @@ def main(argv: list[str] | None = None) -> int:
                 ref_mb = f"{ref['peak_mb']:.0f}"
                 ratio = f"{ref['seconds'] / ours['seconds']:.0f}x"
                 same = "yes" if ref["selected"] == ours["selected"] else "NO"
-            print(f"{name[:26]:<26} {rule:<16} {ours['seconds']:>7.2f} {ours['peak_mb']:>8.0f} "
-                  f"{ref_s:>12} {ref_mb:>8} {ratio:>8}  {same}", flush=True)
+            print(
+                f"{name[:26]:<26} {rule:<16} {ours['seconds']:>7.2f} {ours['peak_mb']:>8.0f} "
+                f"{ref_s:>12} {ref_mb:>8} {ratio:>8}  {same}",
+                flush=True,
+            )
     print("ours s / pabutools s: rule only (parsing excluded); MB: peak RSS of the process.")
     return 0
 

@@ -4,4 +4,8 @@ from yishi.settings.test import *  # noqa: F403
 
 ROOT_URLCONF = "bench.urls"
 DEBUG = False
-LOGGING = {"version": 1, "handlers": {"e": {"class": "logging.StreamHandler"}}, "loggers": {"django.request": {"handlers": ["e"], "level": "ERROR"}}}
+LOGGING = {
+    "version": 1,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django.request": {"handlers": ["console"], "level": "ERROR"}},
+}

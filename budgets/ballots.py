@@ -49,26 +49,40 @@ def clean_choices(rules: Rules, costs: dict[int, Decimal], raw: dict[int, int]) 
     count = len(chosen)
     kind = rules.ballot_type
     if kind in (BallotType.APPROVAL, BallotType.RANKED) and count > rules.max_choices:
-        errors.append(ngettext(
-            "Choose at most %(k)d project.", "Choose at most %(k)d projects.", rules.max_choices
-        ) % {"k": rules.max_choices})
+        errors.append(
+            ngettext(
+                "Choose at most %(k)d project.", "Choose at most %(k)d projects.", rules.max_choices
+            )
+            % {"k": rules.max_choices}
+        )
     if kind == BallotType.APPROVAL and count < rules.min_choices:
-        errors.append(ngettext(
-            "Choose at least %(m)d project.", "Choose at least %(m)d projects.", rules.min_choices
-        ) % {"m": rules.min_choices})
+        errors.append(
+            ngettext(
+                "Choose at least %(m)d project.",
+                "Choose at least %(m)d projects.",
+                rules.min_choices,
+            )
+            % {"m": rules.min_choices}
+        )
     if count == 0 and kind != BallotType.APPROVAL:
         errors.append(_("Your ballot is empty: choose at least one project."))
     if kind == BallotType.KNAPSACK:
         total = sum((costs[pk] for pk in chosen), Decimal("0"))
         if total > rules.budget:
-            errors.append(_("Your projects cost %(total)s yuan, more than the budget of "
-                            "%(budget)s yuan. Remove a project.")
-                          % {"total": f"{total:,.2f}", "budget": f"{rules.budget:,.2f}"})
+            errors.append(
+                _(
+                    "Your projects cost %(total)s yuan, more than the budget of "
+                    "%(budget)s yuan. Remove a project."
+                )
+                % {"total": f"{total:,.2f}", "budget": f"{rules.budget:,.2f}"}
+            )
     if kind == BallotType.CUMULATIVE:
         spent = sum(chosen.values())
         if spent > rules.points:
-            errors.append(_("You gave %(spent)d points but have only %(points)d.")
-                          % {"spent": spent, "points": rules.points})
+            errors.append(
+                _("You gave %(spent)d points but have only %(points)d.")
+                % {"spent": spent, "points": rules.points}
+            )
     if kind == BallotType.RANKED:
         ranks = sorted(chosen.values())
         if len(set(ranks)) != len(ranks):

@@ -31,8 +31,15 @@ class CycleResultsConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None):
-        await self.send(json.dumps({"type": "error", "code": "read_only",
-                                    "message": "This channel only sends results."}))
+        await self.send(
+            json.dumps(
+                {
+                    "type": "error",
+                    "code": "read_only",
+                    "message": "This channel only sends results.",
+                }
+            )
+        )
 
     async def cycle_results(self, event):
         await self.send(json.dumps(event["frame"], ensure_ascii=False))

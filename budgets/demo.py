@@ -22,8 +22,12 @@ IDEAS = [
 
 
 def _people(village, role):
-    return [m.user for m in Membership.objects.filter(
-        council=village, role=role, status=MembershipStatus.VERIFIED).select_related("user")]
+    return [
+        m.user
+        for m in Membership.objects.filter(
+            council=village, role=role, status=MembershipStatus.VERIFIED
+        ).select_related("user")
+    ]
 
 
 def _shift(cycle, open_phase: str | None, *, closed: bool = False) -> None:
@@ -47,10 +51,15 @@ def build(village, *, seed: int = 7) -> int:
     if len(residents) < 6 or not committee:
         return 0
     made = 0
-    for title, state in ((f"{timezone.now().year - 1}年微实事", "done"),
-                         (f"{timezone.now().year}年微实事", "vote")):
+    for title, state in (
+        (f"{timezone.now().year - 1}年微实事", "done"),
+        (f"{timezone.now().year}年微实事", "vote"),
+    ):
         cycle = services.create_cycle(
-            by=None, council=village, title=title, total_amount=Decimal("100000"),
+            by=None,
+            council=village,
+            title=title,
+            total_amount=Decimal("100000"),
             description="村集体拿出十万元，由村民提出、商量、投票决定办哪些实事。",
             ballot_type=BallotType.KNAPSACK if state == "vote" else BallotType.APPROVAL,
             max_choices=3,
@@ -58,16 +67,32 @@ def build(village, *, seed: int = 7) -> int:
         _shift(cycle, "collect")
         proposals = []
         for index, (name, text, category, place, cost) in enumerate(rng.sample(IDEAS, 5)):
-            proposals.append(services.submit_proposal(
-                author=residents[index % len(residents)], cycle=cycle, title=name,
-                description=text, estimated_cost=Decimal(cost), category=category,
-                location=place, beneficiaries="全体村民"))
+            proposals.append(
+                services.submit_proposal(
+                    author=residents[index % len(residents)],
+                    cycle=cycle,
+                    title=name,
+                    description=text,
+                    estimated_cost=Decimal(cost),
+                    category=category,
+                    location=place,
+                    beneficiaries="全体村民",
+                )
+            )
         for proposal in proposals[:-1]:
-            services.review_proposal(by=committee[0], proposal=proposal, feasible=True,
-                                     reason="经现场查看，可以实施，费用按报价核定。",
-                                     checked_cost=proposal.estimated_cost)
-        services.review_proposal(by=committee[0], proposal=proposals[-1], feasible=False,
-                                 reason="属于镇水利站职责，已转交镇里。")
+            services.review_proposal(
+                by=committee[0],
+                proposal=proposal,
+                feasible=True,
+                reason="经现场查看，可以实施，费用按报价核定。",
+                checked_cost=proposal.estimated_cost,
+            )
+        services.review_proposal(
+            by=committee[0],
+            proposal=proposals[-1],
+            feasible=False,
+            reason="属于镇水利站职责，已转交镇里。",
+        )
         _shift(cycle, "vote")
         feasible = list(cycle.proposals.filter(status=ProposalStatus.FEASIBLE))
         for voter in residents[: len(residents) * 2 // 3]:
@@ -80,14 +105,23 @@ def build(village, *, seed: int = 7) -> int:
         if state == "done":
             _shift(cycle, "implementation")
             services.publish_results(by=committee[0], cycle=cycle)
-            funded = [row.proposal for result in services.compute_results(cycle)
-                      for row in result.projects if row.funded]
+            funded = [
+                row.proposal
+                for result in services.compute_results(cycle)
+                for row in result.projects
+                if row.funded
+            ]
             for proposal in funded:
-                services.post_progress(by=committee[0], proposal=proposal,
-                                       status=ProgressStatus.DONE, note="已按计划完工，欢迎监督。",
-                                       spent_so_far=(proposal.cost * Decimal("0.96")).quantize(Decimal("0.01")))
+                services.post_progress(
+                    by=committee[0],
+                    proposal=proposal,
+                    status=ProgressStatus.DONE,
+                    note="已按计划完工，欢迎监督。",
+                    spent_so_far=(proposal.cost * Decimal("0.96")).quantize(Decimal("0.01")),
+                )
                 for resident in residents[:5]:
-                    services.rate_project(user=resident, proposal=proposal,
-                                          score=rng.choice([3, 4, 4, 5, 5]))
+                    services.rate_project(
+                        user=resident, proposal=proposal, score=rng.choice([3, 4, 4, 5, 5])
+                    )
         made += 1
     return made

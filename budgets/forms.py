@@ -9,10 +9,15 @@ from deliberation.models import TopicCategory
 
 class ProposalForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=120)
-    description = forms.CharField(label=_("What should be done, and why"), max_length=4000,
-                                  widget=forms.Textarea(attrs={"rows": 5}))
+    description = forms.CharField(
+        label=_("What should be done, and why"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
     estimated_cost = forms.DecimalField(
-        label=_("Estimated cost (yuan)"), max_digits=14, decimal_places=2,
+        label=_("Estimated cost (yuan)"),
+        max_digits=14,
+        decimal_places=2,
         min_value=Decimal("0.01"),
     )
     category = forms.ChoiceField(label=_("Category"), choices=TopicCategory.choices)
@@ -30,20 +35,28 @@ class ProposalForm(forms.Form):
 
 class ReviewForm(forms.Form):
     feasible = forms.TypedChoiceField(
-        label=_("Decision"), coerce=lambda v: v == "yes",
+        label=_("Decision"),
+        coerce=lambda v: v == "yes",
         choices=[("yes", _("Feasible: put it on the ballot")), ("no", _("Not feasible"))],
     )
-    checked_cost = forms.DecimalField(label=_("Checked cost (yuan)"), max_digits=14,
-                                      decimal_places=2, min_value=Decimal("0.01"),
-                                      required=False)
-    reason = forms.CharField(label=_("Reason (published)"), max_length=2000,
-                             widget=forms.Textarea(attrs={"rows": 3}))
+    checked_cost = forms.DecimalField(
+        label=_("Checked cost (yuan)"),
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+    )
+    reason = forms.CharField(
+        label=_("Reason (published)"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class ReceiptForm(forms.Form):
-    code = forms.CharField(label=_("Receipt code"), max_length=24,
-                           widget=forms.TextInput(attrs={"autocomplete": "off",
-                                                         "placeholder": "ABCD-EFGH-JKLM-NPQR"}))
+    code = forms.CharField(
+        label=_("Receipt code"),
+        max_length=24,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "ABCD-EFGH-JKLM-NPQR"}),
+    )
 
 
 class PaperBallotVoterForm(forms.Form):
@@ -52,27 +65,37 @@ class PaperBallotVoterForm(forms.Form):
 
 class OverrideForm(forms.Form):
     funded = forms.TypedChoiceField(
-        label=_("Decision"), coerce=lambda v: v == "yes",
+        label=_("Decision"),
+        coerce=lambda v: v == "yes",
         choices=[("yes", _("Fund this project")), ("no", _("Do not fund this project"))],
     )
-    reason = forms.CharField(label=_("Reason (published)"), max_length=2000,
-                             widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=_("Reason (published)"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class ProgressForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=ProgressStatus.choices)
-    note = forms.CharField(label=_("What happened"), max_length=2000,
-                           widget=forms.Textarea(attrs={"rows": 3}))
-    spent_so_far = forms.DecimalField(label=_("Spent so far (yuan)"), max_digits=14,
-                                      decimal_places=2, min_value=Decimal("0"))
+    note = forms.CharField(
+        label=_("What happened"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    spent_so_far = forms.DecimalField(
+        label=_("Spent so far (yuan)"), max_digits=14, decimal_places=2, min_value=Decimal("0")
+    )
     photo = forms.ImageField(label=_("Photo"), required=False)
 
 
 class RatingForm(forms.Form):
     score = forms.TypedChoiceField(
-        label=_("How satisfied are you?"), coerce=int,
-        choices=[(5, _("5 · very satisfied")), (4, _("4 · satisfied")), (3, _("3 · so-so")),
-                 (2, _("2 · dissatisfied")), (1, _("1 · very dissatisfied"))],
+        label=_("How satisfied are you?"),
+        coerce=int,
+        choices=[
+            (5, _("5 · very satisfied")),
+            (4, _("4 · satisfied")),
+            (3, _("3 · so-so")),
+            (2, _("2 · dissatisfied")),
+            (1, _("1 · very dissatisfied")),
+        ],
     )
     comment = forms.CharField(label=_("Comment (optional)"), max_length=500, required=False)
 
@@ -98,24 +121,38 @@ def parse_ballot(data, ballot_type: str) -> tuple[dict[int, int], list[str]]:
 
 
 class CycleForm(forms.ModelForm):
-    starts_on = forms.DateField(label=_("Proposals open on"),
-                                widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(
+        label=_("Proposals open on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
     collect_days = forms.IntegerField(label=_("Days for proposals"), min_value=1, initial=14)
     review_days = forms.IntegerField(label=_("Days for review"), min_value=1, initial=7)
-    deliberate_days = forms.IntegerField(label=_("Days for deliberation"), min_value=1,
-                                         initial=7)
+    deliberate_days = forms.IntegerField(label=_("Days for deliberation"), min_value=1, initial=7)
     vote_days = forms.IntegerField(label=_("Days for voting"), min_value=1, initial=7)
 
     class Meta:
         model = BudgetCycle
-        fields = ["title", "description", "total_amount", "ballot_type", "max_choices",
-                  "min_choices", "points", "eligibility", "rule", "satisfaction",
-                  "complete_greedy", "objection_days"]
+        fields = [
+            "title",
+            "description",
+            "total_amount",
+            "ballot_type",
+            "max_choices",
+            "min_choices",
+            "points",
+            "eligibility",
+            "rule",
+            "satisfaction",
+            "complete_greedy",
+            "objection_days",
+        ]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
     def clean(self):
         data = super().clean()
-        if data.get("min_choices") and data.get("max_choices") and \
-                data["min_choices"] > data["max_choices"]:
+        if (
+            data.get("min_choices")
+            and data.get("max_choices")
+            and data["min_choices"] > data["max_choices"]
+        ):
             self.add_error("min_choices", _("At least m cannot be more than at most k."))
         return data

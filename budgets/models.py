@@ -65,13 +65,17 @@ class Eligibility(models.TextChoices):
 
 class BudgetCycle(models.Model):
     council = models.ForeignKey(
-        CouncilPage, on_delete=models.PROTECT, related_name="budget_cycles",
+        CouncilPage,
+        on_delete=models.PROTECT,
+        related_name="budget_cycles",
         verbose_name=_("council"),
     )
     title = models.CharField(_("title"), max_length=120)
     description = models.TextField(_("description"), blank=True)
     total_amount = models.DecimalField(
-        _("total amount (yuan)"), max_digits=14, decimal_places=2,
+        _("total amount (yuan)"),
+        max_digits=14,
+        decimal_places=2,
         validators=[MinValueValidator(Decimal("0.01"))],
     )
     ballot_type = models.CharField(
@@ -142,8 +146,9 @@ class Phase(models.Model):
         ordering = ["starts_at"]
         constraints = [
             models.UniqueConstraint(fields=["cycle", "kind"], name="one_phase_per_kind"),
-            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")),
-                                   name="phase_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="phase_ends_after_start"
+            ),
         ]
 
     def __str__(self):
@@ -181,7 +186,10 @@ class Proposal(models.Model):
         SubBudget, null=True, blank=True, on_delete=models.PROTECT, related_name="proposals"
     )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="budget_proposals",
     )
     title = models.CharField(_("title"), max_length=120)
@@ -193,7 +201,9 @@ class Proposal(models.Model):
         _("estimated cost (yuan)"), max_digits=14, decimal_places=2
     )
     status = models.CharField(
-        _("status"), max_length=10, choices=ProposalStatus.choices,
+        _("status"),
+        max_length=10,
+        choices=ProposalStatus.choices,
         default=ProposalStatus.SUBMITTED,
     )
     checked_cost = models.DecimalField(
@@ -202,16 +212,27 @@ class Proposal(models.Model):
     review_reason = models.TextField(_("review reason"), blank=True)
     reviewed_at = models.DateTimeField(null=True, blank=True)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     source_topic = models.ForeignKey(
-        "deliberation.Topic", null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="promoted_proposals", verbose_name=_("promoted from topic"),
+        "deliberation.Topic",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="promoted_proposals",
+        verbose_name=_("promoted from topic"),
     )
     debate = models.OneToOneField(
-        "deliberation.Topic", null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="budget_proposal", verbose_name=_("debate"),
+        "deliberation.Topic",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="budget_proposal",
+        verbose_name=_("debate"),
     )
     external_id = models.CharField(max_length=64, blank=True)
     created = models.DateTimeField(auto_now_add=True)
@@ -221,8 +242,9 @@ class Proposal(models.Model):
         verbose_name_plural = _("proposals")
         ordering = ["pk"]
         constraints = [
-            models.CheckConstraint(condition=Q(estimated_cost__gt=0),
-                                   name="proposal_cost_positive"),
+            models.CheckConstraint(
+                condition=Q(estimated_cost__gt=0), name="proposal_cost_positive"
+            ),
             models.CheckConstraint(
                 condition=Q(checked_cost__isnull=True) | Q(checked_cost__gt=0),
                 name="proposal_checked_cost_positive",
@@ -231,6 +253,9 @@ class Proposal(models.Model):
 
     def __str__(self):
         return self.title
+
+    def get_absolute_url(self):
+        return reverse("budgets:proposal", args=[self.pk])
 
     @property
     def council(self):
@@ -241,9 +266,6 @@ class Proposal(models.Model):
         """The cost on the ballot: the committee's checked cost when there is one."""
         return self.checked_cost if self.checked_cost is not None else self.estimated_cost
 
-    def get_absolute_url(self):
-        return reverse("budgets:proposal", args=[self.pk])
-
 
 class ProposalPhoto(models.Model):
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="photos")
@@ -251,6 +273,9 @@ class ProposalPhoto(models.Model):
 
     class Meta:
         ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.proposal} · {self.image.name}"
 
 
 class Channel(models.TextChoices):
@@ -270,8 +295,12 @@ class Participation(models.Model):
     )
     channel = models.CharField(max_length=6, choices=Channel.choices, default=Channel.ONLINE)
     entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-        related_name="+", help_text=_("The officer who entered a paper ballot."),
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The officer who entered a paper ballot."),
     )
     replacements = models.PositiveSmallIntegerField(default=0)
     created = models.DateTimeField(auto_now_add=True)
@@ -280,10 +309,14 @@ class Participation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["cycle", "voter"], name="one_participation_per_voter"),
             models.UniqueConstraint(
-                fields=["cycle", "household"], condition=Q(household__isnull=False),
+                fields=["cycle", "household"],
+                condition=Q(household__isnull=False),
                 name="one_participation_per_household",
             ),
         ]
+
+    def __str__(self):
+        return f"{self.cycle_id} · {self.voter_id} · {self.channel}"
 
 
 class Ballot(models.Model):
@@ -300,6 +333,9 @@ class Ballot(models.Model):
     class Meta:
         ordering = ["receipt_hash"]
 
+    def __str__(self):
+        return self.receipt_hash[:16]
+
 
 class BallotChoice(models.Model):
     ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="choices")
@@ -314,6 +350,9 @@ class BallotChoice(models.Model):
             models.CheckConstraint(condition=Q(value__gte=1), name="choice_value_positive"),
         ]
 
+    def __str__(self):
+        return f"{self.proposal_id}={self.value}"
+
 
 class ResultOverride(models.Model):
     """The committee overrules the tally for one project, with a published reason."""
@@ -323,6 +362,9 @@ class ResultOverride(models.Model):
     reason = models.TextField(_("reason"))
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.proposal} · {self.funded}"
 
 
 class ProgressStatus(models.TextChoices):
@@ -345,8 +387,12 @@ class ProgressUpdate(models.Model):
 
     class Meta:
         ordering = ["-created"]
-        constraints = [models.CheckConstraint(condition=Q(spent_so_far__gte=0),
-                                              name="spent_not_negative")]
+        constraints = [
+            models.CheckConstraint(condition=Q(spent_so_far__gte=0), name="spent_not_negative")
+        ]
+
+    def __str__(self):
+        return f"{self.proposal} · {self.status}"
 
 
 class Rating(models.Model):
@@ -361,6 +407,10 @@ class Rating(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["proposal", "user"], name="one_rating_per_resident"),
-            models.CheckConstraint(condition=Q(score__gte=1) & Q(score__lte=5),
-                                   name="score_1_to_5"),
+            models.CheckConstraint(
+                condition=Q(score__gte=1) & Q(score__lte=5), name="score_1_to_5"
+            ),
         ]
+
+    def __str__(self):
+        return f"{self.proposal} · {self.score}"

@@ -52,15 +52,27 @@ def _require_phase(cycle: BudgetCycle, kind: str, message: str) -> None:
 # -- cycles -------------------------------------------------------------------------------------
 
 DEFAULT_PHASE_DAYS = {
-    PhaseKind.COLLECT: 14, PhaseKind.REVIEW: 7, PhaseKind.DELIBERATE: 7, PhaseKind.VOTE: 7,
-    PhaseKind.RESULTS: 7, PhaseKind.IMPLEMENTATION: 120, PhaseKind.EVALUATION: 30,
+    PhaseKind.COLLECT: 14,
+    PhaseKind.REVIEW: 7,
+    PhaseKind.DELIBERATE: 7,
+    PhaseKind.VOTE: 7,
+    PhaseKind.RESULTS: 7,
+    PhaseKind.IMPLEMENTATION: 120,
+    PhaseKind.EVALUATION: 30,
 }
 
 
 @transaction.atomic
 def create_cycle(
-    *, by, council, title: str, total_amount: Decimal, starts_at=None,
-    phase_days: dict | None = None, sub_budgets: dict | None = None, **options,
+    *,
+    by,
+    council,
+    title: str,
+    total_amount: Decimal,
+    starts_at=None,
+    phase_days: dict | None = None,
+    sub_budgets: dict | None = None,
+    **options,
 ) -> BudgetCycle:
     """A council sets money aside; phases follow one another from `starts_at` (default now).
 
@@ -68,13 +80,18 @@ def create_cycle(
     window (公示, 7 days by default). `sub_budgets` maps village councils to their share.
     """
     if by is not None:
-        _require(by, "budgets.manage_cycle", council,
-                 _("Only the committee or a township official can create a budget."))
-    cycle = BudgetCycle(council=council, title=title.strip(), total_amount=total_amount,
-                        **options)
+        _require(
+            by,
+            "budgets.manage_cycle",
+            council,
+            _("Only the committee or a township official can create a budget."),
+        )
+    cycle = BudgetCycle(council=council, title=title.strip(), total_amount=total_amount, **options)
     cycle.full_clean()
-    if cycle.satisfaction == "utility" and cycle.ballot_type not in (BallotType.CUMULATIVE,
-                                                                      BallotType.RANKED):
+    if cycle.satisfaction == "utility" and cycle.ballot_type not in (
+        BallotType.CUMULATIVE,
+        BallotType.RANKED,
+    ):
         raise ValidationError(_("Points as satisfaction need cumulative or ranked ballots."))
     cycle.save()
     days = {**DEFAULT_PHASE_DAYS, **(phase_days or {})}
@@ -95,18 +112,32 @@ def create_cycle(
 
 # -- proposals ----------------------------------------------------------------------------------
 
+
 @transaction.atomic
 def submit_proposal(
-    *, author, cycle: BudgetCycle, title: str, description: str, estimated_cost: Decimal,
-    category: str = "other", location: str = "", beneficiaries: str = "", source_topic=None,
+    *,
+    author,
+    cycle: BudgetCycle,
+    title: str,
+    description: str,
+    estimated_cost: Decimal,
+    category: str = "other",
+    location: str = "",
+    beneficiaries: str = "",
+    source_topic=None,
     photos=(),
 ) -> Proposal:
     """A verified resident proposes a micro-project, with up to three photos; it gets its own
     live debate in a hall."""
-    _require(author, "budgets.submit_proposal", cycle,
-             _("Only verified residents of this council can propose projects."))
-    _require_phase(cycle, PhaseKind.COLLECT, _("Proposals are collected only in the proposal "
-                                               "phase."))
+    _require(
+        author,
+        "budgets.submit_proposal",
+        cycle,
+        _("Only verified residents of this council can propose projects."),
+    )
+    _require_phase(
+        cycle, PhaseKind.COLLECT, _("Proposals are collected only in the proposal phase.")
+    )
     title, description = title.strip(), description.strip()
     if not title or not description:
         raise ValidationError(_("A proposal needs a title and a description."))
@@ -120,9 +151,16 @@ def submit_proposal(
     council = voter_council(author, cycle)
     sub_budget = cycle.sub_budgets.filter(council=council).first()
     proposal = Proposal.objects.create(
-        cycle=cycle, sub_budget=sub_budget, author=author, title=title, description=description,
-        estimated_cost=estimated_cost, category=category, location=location.strip(),
-        beneficiaries=beneficiaries.strip(), source_topic=source_topic,
+        cycle=cycle,
+        sub_budget=sub_budget,
+        author=author,
+        title=title,
+        description=description,
+        estimated_cost=estimated_cost,
+        category=category,
+        location=location.strip(),
+        beneficiaries=beneficiaries.strip(),
+        source_topic=source_topic,
     )
     for photo in photos:
         ProposalPhoto.objects.create(proposal=proposal, image=photo)
@@ -143,8 +181,11 @@ def open_debate(*, proposal: Proposal, author):
         defaults={"description": proposal.cycle.description[:1000]},
     )
     topic = Topic.objects.create(
-        hall=hall, author=author, title=proposal.title[:120],
-        description=proposal.description[:4000], location=proposal.location,
+        hall=hall,
+        author=author,
+        title=proposal.title[:120],
+        description=proposal.description[:4000],
+        location=proposal.location,
     )
     TopicEvent.objects.create(topic=topic, kind=TopicEventKind.RAISED, actor=author)
     return topic
@@ -152,14 +193,25 @@ def open_debate(*, proposal: Proposal, author):
 
 def promote_topic(*, by, topic, cycle: BudgetCycle, estimated_cost: Decimal) -> Proposal:
     """Turn a hall topic into a micro-project proposal of an open cycle, keeping the link."""
-    _require(by, "budgets.review_proposal", cycle,
-             _("Only the committee can promote a topic into a proposal."))
-    if topic.hall.council_id not in {cycle.council_id, *cycle.sub_budgets.values_list(
-            "council_id", flat=True)}:
+    _require(
+        by,
+        "budgets.review_proposal",
+        cycle,
+        _("Only the committee can promote a topic into a proposal."),
+    )
+    if topic.hall.council_id not in {
+        cycle.council_id,
+        *cycle.sub_budgets.values_list("council_id", flat=True),
+    }:
         raise ValidationError(_("This topic belongs to another council."))
     return submit_proposal(
-        author=topic.author, cycle=cycle, title=topic.title, description=topic.description,
-        estimated_cost=estimated_cost, location=topic.location, source_topic=topic,
+        author=topic.author,
+        cycle=cycle,
+        title=topic.title,
+        description=topic.description,
+        estimated_cost=estimated_cost,
+        location=topic.location,
+        source_topic=topic,
     )
 
 
@@ -169,8 +221,9 @@ def review_proposal(
 ) -> Proposal:
     """The committee records feasibility and a checked cost, with a public reason."""
     proposal = Proposal.objects.select_for_update().select_related("cycle").get(pk=proposal.pk)
-    _require(by, "budgets.review_proposal", proposal.cycle,
-             _("Only the committee can review proposals."))
+    _require(
+        by, "budgets.review_proposal", proposal.cycle, _("Only the committee can review proposals.")
+    )
     if proposal.cycle.phase_at() not in (PhaseKind.COLLECT, PhaseKind.REVIEW):
         raise ValidationError(_("Proposals can be reviewed only before deliberation starts."))
     reason = reason.strip()
@@ -189,6 +242,7 @@ def review_proposal(
 
 # -- ballots --------------------------------------------------------------------------------------
 
+
 def ballot_proposals(cycle: BudgetCycle, sub_budget: SubBudget | None) -> list[Proposal]:
     queryset = cycle.proposals.filter(status=ProposalStatus.FEASIBLE)
     if sub_budget is not None:
@@ -200,7 +254,9 @@ def ballot_rules(cycle: BudgetCycle, sub_budget: SubBudget | None) -> Rules:
     return Rules(
         ballot_type=cycle.ballot_type,
         budget=sub_budget.amount if sub_budget else cycle.total_amount,
-        max_choices=cycle.max_choices, min_choices=cycle.min_choices, points=cycle.points,
+        max_choices=cycle.max_choices,
+        min_choices=cycle.min_choices,
+        points=cycle.points,
     )
 
 
@@ -221,8 +277,9 @@ def voter_place(voter, cycle: BudgetCycle) -> VoterPlace:
     if cycle.eligibility == Eligibility.HOUSEHOLD:
         household = Household.objects.filter(council=council, head=voter).first()
         if household is None:
-            raise PermissionDenied(_("This vote is one per household: only the household head "
-                                     "votes."))
+            raise PermissionDenied(
+                _("This vote is one per household: only the household head votes.")
+            )
     return VoterPlace(sub_budget=sub_budget, household=household)
 
 
@@ -236,8 +293,13 @@ class CastResult:
 
 @transaction.atomic
 def cast_ballot(
-    *, voter, cycle: BudgetCycle, choices: dict[int, int], replace_receipt: str = "",
-    channel: str = Channel.ONLINE, entered_by=None,
+    *,
+    voter,
+    cycle: BudgetCycle,
+    choices: dict[int, int],
+    replace_receipt: str = "",
+    channel: str = Channel.ONLINE,
+    entered_by=None,
 ) -> CastResult:
     """Record one secret ballot and the voter's participation in one transaction.
 
@@ -258,8 +320,9 @@ def cast_ballot(
             Participation.objects.select_for_update().filter(cycle=cycle, voter=voter).first()
         )
         if participation is None:
-            raise ValidationError(_("You have not voted yet: leave the receipt code empty."),
-                                  code="not_voted")
+            raise ValidationError(
+                _("You have not voted yet: leave the receipt code empty."), code="not_voted"
+            )
         if participation.channel == Channel.PAPER or channel == Channel.PAPER:
             raise ValidationError(_("A paper ballot cannot be replaced."), code="paper")
         old = Ballot.objects.filter(cycle=cycle, receipt_hash=receipt_hash(replace_receipt))
@@ -274,19 +337,27 @@ def cast_ballot(
         try:
             with transaction.atomic():
                 Participation.objects.create(
-                    cycle=cycle, voter=voter, household=place.household, channel=channel,
+                    cycle=cycle,
+                    voter=voter,
+                    household=place.household,
+                    channel=channel,
                     entered_by=entered_by,
                 )
         except IntegrityError:
             already = Participation.objects.filter(cycle=cycle, voter=voter).exists()
             raise ValidationError(
-                _("You have already voted. To change your vote, give the receipt code of your "
-                  "ballot.") if already else _("Someone in your household has already voted."),
+                _(
+                    "You have already voted. To change your vote, give the receipt code of your "
+                    "ballot."
+                )
+                if already
+                else _("Someone in your household has already voted."),
                 code="already_voted",
             ) from None
     code = new_receipt_code()
-    ballot = Ballot.objects.create(cycle=cycle, sub_budget=place.sub_budget,
-                                   receipt_hash=receipt_hash(code), channel=channel)
+    ballot = Ballot.objects.create(
+        cycle=cycle, sub_budget=place.sub_budget, receipt_hash=receipt_hash(code), channel=channel
+    )
     BallotChoice.objects.bulk_create(
         BallotChoice(ballot=ballot, proposal_id=pk, value=value) for pk, value in cleaned.items()
     )
@@ -295,25 +366,33 @@ def cast_ballot(
 
 def enter_paper_ballot(*, officer, cycle: BudgetCycle, voter, choices: dict[int, int]):
     """An officer enters a paper ballot for `voter`, checked against the roll like any other."""
-    _require(officer, "budgets.enter_paper_ballot", cycle,
-             _("Only the committee can enter paper ballots."))
-    return cast_ballot(voter=voter, cycle=cycle, choices=choices, channel=Channel.PAPER,
-                       entered_by=officer)
+    _require(
+        officer,
+        "budgets.enter_paper_ballot",
+        cycle,
+        _("Only the committee can enter paper ballots."),
+    )
+    return cast_ballot(
+        voter=voter, cycle=cycle, choices=choices, channel=Channel.PAPER, entered_by=officer
+    )
 
 
 def find_ballot(*, cycle: BudgetCycle, receipt_code: str) -> Ballot | None:
     """The ballot a receipt code belongs to, so its voter can check it was counted as cast."""
     return (
         Ballot.objects.filter(cycle=cycle, receipt_hash=receipt_hash(receipt_code))
-        .prefetch_related("choices__proposal").first()
+        .prefetch_related("choices__proposal")
+        .first()
     )
 
 
 # -- results --------------------------------------------------------------------------------------
 
 VOTE_TYPES = {
-    BallotType.APPROVAL: "approval", BallotType.KNAPSACK: "approval",
-    BallotType.CUMULATIVE: "cumulative", BallotType.RANKED: "ordinal",
+    BallotType.APPROVAL: "approval",
+    BallotType.KNAPSACK: "approval",
+    BallotType.CUMULATIVE: "cumulative",
+    BallotType.RANKED: "ordinal",
 }
 
 
@@ -351,26 +430,35 @@ def election_for(cycle: BudgetCycle, sub_budget: SubBudget | None):
     budget = sub_budget.amount if sub_budget else cycle.total_amount
     instance = Instance(
         budget=Fraction(budget),
-        projects={tally_id(p): Project(tally_id(p), Fraction(p.cost), {"name": p.title})
-                  for p in proposals},
+        projects={
+            tally_id(p): Project(tally_id(p), Fraction(p.cost), {"name": p.title})
+            for p in proposals
+        },
         vote_type=VOTE_TYPES[cycle.ballot_type],
         meta={"description": cycle.title, "unit": cycle.council.title},
     )
     ballots: dict = {}
-    choices = BallotChoice.objects.filter(ballot__cycle=cycle).order_by("ballot_id", "value",
-                                                                         "proposal_id")
+    choices = BallotChoice.objects.filter(ballot__cycle=cycle).order_by(
+        "ballot_id", "value", "proposal_id"
+    )
     if sub_budget is not None:
         choices = choices.filter(ballot__sub_budget=sub_budget)
     ids = {p.pk: tally_id(p) for p in proposals}
     for ballot_id, proposal_id, value in choices.values_list("ballot_id", "proposal_id", "value"):
         ballots.setdefault(ballot_id, []).append((ids.get(proposal_id, ""), value))
     profile = []
-    for index, (ballot_id, picks) in enumerate(sorted(ballots.items(), key=lambda kv: str(kv[0]))):
+    for index, (_ballot_id, picks) in enumerate(sorted(ballots.items(), key=lambda kv: str(kv[0]))):
         picks = [(pk, value) for pk, value in picks if pk in instance.projects]
-        points = tuple(Fraction(v) for _pk, v in picks) if cycle.ballot_type == \
-            BallotType.CUMULATIVE else None
-        profile.append(TallyBallot(projects=tuple(pk for pk, _v in picks), points=points,
-                                   voter_id=str(index + 1)))
+        points = (
+            tuple(Fraction(v) for _pk, v in picks)
+            if cycle.ballot_type == BallotType.CUMULATIVE
+            else None
+        )
+        profile.append(
+            TallyBallot(
+                projects=tuple(pk for pk, _v in picks), points=points, voter_id=str(index + 1)
+            )
+        )
     return instance, profile, proposals
 
 
@@ -378,10 +466,15 @@ def compute_results(cycle: BudgetCycle) -> list[Result]:
     """Tally the cycle (per sub-budget when it has them) with its stored rule and variant."""
     results = []
     overrides = {o.proposal_id: o for o in ResultOverride.objects.filter(proposal__cycle=cycle)}
-    for sub_budget in (list(cycle.sub_budgets.select_related("council")) or [None]):
+    for sub_budget in list(cycle.sub_budgets.select_related("council")) or [None]:
         instance, profile, proposals = election_for(cycle, sub_budget)
-        outcome = tally(instance, profile, rule=cycle.rule, sat=cycle.satisfaction,
-                        complete_greedy=cycle.complete_greedy)
+        outcome = tally(
+            instance,
+            profile,
+            rule=cycle.rule,
+            sat=cycle.satisfaction,
+            complete_greedy=cycle.complete_greedy,
+        )
         explained = outcome.to_json()
         why = {f["project_id"]: {"funded": True, **f} for f in explained["funded"]}
         why.update({u["project_id"]: {"funded": False, **u} for u in explained["unfunded"]})
@@ -395,12 +488,25 @@ def compute_results(cycle: BudgetCycle) -> list[Result]:
             key = tally_id(proposal)
             override = overrides.get(proposal.pk)
             funded = override.funded if override else key in selected
-            rows.append(ProjectResult(proposal=proposal, votes=votes.get(key, 0), funded=funded,
-                                      explanation=why.get(key, {}), overridden=override))
+            rows.append(
+                ProjectResult(
+                    proposal=proposal,
+                    votes=votes.get(key, 0),
+                    funded=funded,
+                    explanation=why.get(key, {}),
+                    overridden=override,
+                )
+            )
         rows.sort(key=lambda r: (not r.funded, -r.votes, r.proposal.pk))
-        results.append(Result(sub_budget=sub_budget,
-                              budget=sub_budget.amount if sub_budget else cycle.total_amount,
-                              ballots=len(profile), outcome=outcome, projects=rows))
+        results.append(
+            Result(
+                sub_budget=sub_budget,
+                budget=sub_budget.amount if sub_budget else cycle.total_amount,
+                ballots=len(profile),
+                outcome=outcome,
+                projects=rows,
+            )
+        )
     return results
 
 
@@ -409,12 +515,17 @@ def results_frame(cycle: BudgetCycle) -> dict:
     return {
         "type": "results",
         "cycle": cycle.pk,
-        "published": cycle.results_published_at.isoformat() if cycle.results_published_at
-        else None,
+        "published": cycle.results_published_at.isoformat() if cycle.results_published_at else None,
         "funded": [
-            {"id": row.proposal.pk, "title": row.proposal.title, "votes": row.votes,
-             "cost": str(row.proposal.cost)}
-            for result in compute_results(cycle) for row in result.projects if row.funded
+            {
+                "id": row.proposal.pk,
+                "title": row.proposal.title,
+                "votes": row.votes,
+                "cost": str(row.proposal.cost),
+            }
+            for result in compute_results(cycle)
+            for row in result.projects
+            if row.funded
         ],
     }
 
@@ -428,41 +539,61 @@ def publish_results(*, by, cycle: BudgetCycle) -> BudgetCycle:
         raise ValidationError(_("Results are published only after the vote closes."))
     cycle.results_published_at = timezone.now()
     cycle.save(update_fields=["results_published_at"])
-    broadcast_on_commit(group_name("budget_cycle", cycle.pk),
-                        {"type": "cycle.results", "frame": results_frame(cycle)})
+    broadcast_on_commit(
+        group_name("budget_cycle", cycle.pk),
+        {"type": "cycle.results", "frame": results_frame(cycle)},
+    )
     return cycle
 
 
 @transaction.atomic
 def override_result(*, by, proposal: Proposal, funded: bool, reason: str) -> ResultOverride:
     """Overrule the tally for one project; only with a reason, which is published."""
-    _require(by, "budgets.override_result", proposal.cycle,
-             _("Only the committee can override a result."))
+    _require(
+        by,
+        "budgets.override_result",
+        proposal.cycle,
+        _("Only the committee can override a result."),
+    )
     reason = reason.strip()
     if len(reason) < 10:
-        raise ValidationError(_("Explain the override in at least 10 characters; it is "
-                                "published."))
+        raise ValidationError(_("Explain the override in at least 10 characters; it is published."))
     if not proposal.cycle.vote_closed():
         raise ValidationError(_("Results can be overridden only after the vote closes."))
     override, _created = ResultOverride.objects.update_or_create(
-        proposal=proposal, defaults={"funded": funded, "reason": reason, "by": by})
+        proposal=proposal, defaults={"funded": funded, "reason": reason, "by": by}
+    )
     cycle = proposal.cycle
     if cycle.results_published_at:
-        broadcast_on_commit(group_name("budget_cycle", cycle.pk),
-                            {"type": "cycle.results", "frame": results_frame(cycle)})
+        broadcast_on_commit(
+            group_name("budget_cycle", cycle.pk),
+            {"type": "cycle.results", "frame": results_frame(cycle)},
+        )
     return override
 
 
 # -- implementation and evaluation ----------------------------------------------------------------
 
+
 def _funded_ids(cycle: BudgetCycle) -> set[int]:
-    return {row.proposal.pk for result in compute_results(cycle) for row in result.projects
-            if row.funded}
+    return {
+        row.proposal.pk
+        for result in compute_results(cycle)
+        for row in result.projects
+        if row.funded
+    }
 
 
 @transaction.atomic
-def post_progress(*, by, proposal: Proposal, status: str, note: str,
-                  spent_so_far: Decimal = Decimal("0"), photo=None) -> ProgressUpdate:
+def post_progress(
+    *,
+    by,
+    proposal: Proposal,
+    status: str,
+    note: str,
+    spent_so_far: Decimal = Decimal("0"),
+    photo=None,
+) -> ProgressUpdate:
     cycle = BudgetCycle.objects.get(pk=proposal.cycle_id)  # fresh: publication state matters
     _require(by, "budgets.post_progress", cycle, _("Only the committee reports progress."))
     if cycle.results_published_at is None or proposal.pk not in _funded_ids(cycle):
@@ -471,8 +602,9 @@ def post_progress(*, by, proposal: Proposal, status: str, note: str,
         raise ValidationError(_("Say what happened."))
     if spent_so_far < 0:
         raise ValidationError(_("Spending cannot be negative."))
-    update = ProgressUpdate(proposal=proposal, status=status, note=note.strip(),
-                            spent_so_far=spent_so_far, by=by)
+    update = ProgressUpdate(
+        proposal=proposal, status=status, note=note.strip(), spent_so_far=spent_so_far, by=by
+    )
     if photo:
         update.photo = photo
     update.full_clean()
@@ -483,12 +615,17 @@ def post_progress(*, by, proposal: Proposal, status: str, note: str,
 @transaction.atomic
 def rate_project(*, user, proposal: Proposal, score: int, comment: str = "") -> Rating:
     """A resident rates a finished project (满意度); one rating each, which they may change."""
-    _require(user, "budgets.rate_project", proposal.cycle,
-             _("Only residents of this council can rate its projects."))
+    _require(
+        user,
+        "budgets.rate_project",
+        proposal.cycle,
+        _("Only residents of this council can rate its projects."),
+    )
     if not proposal.updates.filter(status="done").exists():
         raise ValidationError(_("A project can be rated once it is done."))
     if not 1 <= int(score) <= 5:
         raise ValidationError(_("Give a score from 1 to 5."))
     rating, _created = Rating.objects.update_or_create(
-        proposal=proposal, user=user, defaults={"score": int(score), "comment": comment.strip()})
+        proposal=proposal, user=user, defaults={"score": int(score), "comment": comment.strip()}
+    )
     return rating

@@ -42,23 +42,27 @@ def _errors(error: ValidationError) -> str:
 
 def cycle_detail(request, pk: int):
     cycle = _cycle(pk)
-    proposals = (
-        cycle.proposals.select_related("sub_budget__council", "debate")
-        .order_by("status", "pk")
+    proposals = cycle.proposals.select_related("sub_budget__council", "debate").order_by(
+        "status", "pk"
     )
     phase = cycle.phase_at()
-    return render(request, "budgets/cycle.html", {
-        "cycle": cycle,
-        "phase": phase,
-        "phases": cycle.phases.all(),
-        "proposals": proposals,
-        "can_propose": phase == PhaseKind.COLLECT
-        and request.user.has_perm("budgets.submit_proposal", cycle),
-        "can_vote": phase == PhaseKind.VOTE and request.user.has_perm("budgets.cast_ballot", cycle),
-        "can_enter_paper": phase == PhaseKind.VOTE
-        and request.user.has_perm("budgets.enter_paper_ballot", cycle),
-        "vote_closed": cycle.vote_closed(),
-    })
+    return render(
+        request,
+        "budgets/cycle.html",
+        {
+            "cycle": cycle,
+            "phase": phase,
+            "phases": cycle.phases.all(),
+            "proposals": proposals,
+            "can_propose": phase == PhaseKind.COLLECT
+            and request.user.has_perm("budgets.submit_proposal", cycle),
+            "can_vote": phase == PhaseKind.VOTE
+            and request.user.has_perm("budgets.cast_ballot", cycle),
+            "can_enter_paper": phase == PhaseKind.VOTE
+            and request.user.has_perm("budgets.enter_paper_ballot", cycle),
+            "vote_closed": cycle.vote_closed(),
+        },
+    )
 
 
 @login_required
@@ -69,42 +73,54 @@ def propose(request, pk: int):
     form = ProposalForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            proposal = services.submit_proposal(author=request.user, cycle=cycle,
-                                                **form.service_arguments())
+            proposal = services.submit_proposal(
+                author=request.user, cycle=cycle, **form.service_arguments()
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
             messages.success(request, _("Your proposal was sent. The committee will review it."))
             return redirect(proposal.get_absolute_url())
-    return render(request, "budgets/propose.html", {"cycle": cycle, "form": form},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "budgets/propose.html",
+        {"cycle": cycle, "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 def proposal_detail(request, pk: int):
     proposal = get_object_or_404(
-        Proposal.objects.select_related("cycle__council", "author", "debate", "source_topic",
-                                        "reviewed_by").prefetch_related("photos"), pk=pk)
+        Proposal.objects.select_related(
+            "cycle__council", "author", "debate", "source_topic", "reviewed_by"
+        ).prefetch_related("photos"),
+        pk=pk,
+    )
     cycle = proposal.cycle
     ratings = proposal.ratings.aggregate(average=Avg("score"), count=Count("pk"))
-    return render(request, "budgets/proposal.html", {
-        "proposal": proposal,
-        "cycle": cycle,
-        "updates": proposal.updates.select_related("by"),
-        "ratings": ratings,
-        "recent_ratings": proposal.ratings.order_by("-created")[:20],
-        "can_review": request.user.has_perm("budgets.review_proposal", cycle)
-        and cycle.phase_at() in (PhaseKind.COLLECT, PhaseKind.REVIEW),
-        "review_form": ReviewForm(),
-        "can_progress": request.user.has_perm("budgets.post_progress", cycle)
-        and cycle.results_published_at is not None,
-        "progress_form": ProgressForm(),
-        "can_rate": request.user.has_perm("budgets.rate_project", cycle)
-        and proposal.updates.filter(status="done").exists(),
-        "rating_form": RatingForm(),
-        "can_override": request.user.has_perm("budgets.override_result", cycle)
-        and cycle.vote_closed(),
-        "override_form": OverrideForm(),
-    })
+    return render(
+        request,
+        "budgets/proposal.html",
+        {
+            "proposal": proposal,
+            "cycle": cycle,
+            "updates": proposal.updates.select_related("by"),
+            "ratings": ratings,
+            "recent_ratings": proposal.ratings.order_by("-created")[:20],
+            "can_review": request.user.has_perm("budgets.review_proposal", cycle)
+            and cycle.phase_at() in (PhaseKind.COLLECT, PhaseKind.REVIEW),
+            "review_form": ReviewForm(),
+            "can_progress": request.user.has_perm("budgets.post_progress", cycle)
+            and cycle.results_published_at is not None,
+            "progress_form": ProgressForm(),
+            "can_rate": request.user.has_perm("budgets.rate_project", cycle)
+            and proposal.updates.filter(status="done").exists(),
+            "rating_form": RatingForm(),
+            "can_override": request.user.has_perm("budgets.override_result", cycle)
+            and cycle.vote_closed(),
+            "override_form": OverrideForm(),
+        },
+    )
 
 
 def _proposal_action(request, pk: int, form_class, action, success: str):
@@ -127,29 +143,49 @@ def _proposal_action(request, pk: int, form_class, action, success: str):
 @login_required
 @require_POST
 def review(request, pk: int):
-    return _proposal_action(request, pk, ReviewForm, lambda p, data: services.review_proposal(
-        by=request.user, proposal=p, **data), _("Review saved."))
+    return _proposal_action(
+        request,
+        pk,
+        ReviewForm,
+        lambda p, data: services.review_proposal(by=request.user, proposal=p, **data),
+        _("Review saved."),
+    )
 
 
 @login_required
 @require_POST
 def override(request, pk: int):
-    return _proposal_action(request, pk, OverrideForm, lambda p, data: services.override_result(
-        by=request.user, proposal=p, **data), _("Override published with its reason."))
+    return _proposal_action(
+        request,
+        pk,
+        OverrideForm,
+        lambda p, data: services.override_result(by=request.user, proposal=p, **data),
+        _("Override published with its reason."),
+    )
 
 
 @login_required
 @require_POST
 def progress(request, pk: int):
-    return _proposal_action(request, pk, ProgressForm, lambda p, data: services.post_progress(
-        by=request.user, proposal=p, **data), _("Progress update published."))
+    return _proposal_action(
+        request,
+        pk,
+        ProgressForm,
+        lambda p, data: services.post_progress(by=request.user, proposal=p, **data),
+        _("Progress update published."),
+    )
 
 
 @login_required
 @require_POST
 def rate(request, pk: int):
-    return _proposal_action(request, pk, RatingForm, lambda p, data: services.rate_project(
-        user=request.user, proposal=p, **data), _("Thank you for your rating."))
+    return _proposal_action(
+        request,
+        pk,
+        RatingForm,
+        lambda p, data: services.rate_project(user=request.user, proposal=p, **data),
+        _("Thank you for your rating."),
+    )
 
 
 def _ballot_page(request, cycle, *, voter, template, extra=None):
@@ -164,7 +200,9 @@ def _ballot_page(request, cycle, *, voter, template, extra=None):
         if not errors:
             try:
                 result = services.cast_ballot(
-                    voter=voter, cycle=cycle, choices=chosen,
+                    voter=voter,
+                    cycle=cycle,
+                    choices=chosen,
                     replace_receipt=request.POST.get("replace_receipt", ""),
                     **(extra or {}),
                 )
@@ -172,7 +210,9 @@ def _ballot_page(request, cycle, *, voter, template, extra=None):
                 errors = error.messages
             else:
                 request.session[RECEIPT_SESSION_KEY] = {
-                    "cycle": cycle.pk, "code": result.receipt_code, "replaced": result.replaced,
+                    "cycle": cycle.pk,
+                    "code": result.receipt_code,
+                    "replaced": result.replaced,
                     "paper": bool(extra),
                 }
                 return redirect("budgets:receipt_shown", pk=cycle.pk)
@@ -180,10 +220,18 @@ def _ballot_page(request, cycle, *, voter, template, extra=None):
     for proposal in proposals:
         proposal.chosen_value = chosen.get(proposal.pk)
     rules = services.ballot_rules(cycle, place.sub_budget)
-    return render(request, template, {
-        "cycle": cycle, "proposals": proposals, "rules": rules, "errors": errors,
-        "voter": voter if extra else None,
-    }, status=400 if errors else 200)
+    return render(
+        request,
+        template,
+        {
+            "cycle": cycle,
+            "proposals": proposals,
+            "rules": rules,
+            "errors": errors,
+            "voter": voter if extra else None,
+        },
+        status=400 if errors else 200,
+    )
 
 
 @login_required
@@ -210,16 +258,24 @@ def paper_ballot(request, pk: int):
     voter_form = PaperBallotVoterForm({"phone": phone} if phone else None)
     voter = None
     if voter_form.is_valid():
-        voter = User.objects.filter(
-            phone=normalise_phone(voter_form.cleaned_data["phone"])).first()
+        voter = User.objects.filter(phone=normalise_phone(voter_form.cleaned_data["phone"])).first()
         if voter is None or not voter.has_perm("budgets.cast_ballot", cycle):
             voter_form.add_error("phone", _("This number is not on the roll of this council."))
             voter = None
     if voter is None:
-        return render(request, "budgets/paper_voter.html", {"cycle": cycle, "form": voter_form},
-                      status=400 if voter_form.errors else 200)
-    return _ballot_page(request, cycle, voter=voter, template="budgets/vote.html",
-                        extra={"channel": "paper", "entered_by": request.user})
+        return render(
+            request,
+            "budgets/paper_voter.html",
+            {"cycle": cycle, "form": voter_form},
+            status=400 if voter_form.errors else 200,
+        )
+    return _ballot_page(
+        request,
+        cycle,
+        voter=voter,
+        template="budgets/vote.html",
+        extra={"channel": "paper", "entered_by": request.user},
+    )
 
 
 def receipt_shown(request, pk: int):
@@ -229,10 +285,17 @@ def receipt_shown(request, pk: int):
     if not data or data.get("cycle") != cycle.pk:
         return redirect(cycle.get_absolute_url())
     ballot = services.find_ballot(cycle=cycle, receipt_code=data["code"])
-    return render(request, "budgets/receipt.html", {
-        "cycle": cycle, "code": data["code"], "ballot": ballot, "replaced": data["replaced"],
-        "paper": data.get("paper"),
-    })
+    return render(
+        request,
+        "budgets/receipt.html",
+        {
+            "cycle": cycle,
+            "code": data["code"],
+            "ballot": ballot,
+            "replaced": data["replaced"],
+            "paper": data.get("paper"),
+        },
+    )
 
 
 def check_receipt(request, pk: int):
@@ -242,8 +305,11 @@ def check_receipt(request, pk: int):
     searched = form.is_valid()
     if searched:
         ballot = services.find_ballot(cycle=cycle, receipt_code=form.cleaned_data["code"])
-    return render(request, "budgets/check_receipt.html",
-                  {"cycle": cycle, "form": form, "ballot": ballot, "searched": searched})
+    return render(
+        request,
+        "budgets/check_receipt.html",
+        {"cycle": cycle, "form": form, "ballot": ballot, "searched": searched},
+    )
 
 
 def _closed_or_403(cycle):
@@ -254,12 +320,16 @@ def _closed_or_403(cycle):
 def results(request, pk: int):
     cycle = _cycle(pk)
     _closed_or_403(cycle)
-    return render(request, "budgets/results.html", {
-        "cycle": cycle,
-        "results": services.compute_results(cycle),
-        "can_publish": request.user.has_perm("budgets.publish_results", cycle)
-        and not cycle.results_published_at,
-    })
+    return render(
+        request,
+        "budgets/results.html",
+        {
+            "cycle": cycle,
+            "results": services.compute_results(cycle),
+            "can_publish": request.user.has_perm("budgets.publish_results", cycle)
+            and not cycle.results_published_at,
+        },
+    )
 
 
 @login_required
@@ -280,7 +350,8 @@ def ballot_list(request, pk: int):
     cycle = _cycle(pk)
     _closed_or_403(cycle)
     ballots = Ballot.objects.filter(cycle=cycle).prefetch_related(
-        Prefetch("choices", queryset=BallotChoice.objects.select_related("proposal")))
+        Prefetch("choices", queryset=BallotChoice.objects.select_related("proposal"))
+    )
     page_obj = Paginator(ballots, 100).get_page(request.GET.get("page", 1))
     return render(request, "budgets/ballots.html", {"cycle": cycle, "page_obj": page_obj})
 
@@ -289,21 +360,34 @@ def ballots_pabulib(request, pk: int):
     cycle = _cycle(pk)
     _closed_or_403(cycle)
     parts = []
-    for sub_budget in (list(cycle.sub_budgets.select_related("council")) or [None]):
+    for sub_budget in list(cycle.sub_budgets.select_related("council")) or [None]:
         instance, profile, _proposals = services.election_for(cycle, sub_budget)
-        instance.meta.update({
-            "description": cycle.title, "country": "China", "unit": cycle.council.title,
-            "subunit": sub_budget.council.title if sub_budget else "",
-            "instance": str(cycle.pk), "rule": cycle.rule, "currency": "CNY",
-            "language": "zh", "satisfaction": cycle.satisfaction,
-            "complete_greedy": "1" if cycle.complete_greedy else "0",
-        })
-        parts.append(write_pabulib(Election(instance=instance, ballots=profile,
-                                            projects_header=["project_id", "cost", "name"])))
+        instance.meta.update(
+            {
+                "description": cycle.title,
+                "country": "China",
+                "unit": cycle.council.title,
+                "subunit": sub_budget.council.title if sub_budget else "",
+                "instance": str(cycle.pk),
+                "rule": cycle.rule,
+                "currency": "CNY",
+                "language": "zh",
+                "satisfaction": cycle.satisfaction,
+                "complete_greedy": "1" if cycle.complete_greedy else "0",
+            }
+        )
+        parts.append(
+            write_pabulib(
+                Election(
+                    instance=instance,
+                    ballots=profile,
+                    projects_header=["project_id", "cost", "name"],
+                )
+            )
+        )
     response = HttpResponse("".join(parts), content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="yishi-cycle-{cycle.pk}.pb"'
     return response
-
 
 
 @login_required
@@ -322,15 +406,21 @@ def new_cycle(request, council_pk: int):
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         starts = timezone.make_aware(datetime.combine(data.pop("starts_on"), time(0, 0)))
-        phase_days = {kind: data.pop(f"{kind}_days")
-                      for kind in ("collect", "review", "deliberate", "vote")}
+        phase_days = {
+            kind: data.pop(f"{kind}_days") for kind in ("collect", "review", "deliberate", "vote")
+        }
         try:
-            cycle = services.create_cycle(by=request.user, council=council, starts_at=starts,
-                                          phase_days=phase_days, **data)
+            cycle = services.create_cycle(
+                by=request.user, council=council, starts_at=starts, phase_days=phase_days, **data
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
             messages.success(request, _("The participatory budget was created."))
             return redirect(cycle.get_absolute_url())
-    return render(request, "budgets/new_cycle.html", {"council": council, "form": form},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "budgets/new_cycle.html",
+        {"council": council, "form": form},
+        status=400 if form.errors else 200,
+    )

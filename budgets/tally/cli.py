@@ -16,28 +16,40 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also reused by the Django ``manage.py tally`` wrapper)."""
     parser = argparse.ArgumentParser(
         prog="python -m budgets.tally",
-        description="Tally a pabulib .pb file with greedy or the Method of Equal Shares.")
+        description="Tally a pabulib .pb file with greedy or the Method of Equal Shares.",
+    )
     parser.add_argument("file", help="pabulib .pb file")
     parser.add_argument("--rule", choices=sorted(RULES), default="mes-add1")
-    parser.add_argument("--sat", choices=SAT_MEASURES, default="cost",
-                        help="satisfaction measure (default: cost)")
-    parser.add_argument("--complete-greedy", action="store_true",
-                        help="complete an MES outcome with utilitarian greedy")
-    parser.add_argument("--json", action="store_true",
-                        help="print the selection and its explanation as JSON")
+    parser.add_argument(
+        "--sat", choices=SAT_MEASURES, default="cost", help="satisfaction measure (default: cost)"
+    )
+    parser.add_argument(
+        "--complete-greedy",
+        action="store_true",
+        help="complete an MES outcome with utilitarian greedy",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the selection and its explanation as JSON"
+    )
     return parser
 
 
-def main(argv: list[str] | None = None, stdout: TextIO | None = None,
-         stderr: TextIO | None = None) -> int:
+def main(
+    argv: list[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
     """Run the CLI; returns the exit status (0 ok, 2 bad input)."""
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     args = build_parser().parse_args(argv)
     try:
         election = read_pabulib(args.file)
-        outcome = tally(election.instance, election.ballots, rule=args.rule, sat=args.sat,
-                        complete_greedy=args.complete_greedy)
+        outcome = tally(
+            election.instance,
+            election.ballots,
+            rule=args.rule,
+            sat=args.sat,
+            complete_greedy=args.complete_greedy,
+        )
     except (OSError, PabulibError, ValueError) as exc:
         print(f"error: {args.file}: {exc}", file=stderr)
         return 2

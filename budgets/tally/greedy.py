@@ -50,15 +50,20 @@ def densities(sp: SatProfile) -> list[Fraction | float]:
     return out
 
 
-def greedy(sp: SatProfile, skip: bool = True, initial: list[str] | None = None,
-           dens: list[Fraction | float] | None = None) -> GreedyTrace:
+def greedy(
+    sp: SatProfile,
+    skip: bool = True,
+    initial: list[str] | None = None,
+    dens: list[Fraction | float] | None = None,
+) -> GreedyTrace:
     """Run greedy on top of ``initial`` (already funded project ids, e.g. an MES outcome)."""
     initial = list(initial or [])
     taken = set(initial)
     dens = densities(sp) if dens is None else dens
     ids = sp.project_ids
-    order = sorted((j for j in range(len(ids)) if ids[j] not in taken),
-                   key=lambda j: (-dens[j], ids[j]))
+    order = sorted(
+        (j for j in range(len(ids)) if ids[j] not in taken), key=lambda j: (-dens[j], ids[j])
+    )
     left = sp.instance.budget - sum((sp.costs[ids.index(p)] for p in initial), Fraction(0))
     trace = GreedyTrace()
     for j in order:

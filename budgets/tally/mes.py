@@ -84,11 +84,13 @@ class MESEngine:
         self.sup_idx = [np.array(sup[j], dtype=np.int64) for j in range(n_proj)]
         self.sup_w = [w[self.sup_idx[j]] for j in range(n_proj)]
         if sp.uniform:
-            self.sup_s = [np.full(len(sup[j]), float(sat[j][0]) if sat[j] else 1.0)
-                          for j in range(n_proj)]
+            self.sup_s = [
+                np.full(len(sup[j]), float(sat[j][0]) if sat[j] else 1.0) for j in range(n_proj)
+            ]
         else:
-            self.sup_s = [np.array([float(s) for s in sat[j]], dtype=np.float64)
-                          for j in range(n_proj)]
+            self.sup_s = [
+                np.array([float(s) for s in sat[j]], dtype=np.float64) for j in range(n_proj)
+            ]
         self.cost_f = [float(c) for c in sp.costs]
         self.sup_total_w = [float(x.sum()) for x in self.sup_w]
         self.init_rho = {j: float(sp.costs[j] / totals[j]) for j in self.candidates}
@@ -311,8 +313,13 @@ class MESEngine:
                     continue
                 if best is not None and stale[j] > best:
                     break
-                rho = _affordability_exact(costs[j], [budget[g] for g in sup],
-                                           [weights[g] for g in sup], sat, self.total_sat[j])
+                rho = _affordability_exact(
+                    costs[j],
+                    [budget[g] for g in sup],
+                    [weights[g] for g in sup],
+                    sat,
+                    self.total_sat[j],
+                )
                 stale[j] = rho
                 if best is None or rho < best:
                     best, tied = rho, [j]
@@ -402,8 +409,9 @@ def _affordability_sorted(cost: float, bb: np.ndarray, w: np.ndarray, s: np.ndar
     return float(rho[k])
 
 
-def _affordability_exact(cost: Fraction, bb: list[Fraction], w: list[int], s: list[Fraction],
-                         total_sat: Fraction) -> Fraction:
+def _affordability_exact(
+    cost: Fraction, bb: list[Fraction], w: list[int], s: list[Fraction], total_sat: Fraction
+) -> Fraction:
     """pabutools' loop: supporters by budget/sat, first factor that the next supporter can pay."""
     order = sorted(range(len(bb)), key=lambda i: bb[i] / s[i])
     paid = Fraction(0)

@@ -77,9 +77,9 @@ class Outcome:
 
     def to_json(self, with_voters: bool = False) -> dict[str, Any]:
         """A JSON-serialisable dict; amounts become numbers, exact budgets also strings."""
+
         def funded(f: FundedProject) -> dict[str, Any]:
-            d: dict[str, Any] = {"project_id": f.project_id, "cost": _num(f.cost),
-                                 "stage": f.stage}
+            d: dict[str, Any] = {"project_id": f.project_id, "cost": _num(f.cost), "stage": f.stage}
             if f.round is not None:
                 d["round"] = f.round
             if f.rho is not None:
@@ -94,8 +94,11 @@ class Outcome:
             return d
 
         def unfunded(u: UnfundedProject) -> dict[str, Any]:
-            d: dict[str, Any] = {"project_id": u.project_id, "cost": _num(u.cost),
-                                 "reason": u.reason}
+            d: dict[str, Any] = {
+                "project_id": u.project_id,
+                "cost": _num(u.cost),
+                "reason": u.reason,
+            }
             if u.supporters_money is not None:
                 d["supporters_money"] = _num(u.supporters_money)
             if u.budget_left is not None:
@@ -103,15 +106,24 @@ class Outcome:
             return d
 
         out: dict[str, Any] = {
-            "rule": self.rule, "sat": self.sat, "complete_greedy": self.complete_greedy,
-            "selected": self.selected, "total_cost": _num(self.total_cost),
-            "budget": _num(self.budget), "funded": [funded(f) for f in self.funded],
+            "rule": self.rule,
+            "sat": self.sat,
+            "complete_greedy": self.complete_greedy,
+            "selected": self.selected,
+            "total_cost": _num(self.total_cost),
+            "budget": _num(self.budget),
+            "funded": [funded(f) for f in self.funded],
             "unfunded": [unfunded(u) for u in self.unfunded],
         }
         if self.greedy_steps:
             out["greedy_steps"] = [
-                {"project_id": s.project_id, "density": _num(s.density), "selected": s.selected,
-                 "budget_left": _num(s.budget_left)} for s in self.greedy_steps
+                {
+                    "project_id": s.project_id,
+                    "density": _num(s.density),
+                    "selected": s.selected,
+                    "budget_left": _num(s.budget_left),
+                }
+                for s in self.greedy_steps
             ]
         if self.per_voter_budget is not None:
             out["per_voter_budget"] = str(self.per_voter_budget)

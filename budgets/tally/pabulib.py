@@ -115,8 +115,9 @@ def parse_pabulib(text: str) -> Election:
             extra = {h: v for h, v in values.items() if h not in ("project_id", "cost")}
             projects[pid] = Project(pid, cost, extra)
         else:
-            ballots.append(_parse_vote(row, header, vote_col, points_col, voter_col, meta,
-                                       projects, line))
+            ballots.append(
+                _parse_vote(row, header, vote_col, points_col, voter_col, meta, projects, line)
+            )
     for name in SECTIONS:
         if name not in seen:
             raise PabulibError(f"missing section {name.upper()}")

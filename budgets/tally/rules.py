@@ -40,8 +40,9 @@ def _greedy_rule(skip: bool) -> Callable[[SatProfile, bool], Outcome]:
     return rule
 
 
-def _mes_rule(increment: Fraction | None, full: bool, name: str
-              ) -> Callable[[SatProfile, bool], Outcome]:
+def _mes_rule(
+    increment: Fraction | None, full: bool, name: str
+) -> Callable[[SatProfile, bool], Outcome]:
     def rule(sp: SatProfile, complete_greedy: bool) -> Outcome:
         engine = MESEngine(sp)
         run, iterations, reason = iterate_mes(engine, increment, full)
@@ -74,8 +75,13 @@ RULES: dict[str, Callable[[SatProfile, bool], Outcome]] = {
 }
 
 
-def tally(instance: Instance, profile: list[Ballot], rule: str = "mes-add1", sat: str = "cost",
-          complete_greedy: bool = False) -> Outcome:
+def tally(
+    instance: Instance,
+    profile: list[Ballot],
+    rule: str = "mes-add1",
+    sat: str = "cost",
+    complete_greedy: bool = False,
+) -> Outcome:
     """Compute the outcome of ``rule`` on ``profile`` with satisfaction measure ``sat``.
 
     ``complete_greedy`` only affects MES variants. Raises ``ValueError`` for an unknown rule or
@@ -89,8 +95,9 @@ def tally(instance: Instance, profile: list[Ballot], rule: str = "mes-add1", sat
     return out
 
 
-def iterate_mes(engine: MESEngine, increment: Fraction | None, full: bool
-                ) -> tuple[MESRun, int, str]:
+def iterate_mes(
+    engine: MESEngine, increment: Fraction | None, full: bool
+) -> tuple[MESRun, int, str]:
     """Run MES once, or the add1 iteration; returns the chosen run, #runs and why it stopped.
 
     This is ``method_of_equal_shares_scheme``'s loop: feasibility is checked first (an infeasible
@@ -115,8 +122,11 @@ def iterate_mes(engine: MESEngine, increment: Fraction | None, full: bool
             if previous is None:
                 # Unreachable (MES at budget/n never overspends); pabutools returns the
                 # initial allocation here.
-                return MESRun(per_voter, free=list(engine.free), exact=True), iteration, \
-                    "infeasible at once"
+                return (
+                    MESRun(per_voter, free=list(engine.free), exact=True),
+                    iteration,
+                    "infeasible at once",
+                )
             return previous, iteration, "next increment infeasible"
         if full:
             if chosen.issuperset(candidates):
@@ -129,9 +139,15 @@ def iterate_mes(engine: MESEngine, increment: Fraction | None, full: bool
 
 
 def _base(sp: SatProfile, rule: str, selected: list[str]) -> Outcome:
-    return Outcome(rule=rule, sat=sp.measure, complete_greedy=False, selected=sorted(selected),
-                   total_cost=sp.instance.cost(selected), budget=sp.instance.budget,
-                   groups=[g.voters for g in sp.groups])
+    return Outcome(
+        rule=rule,
+        sat=sp.measure,
+        complete_greedy=False,
+        selected=sorted(selected),
+        total_cost=sp.instance.cost(selected),
+        budget=sp.instance.budget,
+        groups=[g.voters for g in sp.groups],
+    )
 
 
 def _explain_greedy(sp: SatProfile, out: Outcome, trace: GreedyTrace, stage: str) -> None:
@@ -143,15 +159,16 @@ def _explain_greedy(sp: SatProfile, out: Outcome, trace: GreedyTrace, stage: str
         cost = sp.instance.projects[s.project_id].cost
         if s.selected:
             if s.project_id not in funded_ids:
-                out.funded.append(FundedProject(s.project_id, cost, stage,
-                                                budget_left=s.budget_left))
+                out.funded.append(
+                    FundedProject(s.project_id, cost, stage, budget_left=s.budget_left)
+                )
         else:
-            out.unfunded.append(UnfundedProject(s.project_id, cost, "did not fit",
-                                                budget_left=s.budget_left))
+            out.unfunded.append(
+                UnfundedProject(s.project_id, cost, "did not fit", budget_left=s.budget_left)
+            )
     for pid in sp.project_ids:
         if pid not in considered and pid not in funded_ids and stage == "greedy":
-            out.unfunded.append(UnfundedProject(pid, sp.instance.projects[pid].cost,
-                                                "not reached"))
+            out.unfunded.append(UnfundedProject(pid, sp.instance.projects[pid].cost, "not reached"))
 
 
 def _explain_mes(sp: SatProfile, engine: MESEngine, run: MESRun, out: Outcome) -> None:
@@ -159,10 +176,16 @@ def _explain_mes(sp: SatProfile, engine: MESEngine, run: MESRun, out: Outcome) -
     for j in run.free:
         out.funded.append(FundedProject(ids[j], sp.costs[j], "free", round=0))
     for k, j in enumerate(run.selected):
-        out.funded.append(FundedProject(
-            ids[j], sp.costs[j], "mes", round=k + 1, rho=run.rho[k],
-            payments=list(zip(run.supporters[k], _amounts(run.payments[k]), strict=False)),
-        ))
+        out.funded.append(
+            FundedProject(
+                ids[j],
+                sp.costs[j],
+                "mes",
+                round=k + 1,
+                rho=run.rho[k],
+                payments=list(zip(run.supporters[k], _amounts(run.payments[k]), strict=False)),
+            )
+        )
     chosen = set(run.free) | set(run.selected)
     for j, pid in enumerate(ids):
         if j in chosen:
@@ -170,10 +193,14 @@ def _explain_mes(sp: SatProfile, engine: MESEngine, run: MESRun, out: Outcome) -
         if engine.total_sat[j] == 0:
             out.unfunded.append(UnfundedProject(pid, sp.costs[j], "no supporters"))
             continue
-        money = sum(run.budgets[g] * engine.weights[g] for g in engine.sup_lists[j]) \
-            if run.budgets else 0
-        out.unfunded.append(UnfundedProject(pid, sp.costs[j], "unaffordable",
-                                            supporters_money=money))
+        money = (
+            sum(run.budgets[g] * engine.weights[g] for g in engine.sup_lists[j])
+            if run.budgets
+            else 0
+        )
+        out.unfunded.append(
+            UnfundedProject(pid, sp.costs[j], "unaffordable", supporters_money=money)
+        )
 
 
 def _amounts(payments: object) -> list[Fraction] | list[float]:

@@ -75,8 +75,9 @@ class SatProfile:
         return totals
 
 
-def ballot_sats(ballot: Ballot, measure: str, index: dict[str, int],
-                costs: list[Fraction]) -> dict[int, Fraction]:
+def ballot_sats(
+    ballot: Ballot, measure: str, index: dict[str, int], costs: list[Fraction]
+) -> dict[int, Fraction]:
     """Satisfaction vector of one ballot (only positive entries are kept)."""
     if measure == "cost":
         return {index[p]: costs[index[p]] for p in ballot.projects if costs[index[p]]}
@@ -113,12 +114,22 @@ def build_sat_profile(instance: Instance, ballots: list[Ballot], measure: str) -
         if group is None:
             if measure == "utility" and ordinal:
                 k = len(ballot.projects)
-                sats = {index[p]: Fraction(k - pos - 1) for pos, p in enumerate(ballot.projects)
-                        if k - pos - 1 > 0}
+                sats = {
+                    index[p]: Fraction(k - pos - 1)
+                    for pos, p in enumerate(ballot.projects)
+                    if k - pos - 1 > 0
+                }
             else:
                 sats = ballot_sats(ballot, measure, index, costs)
             group = by_key[key] = Group(sats, [])
         group.voters.append(v)
     groups = [g for g in by_key.values() if g.sats] + [g for g in by_key.values() if not g.sats]
-    return SatProfile(instance, ids, costs, groups, len(ballots), measure,
-                      uniform=measure in ("cost", "cardinality"))
+    return SatProfile(
+        instance,
+        ids,
+        costs,
+        groups,
+        len(ballots),
+        measure,
+        uniform=measure in ("cost", "cardinality"),
+    )

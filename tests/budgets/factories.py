@@ -12,9 +12,13 @@ def make_cycle(council, *, phase="vote", **options):
     index = PHASE_ORDER.index(phase)
     start = timezone.now() - timedelta(days=7 * index + 1)
     cycle = services.create_cycle(
-        by=None, council=council, title=options.pop("title", "2026年微实事"),
-        total_amount=options.pop("total_amount", Decimal("100000")), starts_at=start,
-        phase_days={kind: 7 for kind in PHASE_ORDER}, **options,
+        by=None,
+        council=council,
+        title=options.pop("title", "2026年微实事"),
+        total_amount=options.pop("total_amount", Decimal("100000")),
+        starts_at=start,
+        phase_days={kind: 7 for kind in PHASE_ORDER},
+        **options,
     )
     return cycle
 
@@ -32,7 +36,10 @@ def set_phase(cycle, phase):
 
 def add_proposal(cycle, title, cost, *, feasible=True, sub_budget=None):
     return Proposal.objects.create(
-        cycle=cycle, title=title, description=f"{title}的说明", estimated_cost=Decimal(cost),
+        cycle=cycle,
+        title=title,
+        description=f"{title}的说明",
+        estimated_cost=Decimal(cost),
         status=ProposalStatus.FEASIBLE if feasible else ProposalStatus.SUBMITTED,
         sub_budget=sub_budget,
     )

@@ -16,14 +16,23 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def cycle(tree):
-    return make_cycle(tree["village"], phase="vote", total_amount=Decimal("100000"),
-                      max_choices=2, min_choices=1, points=10)
+    return make_cycle(
+        tree["village"],
+        phase="vote",
+        total_amount=Decimal("100000"),
+        max_choices=2,
+        min_choices=1,
+        points=10,
+    )
 
 
 @pytest.fixture
 def projects(cycle):
-    return [add_proposal(cycle, "修路", "60000"), add_proposal(cycle, "路灯", "30000"),
-            add_proposal(cycle, "儿童角", "20000")]
+    return [
+        add_proposal(cycle, "修路", "60000"),
+        add_proposal(cycle, "路灯", "30000"),
+        add_proposal(cycle, "儿童角", "20000"),
+    ]
 
 
 def cast(cycle, voter, picks, **kwargs):
@@ -42,11 +51,17 @@ def test_approval_ballot_is_stored_without_the_voter(tree, cycle, projects):
     voter = member(tree["village"])
     result = cast(cycle, voter, {projects[0].pk: 1, projects[2].pk: 1})
     ballot = Ballot.objects.get()
-    assert sorted(ballot.choices.values_list("proposal_id", flat=True)) == [projects[0].pk,
-                                                                            projects[2].pk]
+    assert sorted(ballot.choices.values_list("proposal_id", flat=True)) == [
+        projects[0].pk,
+        projects[2].pk,
+    ]
     assert Participation.objects.get().voter == voter
-    assert not [f for f in Ballot._meta.get_fields() if getattr(f, "related_model", None)
-                and f.related_model.__name__ in ("User", "Participation")]
+    assert not [
+        f
+        for f in Ballot._meta.get_fields()
+        if getattr(f, "related_model", None)
+        and f.related_model.__name__ in ("User", "Participation")
+    ]
     assert services.find_ballot(cycle=cycle, receipt_code=result.receipt_code) == ballot
 
 
@@ -65,8 +80,9 @@ def test_approval_ballot_is_stored_without_the_voter(tree, cycle, projects):
         (BallotType.RANKED, {}, "Your ballot is empty"),
     ],
 )
-def test_invalid_ballots_are_refused_with_a_reason(tree, cycle, projects, ballot_type, picks,
-                                                   message):
+def test_invalid_ballots_are_refused_with_a_reason(
+    tree, cycle, projects, ballot_type, picks, message
+):
     use(cycle, ballot_type)
     with pytest.raises(ValidationError) as error:
         cast(cycle, member(tree["village"]), {projects[i].pk: v for i, v in picks.items()})
@@ -87,7 +103,8 @@ def test_valid_ballots_of_each_type(tree, cycle, projects, ballot_type, picks, s
     use(cycle, ballot_type)
     cast(cycle, member(tree["village"]), {projects[i].pk: v for i, v in picks.items()})
     assert dict(BallotChoice.objects.values_list("proposal_id", "value")) == {
-        projects[i].pk: v for i, v in stored.items()}
+        projects[i].pk: v for i, v in stored.items()
+    }
 
 
 def test_a_project_not_on_the_ballot_is_refused(tree, cycle, projects):
@@ -107,8 +124,9 @@ def test_voting_only_in_the_vote_phase(tree, cycle, projects, phase):
     assert not Participation.objects.exists()
 
 
-@pytest.mark.parametrize("who", ["outsider", "applicant", "other_village", "township_official",
-                                 "committee_only"])
+@pytest.mark.parametrize(
+    "who", ["outsider", "applicant", "other_village", "township_official", "committee_only"]
+)
 def test_only_verified_residents_vote(tree, cycle, projects, who):
     voter = {
         "outsider": UserFactory,
@@ -154,8 +172,9 @@ def test_voting_twice_is_refused_without_a_receipt(tree, cycle, projects):
 def test_paper_then_online_for_the_same_person_is_refused(tree, cycle, projects):
     officer = member(tree["village"], Role.COMMITTEE)
     voter = member(tree["village"])
-    result = services.enter_paper_ballot(officer=officer, cycle=cycle, voter=voter,
-                                         choices={projects[0].pk: 1})
+    result = services.enter_paper_ballot(
+        officer=officer, cycle=cycle, voter=voter, choices={projects[0].pk: 1}
+    )
     assert result.ballot.channel == "paper"
     assert Participation.objects.get().entered_by == officer
     with pytest.raises(ValidationError, match="already voted"):
@@ -169,16 +188,21 @@ def test_online_then_paper_for_the_same_person_is_refused(tree, cycle, projects)
     voter = member(tree["village"])
     cast(cycle, voter, {projects[0].pk: 1})
     with pytest.raises(ValidationError, match="already voted"):
-        services.enter_paper_ballot(officer=officer, cycle=cycle, voter=voter,
-                                    choices={projects[1].pk: 1})
+        services.enter_paper_ballot(
+            officer=officer, cycle=cycle, voter=voter, choices={projects[1].pk: 1}
+        )
     assert Ballot.objects.count() == 1
 
 
 @pytest.mark.parametrize("role", [Role.RESIDENT, Role.SUPERVISOR, Role.REPRESENTATIVE])
 def test_only_the_committee_enters_paper_ballots(tree, cycle, projects, role):
     with pytest.raises(PermissionDenied):
-        services.enter_paper_ballot(officer=member(tree["village"], role), cycle=cycle,
-                                    voter=member(tree["village"]), choices={projects[0].pk: 1})
+        services.enter_paper_ballot(
+            officer=member(tree["village"], role),
+            cycle=cycle,
+            voter=member(tree["village"]),
+            choices={projects[0].pk: 1},
+        )
 
 
 # -- receipts and replacement -----------------------------------------------------------------
@@ -199,8 +223,10 @@ def test_replacing_a_ballot_keeps_one_ballot_per_participation(tree, cycle, proj
     second = cast(cycle, voter, {projects[1].pk: 1}, replace_receipt=first.receipt_code)
     assert second.replaced
     assert services.find_ballot(cycle=cycle, receipt_code=first.receipt_code) is None
-    assert [c.proposal for c in services.find_ballot(
-        cycle=cycle, receipt_code=second.receipt_code).choices.all()] == [projects[1]]
+    assert [
+        c.proposal
+        for c in services.find_ballot(cycle=cycle, receipt_code=second.receipt_code).choices.all()
+    ] == [projects[1]]
     assert (Participation.objects.get().replacements, Ballot.objects.count()) == (1, 1)
 
 

@@ -17,8 +17,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 def test_200_concurrent_submissions_by_50_voters(tree):
     assert connection.vendor == "postgresql"
-    cycle = make_cycle(tree["village"], phase="vote", total_amount=Decimal("100000"),
-                       max_choices=2)
+    cycle = make_cycle(tree["village"], phase="vote", total_amount=Decimal("100000"), max_choices=2)
     projects = [add_proposal(cycle, f"项目{i}", "10000") for i in range(4)]
     voters = [member(tree["village"]) for _ in range(50)]
     barrier = threading.Barrier(8)
@@ -70,9 +69,14 @@ def test_concurrent_replacements_keep_exactly_one_ballot(tree):
         try:
             barrier.wait(timeout=30)
             try:
-                results.append(services.cast_ballot(voter=voter, cycle=cycle,
-                                                    choices={project.pk: 1},
-                                                    replace_receipt=first.receipt_code))
+                results.append(
+                    services.cast_ballot(
+                        voter=voter,
+                        cycle=cycle,
+                        choices={project.pk: 1},
+                        replace_receipt=first.receipt_code,
+                    )
+                )
             except ValidationError:
                 results.append(None)
         finally:

@@ -32,8 +32,9 @@ def closed_cycle(tree):
 async def test_results_are_pushed_live_when_published(tree):
     cycle, road, lamps = await sync_to_async(closed_cycle)(tree)
     committee = await sync_to_async(member)(tree["village"], Role.COMMITTEE)
-    watcher = WebsocketCommunicator(application, f"/ws/budgets/cycles/{cycle.pk}/",
-                                    headers=[(b"origin", b"http://testserver")])
+    watcher = WebsocketCommunicator(
+        application, f"/ws/budgets/cycles/{cycle.pk}/", headers=[(b"origin", b"http://testserver")]
+    )
     connected, _ = await watcher.connect()
     assert connected
     assert await watcher.receive_nothing(timeout=0.2)  # not published yet: nothing to show
@@ -42,8 +43,9 @@ async def test_results_are_pushed_live_when_published(tree):
     assert frame["type"] == "results" and [p["title"] for p in frame["funded"]] == ["修路"]
     await watcher.disconnect()
     # A late watcher gets the published results on connect.
-    late = WebsocketCommunicator(application, f"/ws/budgets/cycles/{cycle.pk}/",
-                                 headers=[(b"origin", b"http://testserver")])
+    late = WebsocketCommunicator(
+        application, f"/ws/budgets/cycles/{cycle.pk}/", headers=[(b"origin", b"http://testserver")]
+    )
     await late.connect()
     assert json.loads(await late.receive_from(timeout=5))["funded"][0]["title"] == "修路"
     await late.send_to(text_data='{"type": "post"}')
@@ -56,21 +58,37 @@ def test_progress_only_for_funded_projects_by_the_committee(tree):
     cycle, road, lamps = closed_cycle(tree)
     committee = member(tree["village"], Role.COMMITTEE)
     with pytest.raises(ValidationError, match="Only funded projects"):
-        services.post_progress(by=committee, proposal=road, status=ProgressStatus.IN_PROGRESS,
-                               note="开工")  # results not yet published
+        services.post_progress(
+            by=committee, proposal=road, status=ProgressStatus.IN_PROGRESS, note="开工"
+        )  # results not yet published
     services.publish_results(by=committee, cycle=cycle)
     with pytest.raises(ValidationError, match="Only funded projects"):
-        services.post_progress(by=committee, proposal=lamps, status=ProgressStatus.DONE,
-                               note="完成")
+        services.post_progress(
+            by=committee, proposal=lamps, status=ProgressStatus.DONE, note="完成"
+        )
     for role in (Role.RESIDENT, Role.SUPERVISOR, Role.REPRESENTATIVE):
         with pytest.raises(PermissionDenied):
-            services.post_progress(by=member(tree["village"], role), proposal=road,
-                                   status=ProgressStatus.DONE, note="完成")
+            services.post_progress(
+                by=member(tree["village"], role),
+                proposal=road,
+                status=ProgressStatus.DONE,
+                note="完成",
+            )
     with pytest.raises(ValidationError, match="cannot be negative"):
-        services.post_progress(by=committee, proposal=road, status=ProgressStatus.IN_PROGRESS,
-                               note="开工", spent_so_far=Decimal("-1"))
-    update = services.post_progress(by=committee, proposal=road, status=ProgressStatus.DONE,
-                                    note="路修好了", spent_so_far=Decimal("58.50"))
+        services.post_progress(
+            by=committee,
+            proposal=road,
+            status=ProgressStatus.IN_PROGRESS,
+            note="开工",
+            spent_so_far=Decimal("-1"),
+        )
+    update = services.post_progress(
+        by=committee,
+        proposal=road,
+        status=ProgressStatus.DONE,
+        note="路修好了",
+        spent_so_far=Decimal("58.50"),
+    )
     assert update.spent_so_far == Decimal("58.50")
 
 
@@ -101,17 +119,29 @@ def test_a_hall_topic_is_promoted_into_a_proposal_with_its_link(tree):
     cycle = make_cycle(tree["village"], phase="collect")
     hall = Hall.objects.create(council=tree["village"], title="村民议事厅")
     author = member(tree["village"])
-    topic = Topic.objects.create(hall=hall, author=author, title="修一条排水沟",
-                                 description="下雨就淹。")
+    topic = Topic.objects.create(
+        hall=hall, author=author, title="修一条排水沟", description="下雨就淹。"
+    )
     with pytest.raises(PermissionDenied):
         services.promote_topic(by=author, topic=topic, cycle=cycle, estimated_cost=Decimal("5"))
-    proposal = services.promote_topic(by=member(tree["village"], Role.COMMITTEE), topic=topic,
-                                      cycle=cycle, estimated_cost=Decimal("8000"))
-    assert (proposal.source_topic, proposal.author, proposal.title) == (topic, author,
-                                                                         "修一条排水沟")
+    proposal = services.promote_topic(
+        by=member(tree["village"], Role.COMMITTEE),
+        topic=topic,
+        cycle=cycle,
+        estimated_cost=Decimal("8000"),
+    )
+    assert (proposal.source_topic, proposal.author, proposal.title) == (
+        topic,
+        author,
+        "修一条排水沟",
+    )
     assert Proposal.objects.get(pk=proposal.pk).debate.hall.council == tree["village"]
     other = Hall.objects.create(council=tree["other_village"], title="邻村议事厅")
     foreign = Topic.objects.create(hall=other, author=author, title="x", description="y")
     with pytest.raises(ValidationError, match="another council"):
-        services.promote_topic(by=member(tree["village"], Role.COMMITTEE), topic=foreign,
-                               cycle=cycle, estimated_cost=Decimal("5"))
+        services.promote_topic(
+            by=member(tree["village"], Role.COMMITTEE),
+            topic=foreign,
+            cycle=cycle,
+            estimated_cost=Decimal("5"),
+        )

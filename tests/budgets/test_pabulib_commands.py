@@ -33,8 +33,9 @@ def test_tally_command_prints_the_selection_sorted_as_strings():
 
 def test_tally_command_reproduces_wieliczkas_official_result():
     election = read_pabulib(WIELICZKA)
-    official = sorted(pid for pid, p in election.instance.projects.items()
-                      if p.extra.get("selected") == "1")
+    official = sorted(
+        pid for pid, p in election.instance.projects.items() if p.extra.get("selected") == "1"
+    )
     assert run_tally(WIELICZKA, "--rule", "mes-add1-full") == official
 
 
@@ -51,17 +52,27 @@ def test_tally_command_json_and_bad_file(tmp_path):
 
 @pytest.mark.django_db
 def test_import_pabulib_loads_a_closed_cycle_that_tallies_the_same(tree, client):
-    call_command("import_pabulib", str(SMALL), "--council", str(tree["village"].pk),
-                 stdout=io.StringIO())
+    call_command(
+        "import_pabulib", str(SMALL), "--council", str(tree["village"].pk), stdout=io.StringIO()
+    )
     election = read_pabulib(SMALL)
     cycle = BudgetCycle.objects.get()
     assert Proposal.objects.count() == len(election.instance.projects)
     assert Ballot.objects.count() == len(election.ballots)
     assert cycle.vote_closed()
-    expected = tally(election.instance, election.ballots, rule=cycle.rule,
-                     sat=cycle.satisfaction, complete_greedy=cycle.complete_greedy).selected
-    funded = sorted(services.tally_id(row.proposal) for result in services.compute_results(cycle)
-                    for row in result.projects if row.funded)
+    expected = tally(
+        election.instance,
+        election.ballots,
+        rule=cycle.rule,
+        sat=cycle.satisfaction,
+        complete_greedy=cycle.complete_greedy,
+    ).selected
+    funded = sorted(
+        services.tally_id(row.proposal)
+        for result in services.compute_results(cycle)
+        for row in result.projects
+        if row.funded
+    )
     assert funded == sorted(expected)
     assert client.get(f"/budgets/cycles/{cycle.pk}/results/").status_code == 200
 

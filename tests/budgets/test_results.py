@@ -18,11 +18,13 @@ pytestmark = pytest.mark.django_db
 def voted(tree):
     """Greedy picks the two most approved; MES gives the minority's project a share."""
     cycle = make_cycle(tree["village"], phase="vote", total_amount=Decimal("100"), max_choices=3)
-    a, b, c = (add_proposal(cycle, "A", "50"), add_proposal(cycle, "B", "50"),
-               add_proposal(cycle, "C", "50"))
+    a, b, c = (
+        add_proposal(cycle, "A", "50"),
+        add_proposal(cycle, "B", "50"),
+        add_proposal(cycle, "C", "50"),
+    )
     for _ in range(6):
-        services.cast_ballot(voter=member(tree["village"]), cycle=cycle,
-                             choices={a.pk: 1, b.pk: 1})
+        services.cast_ballot(voter=member(tree["village"]), cycle=cycle, choices={a.pk: 1, b.pk: 1})
     for _ in range(4):
         services.cast_ballot(voter=member(tree["village"]), cycle=cycle, choices={c.pk: 1})
     set_phase(cycle, "results")
@@ -30,8 +32,12 @@ def voted(tree):
 
 
 def funded(cycle):
-    return sorted(row.proposal.title for result in services.compute_results(cycle)
-                  for row in result.projects if row.funded)
+    return sorted(
+        row.proposal.title
+        for result in services.compute_results(cycle)
+        for row in result.projects
+        if row.funded
+    )
 
 
 def test_greedy_and_equal_shares_differ_as_they_should(voted):
@@ -85,10 +91,15 @@ def test_override_needs_a_published_reason(tree, voted):
     with pytest.raises(ValidationError, match="at least 10 characters"):
         services.override_result(by=committee, proposal=c, funded=False, reason="不行")
     with pytest.raises(PermissionDenied):
-        services.override_result(by=member(tree["village"]), proposal=c, funded=False,
-                                 reason="选址在基本农田上，不能施工。")
-    services.override_result(by=committee, proposal=c, funded=False,
-                             reason="选址在基本农田上，不能施工。")
+        services.override_result(
+            by=member(tree["village"]),
+            proposal=c,
+            funded=False,
+            reason="选址在基本农田上，不能施工。",
+        )
+    services.override_result(
+        by=committee, proposal=c, funded=False, reason="选址在基本农田上，不能施工。"
+    )
     assert "C" not in funded(cycle)
 
 
@@ -100,19 +111,28 @@ def test_pabulib_download_recomputes_to_the_same_winners(client, voted):
     text = client.get(f"/budgets/cycles/{cycle.pk}/ballots.pb").content.decode()
     election = parse_pabulib(text)
     assert len(election.ballots) == 10
-    outcome = tally(election.instance, election.ballots, rule=cycle.rule, sat=cycle.satisfaction,
-                    complete_greedy=cycle.complete_greedy)
+    outcome = tally(
+        election.instance,
+        election.ballots,
+        rule=cycle.rule,
+        sat=cycle.satisfaction,
+        complete_greedy=cycle.complete_greedy,
+    )
     titles = {pk: p.extra.get("name") for pk, p in election.instance.projects.items()}
     assert sorted(titles[pk] for pk in outcome.selected) == funded(cycle)
 
 
 def test_sub_budgets_tally_each_village_apart(tree):
     township = tree["township"]
-    cycle = make_cycle(township, phase="vote", total_amount=Decimal("200"),
-                       sub_budgets={tree["village"]: Decimal("100"),
-                                    tree["other_village"]: Decimal("100")})
-    here, there = (SubBudget.objects.get(cycle=cycle, council=tree[k])
-                   for k in ("village", "other_village"))
+    cycle = make_cycle(
+        township,
+        phase="vote",
+        total_amount=Decimal("200"),
+        sub_budgets={tree["village"]: Decimal("100"), tree["other_village"]: Decimal("100")},
+    )
+    here, there = (
+        SubBudget.objects.get(cycle=cycle, council=tree[k]) for k in ("village", "other_village")
+    )
     mine = add_proposal(cycle, "本村", "80", sub_budget=here)
     add_proposal(cycle, "邻村甲", "60", sub_budget=there)
     theirs = add_proposal(cycle, "邻村乙", "60", sub_budget=there)
@@ -121,8 +141,9 @@ def test_sub_budgets_tally_each_village_apart(tree):
         services.cast_ballot(voter=voter, cycle=cycle, choices={theirs.pk: 1})
     services.cast_ballot(voter=voter, cycle=cycle, choices={mine.pk: 1})
     for _ in range(2):
-        services.cast_ballot(voter=member(tree["other_village"]), cycle=cycle,
-                             choices={theirs.pk: 1})
+        services.cast_ballot(
+            voter=member(tree["other_village"]), cycle=cycle, choices={theirs.pk: 1}
+        )
     set_phase(cycle, "results")
     results = services.compute_results(cycle)
     assert sorted(r.ballots for r in results) == [1, 2]

@@ -18,8 +18,13 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def cycle(tree):
-    cycle = make_cycle(tree["village"], phase="vote", total_amount=Decimal("100000"),
-                       max_choices=2, ballot_type=BallotType.KNAPSACK)
+    cycle = make_cycle(
+        tree["village"],
+        phase="vote",
+        total_amount=Decimal("100000"),
+        max_choices=2,
+        ballot_type=BallotType.KNAPSACK,
+    )
     add_proposal(cycle, "修路", "60000")
     add_proposal(cycle, "路灯", "30000")
     add_proposal(cycle, "儿童角", "20000")
@@ -43,9 +48,10 @@ def test_vote_without_javascript_then_see_the_receipt(client, tree, cycle):
     road, lamps, corner = Proposal.objects.order_by("pk")
     client.force_login(member(tree["village"]))
     page = client.get(f"/budgets/cycles/{cycle.pk}/vote/").content.decode()
-    assert "<script" in page and 'for="p%d"' % road.pk in page
-    response = client.post(f"/budgets/cycles/{cycle.pk}/vote/",
-                           {field(road): "1", field(corner): "1", "ballot": "1"})
+    assert "<script" in page and f'for="p{road.pk}"' in page
+    response = client.post(
+        f"/budgets/cycles/{cycle.pk}/vote/", {field(road): "1", field(corner): "1", "ballot": "1"}
+    )
     assert response.status_code == 302
     receipt_page = client.get(response["Location"]).content.decode()
     code = re.search(r'class="receipt-code"[^>]*>([A-Z0-9-]{19})<', receipt_page).group(1)
@@ -59,8 +65,10 @@ def test_vote_without_javascript_then_see_the_receipt(client, tree, cycle):
 def test_over_budget_knapsack_ballot_is_refused_and_kept_on_screen(client, tree, cycle):
     road, lamps, corner = Proposal.objects.order_by("pk")
     client.force_login(member(tree["village"]))
-    response = client.post(f"/budgets/cycles/{cycle.pk}/vote/",
-                           {field(road): "1", field(lamps): "1", field(corner): "1"})
+    response = client.post(
+        f"/budgets/cycles/{cycle.pk}/vote/",
+        {field(road): "1", field(lamps): "1", field(corner): "1"},
+    )
     html = response.content.decode()
     assert response.status_code == 400
     assert "more than the budget" in html and "Nothing was recorded" in html
@@ -100,29 +108,46 @@ def test_propose_and_review_through_the_pages(client, tree):
     cycle = make_cycle(tree["village"], phase="collect")
     resident = member(tree["village"])
     client.force_login(resident)
-    bad = client.post(f"/budgets/cycles/{cycle.pk}/propose/",
-                      {"title": "", "description": "x", "estimated_cost": "-5",
-                       "category": "roads"})
+    bad = client.post(
+        f"/budgets/cycles/{cycle.pk}/propose/",
+        {"title": "", "description": "x", "estimated_cost": "-5", "category": "roads"},
+    )
     assert bad.status_code == 400 and not Proposal.objects.exists()
     assert "greater than or equal to 0.01" in bad.content.decode()
-    response = client.post(f"/budgets/cycles/{cycle.pk}/propose/", {
-        "title": "村口装路灯", "description": "晚上太黑，老人出门不安全。", "estimated_cost": "12000",
-        "category": "safety", "location": "村口", "beneficiaries": "全村"})
+    response = client.post(
+        f"/budgets/cycles/{cycle.pk}/propose/",
+        {
+            "title": "村口装路灯",
+            "description": "晚上太黑，老人出门不安全。",
+            "estimated_cost": "12000",
+            "category": "safety",
+            "location": "村口",
+            "beneficiaries": "全村",
+        },
+    )
     proposal = Proposal.objects.get()
     assert response.status_code == 302 and proposal.author == resident
     assert proposal.debate is not None and proposal.debate.title == "村口装路灯"
     # A resident cannot review; the committee can, with a public reason.
-    assert client.post(f"/budgets/proposals/{proposal.pk}/review/",
-                       {"feasible": "yes", "reason": "好"}).status_code == 403
+    assert (
+        client.post(
+            f"/budgets/proposals/{proposal.pk}/review/", {"feasible": "yes", "reason": "好"}
+        ).status_code
+        == 403
+    )
     proposal.refresh_from_db()
     assert proposal.status == ProposalStatus.SUBMITTED
     client.force_login(member(tree["village"], Role.COMMITTEE))
-    client.post(f"/budgets/proposals/{proposal.pk}/review/",
-                {"feasible": "no", "reason": "", "checked_cost": ""})
+    client.post(
+        f"/budgets/proposals/{proposal.pk}/review/",
+        {"feasible": "no", "reason": "", "checked_cost": ""},
+    )
     proposal.refresh_from_db()
     assert proposal.status == ProposalStatus.SUBMITTED
-    client.post(f"/budgets/proposals/{proposal.pk}/review/",
-                {"feasible": "no", "reason": "电网公司负责，已转交。", "checked_cost": ""})
+    client.post(
+        f"/budgets/proposals/{proposal.pk}/review/",
+        {"feasible": "no", "reason": "电网公司负责，已转交。", "checked_cost": ""},
+    )
     proposal.refresh_from_db()
     assert proposal.status == ProposalStatus.REJECTED
     html = client.get(cycle.get_absolute_url()).content.decode()
@@ -137,12 +162,16 @@ def test_paper_ballot_entry_by_the_committee(client, tree, cycle):
     assert wrong.status_code == 400 and "not on the roll" in wrong.content.decode()
     page = client.get(f"/budgets/cycles/{cycle.pk}/paper/", {"phone": voter.phone})
     assert voter.public_name in page.content.decode()
-    response = client.post(f"/budgets/cycles/{cycle.pk}/paper/",
-                           {"phone": voter.phone, field(road): "1", "ballot": "1"})
+    response = client.post(
+        f"/budgets/cycles/{cycle.pk}/paper/",
+        {"phone": voter.phone, field(road): "1", "ballot": "1"},
+    )
     assert response.status_code == 302
     assert Participation.objects.get().channel == "paper"
-    again = client.post(f"/budgets/cycles/{cycle.pk}/paper/",
-                        {"phone": voter.phone, field(road): "1", "ballot": "1"})
+    again = client.post(
+        f"/budgets/cycles/{cycle.pk}/paper/",
+        {"phone": voter.phone, field(road): "1", "ballot": "1"},
+    )
     assert "already voted" in again.content.decode()
     assert Ballot.objects.count() == 1
 
@@ -156,8 +185,9 @@ def test_paper_ballot_page_is_for_the_committee(client, tree, cycle, role):
 def test_ballot_list_query_count_is_constant(client, tree, cycle):
     road, lamps, corner = Proposal.objects.order_by("pk")
     for _ in range(3):
-        services.cast_ballot(voter=member(tree["village"]), cycle=cycle,
-                             choices={road.pk: 1, corner.pk: 1})
+        services.cast_ballot(
+            voter=member(tree["village"]), cycle=cycle, choices={road.pk: 1, corner.pk: 1}
+        )
     set_phase(cycle, "results")
     url = f"/budgets/cycles/{cycle.pk}/ballots/"
     client.get(url)
@@ -177,16 +207,31 @@ def test_committee_starts_a_budget_with_its_phases(client, tree):
     from budgets.models import BudgetCycle
 
     village = tree["village"]
-    data = {"title": "2027年微实事", "description": "", "total_amount": "50000",
-            "ballot_type": "knapsack", "max_choices": "3", "min_choices": "1", "points": "10",
-            "eligibility": "person", "rule": "mes-add1", "satisfaction": "cost",
-            "complete_greedy": "on", "objection_days": "7", "starts_on": "2027-01-01",
-            "collect_days": "14", "review_days": "7", "deliberate_days": "7", "vote_days": "5"}
+    data = {
+        "title": "2027年微实事",
+        "description": "",
+        "total_amount": "50000",
+        "ballot_type": "knapsack",
+        "max_choices": "3",
+        "min_choices": "1",
+        "points": "10",
+        "eligibility": "person",
+        "rule": "mes-add1",
+        "satisfaction": "cost",
+        "complete_greedy": "on",
+        "objection_days": "7",
+        "starts_on": "2027-01-01",
+        "collect_days": "14",
+        "review_days": "7",
+        "deliberate_days": "7",
+        "vote_days": "5",
+    }
     client.force_login(member(village))
     assert client.post(f"/budgets/new/{village.pk}/", data).status_code == 403
     client.force_login(member(village, Role.COMMITTEE))
-    bad = client.post(f"/budgets/new/{village.pk}/", {**data, "total_amount": "0",
-                                                       "min_choices": "5"})
+    bad = client.post(
+        f"/budgets/new/{village.pk}/", {**data, "total_amount": "0", "min_choices": "5"}
+    )
     assert bad.status_code == 400 and not BudgetCycle.objects.exists()
     assert "At least m cannot be more than at most k" in bad.content.decode()
     response = client.post(f"/budgets/new/{village.pk}/", data)
@@ -214,14 +259,22 @@ def test_proposal_with_photos_and_a_fake_photo_refused(client, tree, settings, t
     settings.MEDIA_ROOT = tmp_path
     cycle = make_cycle(tree["village"], phase="collect")
     client.force_login(member(tree["village"]))
-    data = {"title": "修巷道", "description": "坑洼积水", "estimated_cost": "9000",
-            "category": "roads"}
+    data = {
+        "title": "修巷道",
+        "description": "坑洼积水",
+        "estimated_cost": "9000",
+        "category": "roads",
+    }
     fake = SimpleUploadedFile("lane.png", b"<script>alert(1)</script>", content_type="image/png")
     bad = client.post(f"/budgets/cycles/{cycle.pk}/propose/", {**data, "photo_1": fake})
     assert bad.status_code == 400 and "is not a JPEG, PNG or WebP photo" in bad.content.decode()
     assert not Proposal.objects.exists()
-    client.post(f"/budgets/cycles/{cycle.pk}/propose/",
-                {**data, "photo_1": _png(), "photo_2": _png("b.png")})
+    client.post(
+        f"/budgets/cycles/{cycle.pk}/propose/",
+        {**data, "photo_1": _png(), "photo_2": _png("b.png")},
+    )
     proposal = Proposal.objects.get()
     assert proposal.photos.count() == 2
-    assert 'alt="Photo 1 of the proposal"' in client.get(proposal.get_absolute_url()).content.decode()
+    assert (
+        'alt="Photo 1 of the proposal"' in client.get(proposal.get_absolute_url()).content.decode()
+    )

@@ -82,7 +82,9 @@ def budget_objects(tree):
     return {
         "cycle": make_cycle(tree["village"], phase="collect"),
         "township_cycle": make_cycle(
-            tree["township"], phase="vote", total_amount=Decimal("200"),
+            tree["township"],
+            phase="vote",
+            total_amount=Decimal("200"),
             sub_budgets={tree["village"]: Decimal("100"), tree["other_village"]: Decimal("100")},
         ),
     }

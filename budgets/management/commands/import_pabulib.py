@@ -19,16 +19,27 @@ from budgets.models import (
 from budgets.tally.pabulib import PabulibError, read_pabulib
 from councils.models import CouncilPage
 
-BALLOT_TYPES = {"approval": BallotType.APPROVAL, "cumulative": BallotType.CUMULATIVE,
-                "choose-1": BallotType.APPROVAL, "ordinal": BallotType.RANKED,
-                "scoring": BallotType.CUMULATIVE}
-RULES = {"greedy": "greedy", "utilitarian_greedy": "greedy", "equalshares": "mes-add1",
-         "equalshares/add1": "mes-add1", "equalshares/add1-comparison": "mes-add1-full"}
+BALLOT_TYPES = {
+    "approval": BallotType.APPROVAL,
+    "cumulative": BallotType.CUMULATIVE,
+    "choose-1": BallotType.APPROVAL,
+    "ordinal": BallotType.RANKED,
+    "scoring": BallotType.CUMULATIVE,
+}
+RULES = {
+    "greedy": "greedy",
+    "utilitarian_greedy": "greedy",
+    "equalshares": "mes-add1",
+    "equalshares/add1": "mes-add1",
+    "equalshares/add1-comparison": "mes-add1-full",
+}
 
 
 class Command(BaseCommand):
-    help = ("Load a real election from a pabulib .pb file as a closed budget cycle of a council "
-            "(projects and anonymous ballots), to browse it and recompute it in the site.")
+    help = (
+        "Load a real election from a pabulib .pb file as a closed budget cycle of a council "
+        "(projects and anonymous ballots), to browse it and recompute it in the site."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file")
@@ -47,9 +58,12 @@ class Command(BaseCommand):
         vote_type = election.instance.vote_type
         chosen_rule = rule or RULES.get(meta.get("rule", ""), "mes-add1")
         cycle = self.load(election, page, meta, vote_type, chosen_rule, file)
-        self.stdout.write(self.style.SUCCESS(
-            f"Imported {len(election.instance.projects)} projects and {len(election.ballots)} "
-            f"ballots as cycle {cycle.pk} ({cycle.get_absolute_url()}), rule {chosen_rule}."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Imported {len(election.instance.projects)} projects and {len(election.ballots)} "
+                f"ballots as cycle {cycle.pk} ({cycle.get_absolute_url()}), rule {chosen_rule}."
+            )
+        )
 
     @transaction.atomic
     def load(self, election, page, meta, vote_type, rule, file):
@@ -57,14 +71,21 @@ class Command(BaseCommand):
         ballot_type = BALLOT_TYPES.get(vote_type, BallotType.APPROVAL)
         longest = max((len(b.projects) for b in election.ballots), default=1)
         cycle = services.create_cycle(
-            by=None, council=page,
-            title=(f"{meta.get('unit', '')} {meta.get('subunit', '')} "
-                   f"{meta.get('instance', '')}").strip()[:120] or str(file)[:120],
+            by=None,
+            council=page,
+            title=(
+                f"{meta.get('unit', '')} {meta.get('subunit', '')} {meta.get('instance', '')}"
+            ).strip()[:120]
+            or str(file)[:120],
             total_amount=Decimal(str(float(instance.budget))).quantize(Decimal("0.01")),
-            ballot_type=ballot_type, rule=rule, max_choices=max(longest, 1), min_choices=0,
+            ballot_type=ballot_type,
+            rule=rule,
+            max_choices=max(longest, 1),
+            min_choices=0,
             points=max(int(meta.get("max_sum_points", "0") or 0), 1),
             complete_greedy=rule != "mes-add1-full" and "greedy" not in rule,
-            description=meta.get("description", "")[:2000], imported_from=str(file)[-200:],
+            description=meta.get("description", "")[:2000],
+            imported_from=str(file)[-200:],
         )
         # The election is over: put every phase in the past, ending with the vote.
         from datetime import timedelta
@@ -74,22 +95,26 @@ class Command(BaseCommand):
         end = timezone.now() - timedelta(minutes=1)
         for kind in reversed(PHASE_ORDER[: PHASE_ORDER.index("vote") + 1]):
             Phase.objects.filter(cycle=cycle, kind=kind).update(
-                starts_at=end - timedelta(days=7), ends_at=end)
+                starts_at=end - timedelta(days=7), ends_at=end
+            )
             end -= timedelta(days=7)
         proposals = {}
         for project in instance.projects.values():
             proposals[project.project_id] = Proposal(
-                cycle=cycle, title=(project.extra.get("name") or project.project_id)[:120],
+                cycle=cycle,
+                title=(project.extra.get("name") or project.project_id)[:120],
                 description=project.extra.get("description", "")[:4000] or "—",
                 estimated_cost=Decimal(str(float(project.cost))).quantize(Decimal("0.01"))
                 or Decimal("0.01"),
-                status=ProposalStatus.FEASIBLE, external_id=project.project_id[:64],
+                status=ProposalStatus.FEASIBLE,
+                external_id=project.project_id[:64],
             )
         Proposal.objects.bulk_create(proposals.values())
         ballots, choices = [], []
         for ballot in election.ballots:
-            row = Ballot(cycle=cycle, receipt_hash=receipt_hash(new_receipt_code()),
-                         channel=Channel.PAPER)
+            row = Ballot(
+                cycle=cycle, receipt_hash=receipt_hash(new_receipt_code()), channel=Channel.PAPER
+            )
             ballots.append(row)
             for position, project_id in enumerate(ballot.projects):
                 if ballot_type == BallotType.RANKED:
@@ -98,8 +123,9 @@ class Command(BaseCommand):
                     value = max(int(ballot.points[position]), 1)
                 else:
                     value = 1
-                choices.append(BallotChoice(ballot=row, proposal=proposals[project_id],
-                                            value=value))
+                choices.append(
+                    BallotChoice(ballot=row, proposal=proposals[project_id], value=value)
+                )
         Ballot.objects.bulk_create(ballots, batch_size=2000)
         BallotChoice.objects.bulk_create(choices, batch_size=5000)
         return BudgetCycle.objects.get(pk=cycle.pk)

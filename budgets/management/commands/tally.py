@@ -6,8 +6,10 @@ from budgets.tally.cli import build_parser, main
 
 
 class Command(BaseCommand):
-    help = ("Tally a pabulib .pb file: prints the selected project ids, one per line, sorted as "
-            "strings (with --json: the selection and its explanation).")
+    help = (
+        "Tally a pabulib .pb file: prints the selected project ids, one per line, sorted as "
+        "strings (with --json: the selection and its explanation)."
+    )
 
     def create_parser(self, prog_name, subcommand, **kwargs):
         parser = super().create_parser(prog_name, subcommand, **kwargs)

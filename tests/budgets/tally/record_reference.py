@@ -93,8 +93,12 @@ print(json.dumps({"pabutools_version": pabutools.__version__ if hasattr(pabutool
 
 def record(path: Path, timeout: int) -> str:
     """Run the child on one file and write its JSON; returns a one-line summary."""
-    proc = subprocess.run([sys.executable, "-c", CHILD, str(path), str(timeout)],
-                          capture_output=True, text=True, timeout=timeout * 12 + 300)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, str(path), str(timeout)],
+        capture_output=True,
+        text=True,
+        timeout=timeout * 12 + 300,
+    )
     if proc.returncode != 0:
         return f"{path.name}: FAILED\n{proc.stderr[-2000:]}"
     data = json.loads(proc.stdout.strip().splitlines()[-1])

@@ -50,8 +50,9 @@ def test_round_trip_small_file() -> None:
     e = parse_pabulib(SMALL)
     again = parse_pabulib(write_pabulib(e))
     assert again.instance.projects == e.instance.projects
-    assert [p.extra for p in again.instance.projects.values()] == \
-        [p.extra for p in e.instance.projects.values()]
+    assert [p.extra for p in again.instance.projects.values()] == [
+        p.extra for p in e.instance.projects.values()
+    ]
     assert again.ballots == e.ballots
     assert again.instance.budget == e.instance.budget
     assert again.instance.meta["description"] == "a test; with semicolon"

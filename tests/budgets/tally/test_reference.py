@@ -100,8 +100,9 @@ def test_official_equal_shares_outcomes(name: str) -> None:
     assert name in OFFICIAL, f"add {name} to OFFICIAL with the variant that reproduces it"
     official = sorted(p for p, x in e.instance.projects.items() if x.extra.get("selected") == "1")
     rule, sat, complete = OFFICIAL[name]
-    assert tally(e.instance, e.ballots, rule, sat=sat, complete_greedy=complete).selected == \
-        official
+    assert (
+        tally(e.instance, e.ballots, rule, sat=sat, complete_greedy=complete).selected == official
+    )
 
 
 def test_wieliczka_add1_differs_from_official() -> None:
@@ -127,8 +128,11 @@ def live_cases() -> list:
             marks.append(pytest.mark.skip(reason="pabutools timed out when recorded"))
         elif seconds + data.get("parse_seconds", 0) > LIVE_SECONDS:
             total = seconds + data.get("parse_seconds", 0)
-            marks.append(pytest.mark.skip(
-                reason=f"pabutools needs {total:.1f} s here (> {LIVE_SECONDS:.0f} s live limit)"))
+            marks.append(
+                pytest.mark.skip(
+                    reason=f"pabutools needs {total:.1f} s here (> {LIVE_SECONDS:.0f} s live limit)"
+                )
+            )
         params.append(pytest.param(name, rule, marks=marks, id=f"{name}-{rule}"))
     return params or [pytest.param("none", "none", marks=pytest.mark.reference)]
 
@@ -155,16 +159,22 @@ def run_pabutools(name: str, rule: str) -> list[str]:
 
     instance, profile = pabutools_election(name)
     vote_type = instance.meta["vote_type"]
-    sats = {"cost": Cost_Sat, "cardinality": Cardinality_Sat,
-            "utility": Additive_Borda_Sat if vote_type == "ordinal" else Additive_Cardinal_Sat}
+    sats = {
+        "cost": Cost_Sat,
+        "cardinality": Cardinality_Sat,
+        "utility": Additive_Borda_Sat if vote_type == "ordinal" else Additive_Cardinal_Sat,
+    }
     ours, sat, complete = REFERENCE_RULES[rule]
     sat_class = sats[sat]
     if ours == "greedy":
         outcome = greedy_utilitarian_welfare(instance, profile, sat_class=sat_class)
     elif complete:
         outcome = completion_by_rule_combination(
-            instance, profile, [method_of_equal_shares, greedy_utilitarian_welfare],
-            [{"sat_class": sat_class, "voter_budget_increment": 1}, {"sat_class": sat_class}])
+            instance,
+            profile,
+            [method_of_equal_shares, greedy_utilitarian_welfare],
+            [{"sat_class": sat_class, "voter_budget_increment": 1}, {"sat_class": sat_class}],
+        )
     else:
         extra = {"voter_budget_increment": 1} if ours == "mes-add1" else {}
         outcome = method_of_equal_shares(instance, profile, sat_class=sat_class, **extra)

@@ -15,8 +15,9 @@ from budgets.tally.rules import RULES, tally
 from budgets.tally.satisfaction import build_sat_profile
 
 
-def make(budget: int, costs: dict[str, int], ballots: list[tuple[str, ...]],
-         vote_type: str = "approval") -> tuple[Instance, list[Ballot]]:
+def make(
+    budget: int, costs: dict[str, int], ballots: list[tuple[str, ...]], vote_type: str = "approval"
+) -> tuple[Instance, list[Ballot]]:
     projects = {p: Project(p, Fraction(c)) for p, c in costs.items()}
     return Instance(Fraction(budget), projects, vote_type), [Ballot(b) for b in ballots]
 
@@ -30,12 +31,14 @@ def test_ties_break_by_id_as_string() -> None:
 
 def test_greedy_skips_but_no_skip_stops() -> None:
     # Votes: a=3, b=2, c=1. Greedy takes a (4 left), skips b (6 > 4), takes c (1 left).
-    inst, ballots = make(10, {"a": 6, "b": 6, "c": 3},
-                         [("a", "b"), ("a", "b"), ("a", "c")])
+    inst, ballots = make(10, {"a": 6, "b": 6, "c": 3}, [("a", "b"), ("a", "b"), ("a", "c")])
     out = tally(inst, ballots, "greedy")
     assert out.selected == ["a", "c"]
     assert [(s.project_id, s.selected, s.budget_left) for s in out.greedy_steps] == [
-        ("a", True, 4), ("b", False, 4), ("c", True, 1)]
+        ("a", True, 4),
+        ("b", False, 4),
+        ("c", True, 1),
+    ]
     stop = tally(inst, ballots, "greedy-no-skip")
     assert stop.selected == ["a"]
     reasons = {u.project_id: u.reason for u in stop.unfunded}
@@ -47,8 +50,7 @@ def small_mes() -> tuple[Instance, list[Ballot]]:
     # per-voter price. Round 1 prices: a 6/1 = 6, b 28/4 = 7, d 20/2 = 10 -> buy a; voter 0 has 4.
     # Round 2: b needs t with min(4, t) + 3t = 28 -> t = 8 (voter 0 pays all her 4); d still 10.
     # Round 3: d's supporters (2, 3) have 2 + 2 = 4 < 20 -> unaffordable; MES stops.
-    return make(40, {"a": 6, "b": 28, "d": 20},
-                [("a", "b"), ("b",), ("b", "d"), ("b", "d")])
+    return make(40, {"a": 6, "b": 28, "d": 20}, [("a", "b"), ("b",), ("b", "d"), ("b", "d")])
 
 
 def test_mes_prices_per_supporter_and_unaffordable_explanation() -> None:
@@ -143,8 +145,9 @@ def test_ordinal_borda_conversion() -> None:
     # A ranking a > b > c gives Borda satisfactions 2, 1, 0 (pabutools' Additive_Borda_Sat), so
     # the last-ranked project is not supported at all; cost/cardinality treat the ranking as an
     # approval of all three.
-    inst, ballots = make(9, {"a": 3, "b": 3, "c": 3}, [("a", "b", "c"), ("c", "b", "a")],
-                         vote_type="ordinal")
+    inst, ballots = make(
+        9, {"a": 3, "b": 3, "c": 3}, [("a", "b", "c"), ("c", "b", "a")], vote_type="ordinal"
+    )
     util = build_sat_profile(inst, ballots, "utility")
     assert [g.sats for g in util.groups] == [{0: 2, 1: 1}, {2: 2, 1: 1}]
     card = build_sat_profile(inst, ballots, "cardinality")
