@@ -19,10 +19,11 @@ class Command(BaseCommand):
             )
         created = DemoBuilder(households_per_village=households).build()
         created["budget_cycles"] = self.build_budgets()
+        created["records"] = self.build_ledgers()
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo city ready: {councils} councils, {users} people, {memberships} memberships, "
-                "{budget_cycles} budget cycles created this run.".format(**created)
+                "{budget_cycles} budget cycles, {records} ledger records created this run.".format(**created)
             )
         )
         self.stdout.write(
@@ -36,3 +37,10 @@ class Command(BaseCommand):
 
         villages = CouncilPage.objects.filter(slug__in=["liushu", "heping", "taoyuan-v"])
         return sum(budget_demo.build(village) for village in villages)
+
+    def build_ledgers(self) -> int:
+        from councils.models import CouncilPage
+        from disclosure import demo as ledger_demo
+
+        villages = CouncilPage.objects.filter(slug__in=["liushu", "heping", "taoyuan-v"])
+        return sum(ledger_demo.build(village) for village in villages)
