@@ -1,11 +1,14 @@
 """`ws/deliberation/topics/<id>/`: the live debate of one topic. Protocol: docs/realtime.md.
 
-The consumer joins the topic's group *before* reading the database for catch-up, so a message
-committed in between arrives twice at most, never zero times; duplicates are dropped by `seq`.
-Broadcast frames arrive already serialised (selectors.event_for), so a message to a thousand
-sockets is encoded once and costs no database query per socket.
+The consumer subscribes to the topic (deliberation.fanout: one group membership per worker
+process) *before* reading the database for catch-up, so a message committed in between arrives
+twice at most, never zero times; duplicates are dropped by `seq`. Live frames wait in a bounded
+outbox until catch-up is sent. Broadcast frames arrive already serialised (selectors.event_for),
+so a message to a thousand sockets is encoded once and costs no database query per socket.
 """
 
+import asyncio
+import contextlib
 import json
 from urllib.parse import parse_qs
 
@@ -18,14 +21,21 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from councils.predicates import forget_roles
-from deliberation import selectors, services
+from deliberation import fanout, selectors, services
 
 MAX_FRAME_BYTES = 8 * 1024
+OUTBOX_SIZE = 500  # live frames waiting for a slow socket before we close it (it catches up)
+CLOSE_TOO_SLOW = 4008
 CATCH_UP_BATCH = 200
 FIRST_CONNECT_HISTORY = 50
 
 
 class TopicConsumer(AsyncWebsocketConsumer):
+    # No channel of its own per socket: broadcasts reach it through deliberation.fanout (one
+    # channel per process). A per-socket channel would only add an idle Redis reader whose
+    # timeout, under load, kills the socket (seen in bench/bench_fanout.py).
+    channel_layer_alias = "deliberation-sockets-have-no-channel"
+
     async def connect(self):
         self.topic_id = int(self.scope["url_route"]["kwargs"]["topic_id"])
         self.user = self.scope.get("user")
@@ -36,15 +46,24 @@ class TopicConsumer(AsyncWebsocketConsumer):
         if self.topic is None:
             await self.close(code=4404)
             return
+        self.outbox = asyncio.Queue(maxsize=OUTBOX_SIZE)
+        self.too_slow = False
+        self.writer = None
         # Join first, then read: nothing committed after the read can be missed.
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await fanout.subscribe(self.group, self)
         self.joined = True
         await self.accept()
         await self._catch_up()
+        self.writer = asyncio.create_task(self._write_live_frames())
 
     async def disconnect(self, code):
         if getattr(self, "joined", False):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            self.joined = False
+            await fanout.unsubscribe(self.group, self)
+        if getattr(self, "writer", None) is not None:
+            self.writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.writer
 
     # --- client -> server ----------------------------------------------------------------
 
@@ -70,7 +89,9 @@ class TopicConsumer(AsyncWebsocketConsumer):
 
     async def _post(self, data):
         result = await database_sync_to_async(self._call)(
-            "post_message", body=data.get("body"), reply_to=data.get("reply_to"),
+            "post_message",
+            body=data.get("body"),
+            reply_to=data.get("reply_to"),
             client_id=data.get("client_id") or "",
         )
         if isinstance(result, dict):
@@ -78,15 +99,27 @@ class TopicConsumer(AsyncWebsocketConsumer):
             return
         if result.held:
             with translation.override(self.language):
-                notice = _("Your message contains words that need a check. The committee "
-                           "will review it before it is shown.")
-            await self._send({"type": "error", "code": "held_for_review", "message": notice,
-                              "client_id": result.message.client_id or None})
+                notice = _(
+                    "Your message contains words that need a check. The committee "
+                    "will review it before it is shown."
+                )
+            await self._send(
+                {
+                    "type": "error",
+                    "code": "held_for_review",
+                    "message": notice,
+                    "client_id": result.message.client_id or None,
+                }
+            )
         elif not result.created:
             # A resend: the original went out to the group already, but perhaps not to us.
-            await self._send_frame_text(json.dumps(
-                await database_sync_to_async(selectors.message_frame)(result.message),
-                ensure_ascii=False), result.message.seq)
+            await self._send_frame_text(
+                json.dumps(
+                    await database_sync_to_async(selectors.message_frame)(result.message),
+                    ensure_ascii=False,
+                ),
+                result.message.seq,
+            )
 
     async def _stance(self, data):
         result = await database_sync_to_async(self._call)("set_stance", value=data.get("value"))
@@ -116,12 +149,24 @@ class TopicConsumer(AsyncWebsocketConsumer):
 
     # --- server -> client ----------------------------------------------------------------
 
-    async def deliberation_frame(self, event):
-        seq = event.get("seq")
-        if event.get("kind") == "message" and seq is not None:
-            if seq <= self.last_seq:
-                return  # already sent during catch-up
-        await self._send_frame_text(event["text"], seq if event.get("kind") == "message" else None)
+    def deliver(self, event: dict) -> None:
+        """Called by the fan-out hub for each broadcast; never blocks the other sockets."""
+        if self.too_slow:
+            return
+        try:
+            self.outbox.put_nowait(event)
+        except asyncio.QueueFull:
+            # Too slow to keep up: drop the socket; the client reconnects and catches up.
+            self.too_slow = True
+            asyncio.ensure_future(self.close(code=CLOSE_TOO_SLOW))
+
+    async def _write_live_frames(self):
+        while True:
+            event = await self.outbox.get()
+            seq = event.get("seq") if event.get("kind") == "message" else None
+            if seq is not None and seq <= self.last_seq:
+                continue  # already sent during catch-up
+            await self._send_frame_text(event["text"], seq)
 
     async def _send_frame_text(self, text: str, seq: int | None):
         if seq is not None and seq > self.last_seq:
@@ -140,8 +185,7 @@ class TopicConsumer(AsyncWebsocketConsumer):
     def _catch_up_frames(self, after: int | None):
         frames = []
         if after is None:
-            recent, _older = selectors.latest_messages(self.topic_id,
-                                                      count=FIRST_CONNECT_HISTORY)
+            recent, _older = selectors.latest_messages(self.topic_id, count=FIRST_CONNECT_HISTORY)
             frames += [selectors.message_frame(m) for m in recent]
         else:
             # Messages hidden at or before `after` may have been hidden while we were away.

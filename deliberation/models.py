@@ -49,7 +49,8 @@ class Hall(models.Model):
     title = models.CharField(_("title"), max_length=100)
     description = models.TextField(_("description"), blank=True)
     is_public = models.BooleanField(
-        _("public"), default=True,
+        _("public"),
+        default=True,
         help_text=_("Anyone may read a public hall; only members may read the others."),
     )
     created = models.DateTimeField(_("created"), auto_now_add=True)
@@ -109,7 +110,9 @@ class Topic(models.Model):
         Hall, on_delete=models.PROTECT, related_name="topics", verbose_name=_("hall")
     )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="topics",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="topics",
         verbose_name=_("raised by"),
     )
     title = models.CharField(_("title"), max_length=120)
@@ -125,7 +128,11 @@ class Topic(models.Model):
     official_answer = models.TextField(_("official answer"), blank=True)
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_topics",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_topics",
         verbose_name=_("merged into"),
     )
     # The last sequence number given to a published message; allocated under a row lock.
@@ -143,6 +150,9 @@ class Topic(models.Model):
     def __str__(self):
         return self.title
 
+    def get_absolute_url(self):
+        return reverse("deliberation:topic", args=[self.pk])
+
     @property
     def council(self) -> CouncilPage:
         return self.hall.council
@@ -150,9 +160,6 @@ class Topic(models.Model):
     @property
     def is_discussable(self) -> bool:
         return self.status in DISCUSSABLE_STATUSES
-
-    def get_absolute_url(self):
-        return reverse("deliberation:topic", args=[self.pk])
 
 
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
@@ -168,6 +175,9 @@ class TopicPhoto(models.Model):
     class Meta:
         verbose_name = _("photo")
         verbose_name_plural = _("photos")
+
+    def __str__(self):
+        return self.image.name
 
 
 class TopicEventKind(models.TextChoices):
@@ -189,12 +199,18 @@ class TopicEvent(AppendOnlyModel):
     )
     kind = models.CharField(_("what"), max_length=12, choices=TopicEventKind.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name=_("by"),
     )
     note = models.TextField(_("note"), blank=True)
     other_topic = models.ForeignKey(
-        Topic, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        Topic,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name=_("other topic"),
     )
     created = models.DateTimeField(_("when"), auto_now_add=True)
@@ -203,6 +219,9 @@ class TopicEvent(AppendOnlyModel):
         verbose_name = _("topic event")
         verbose_name_plural = _("topic events")
         ordering = ["created", "pk"]
+
+    def __str__(self):
+        return f"{self.topic_id} {self.kind}"
 
 
 class MessageStatus(models.TextChoices):
@@ -224,12 +243,18 @@ class Message(models.Model):
     )
     seq = models.PositiveIntegerField(_("number"), null=True, blank=True)
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deliberation_messages",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="deliberation_messages",
         verbose_name=_("author"),
     )
     body = models.TextField(_("message"), max_length=MESSAGE_MAX_LENGTH)
     reply_to = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replies",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replies",
         verbose_name=_("reply to"),
     )
     client_id = models.CharField(max_length=64, blank=True)
@@ -246,7 +271,8 @@ class Message(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["topic", "seq"], name="unique_message_seq"),
             models.UniqueConstraint(
-                fields=["topic", "author", "client_id"], condition=~Q(client_id=""),
+                fields=["topic", "author", "client_id"],
+                condition=~Q(client_id=""),
                 name="unique_message_client_id",
             ),
         ]
@@ -273,7 +299,9 @@ class Stance(models.Model):
         Topic, on_delete=models.CASCADE, related_name="stances", verbose_name=_("topic")
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stances",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="stances",
         verbose_name=_("user"),
     )
     value = models.CharField(_("stance"), max_length=8, choices=StanceValue.choices)
@@ -286,6 +314,9 @@ class Stance(models.Model):
             models.UniqueConstraint(fields=["topic", "user"], name="one_stance_per_user_per_topic")
         ]
 
+    def __str__(self):
+        return f"{self.topic_id} {self.user_id} {self.value}"
+
 
 class ModerationAction(models.TextChoices):
     HIDE = "hide", _("Hidden")
@@ -297,12 +328,16 @@ class ModerationLog(AppendOnlyModel):
     """Every moderation decision, by whom and why."""
 
     message = models.ForeignKey(
-        Message, on_delete=models.PROTECT, related_name="moderation_log",
+        Message,
+        on_delete=models.PROTECT,
+        related_name="moderation_log",
         verbose_name=_("message"),
     )
     action = models.CharField(_("action"), max_length=8, choices=ModerationAction.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name=_("by"),
     )
     reason = models.CharField(_("reason"), max_length=300, blank=True)
@@ -312,6 +347,9 @@ class ModerationLog(AppendOnlyModel):
         verbose_name = _("moderation log entry")
         verbose_name_plural = _("moderation log")
         ordering = ["created", "pk"]
+
+    def __str__(self):
+        return f"{self.message_id} {self.action}"
 
 
 class SensitiveWord(models.Model):
@@ -341,7 +379,8 @@ class ConsultationDay(models.Model):
     ends_at = models.DateTimeField(_("ends at"), null=True, blank=True)
     place = models.CharField(_("place"), max_length=200)
     officials = models.CharField(
-        _("officials attending"), max_length=500,
+        _("officials attending"),
+        max_length=500,
         help_text=_("Names and posts, for example: 李明（镇党委副书记）、王芳（村委会主任）"),
     )
     topics = models.ManyToManyField(
@@ -350,7 +389,9 @@ class ConsultationDay(models.Model):
     outcome = models.TextField(_("outcome"), blank=True)
     outcome_published_at = models.DateTimeField(_("outcome published"), null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name=_("scheduled by"),
     )
     created = models.DateTimeField(_("created"), auto_now_add=True)
@@ -369,21 +410,25 @@ class ConsultationDay(models.Model):
     def __str__(self):
         return self.title
 
+    def get_absolute_url(self):
+        return reverse("deliberation:day", args=[self.pk])
+
     @property
     def council(self) -> CouncilPage:
         return self.hall.council
 
-    def get_absolute_url(self):
-        return reverse("deliberation:day", args=[self.pk])
-
 
 class DayRegistration(models.Model):
     day = models.ForeignKey(
-        ConsultationDay, on_delete=models.CASCADE, related_name="registrations",
+        ConsultationDay,
+        on_delete=models.CASCADE,
+        related_name="registrations",
         verbose_name=_("consultation day"),
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="day_registrations",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="day_registrations",
         verbose_name=_("user"),
     )
     note = models.CharField(_("what you want to raise"), max_length=300, blank=True)
@@ -395,3 +440,6 @@ class DayRegistration(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["day", "user"], name="one_registration_per_day")
         ]
+
+    def __str__(self):
+        return f"{self.day_id} {self.user_id}"

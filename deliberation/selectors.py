@@ -72,8 +72,12 @@ def stances_frame(topic_id: int) -> dict:
 
 def event_for(frame: dict) -> dict:
     """A channel-layer event carrying `frame` serialised once for every socket in the group."""
-    return {"type": FRAME_EVENT, "seq": frame.get("seq"), "kind": frame["type"],
-            "text": json.dumps(frame, ensure_ascii=False)}
+    return {
+        "type": FRAME_EVENT,
+        "seq": frame.get("seq"),
+        "kind": frame["type"],
+        "text": json.dumps(frame, ensure_ascii=False),
+    }
 
 
 def messages_after(topic_id: int, after: int, *, limit: int = 500) -> list[Message]:
@@ -94,7 +98,8 @@ def latest_messages(topic_id: int, *, before: int | None = None, count: int = PA
 def hidden_seqs_up_to(topic_id: int, seq: int) -> list[Message]:
     return list(
         Message.objects.filter(topic_id=topic_id, status=MessageStatus.HIDDEN, seq__lte=seq)
-        .order_by("seq").only("seq", "hidden_reason")
+        .order_by("seq")
+        .only("seq", "hidden_reason")
     )
 
 

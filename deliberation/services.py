@@ -82,12 +82,22 @@ def _check_photo(photo) -> None:
 
 @transaction.atomic
 def raise_topic(
-    *, author, hall: Hall, title: str, description: str, category: str = TopicCategory.OTHER,
-    location: str = "", photos=(),
+    *,
+    author,
+    hall: Hall,
+    title: str,
+    description: str,
+    category: str = TopicCategory.OTHER,
+    location: str = "",
+    photos=(),
 ) -> Topic:
     """A verified resident raises a topic in `hall`, with up to three photos."""
-    _require(author, "deliberation.raise_topic", hall,
-             _("Only verified residents of this council can raise a topic."))
+    _require(
+        author,
+        "deliberation.raise_topic",
+        hall,
+        _("Only verified residents of this council can raise a topic."),
+    )
     title, description = title.strip(), description.strip()
     if not title or not description:
         raise ValidationError(_("A topic needs a title and a description."), code="empty")
@@ -99,7 +109,11 @@ def raise_topic(
     for photo in photos:
         _check_photo(photo)
     topic = Topic.objects.create(
-        hall=hall, author=author, title=title, description=description, category=category,
+        hall=hall,
+        author=author,
+        title=title,
+        description=description,
+        category=category,
         location=location.strip(),
     )
     for photo in photos:
@@ -117,16 +131,24 @@ _STATUS_EVENTS = {
 
 
 def _topic_frame(topic: Topic) -> dict:
-    return {"type": "topic", "status": topic.status, "reason": topic.status_reason,
-            "merged_into": topic.merged_into_id}
+    return {
+        "type": "topic",
+        "status": topic.status,
+        "reason": topic.status_reason,
+        "merged_into": topic.merged_into_id,
+    }
 
 
 @transaction.atomic
 def change_topic_status(*, actor, topic: Topic, status: str, reason: str = "") -> TopicEvent:
     """The committee takes a topic up (接单), marks it decided, closes or reopens it."""
     topic = _lock_topic(topic.pk)
-    _require(actor, "deliberation.change_topic", topic,
-             _("Only the committee can change a topic's status."))
+    _require(
+        actor,
+        "deliberation.change_topic",
+        topic,
+        _("Only the committee can change a topic's status."),
+    )
     if status not in _STATUS_EVENTS:
         raise ValidationError(_("This status cannot be set here."), code="bad_request")
     if topic.status == TopicStatus.MERGED:
@@ -135,8 +157,9 @@ def change_topic_status(*, actor, topic: Topic, status: str, reason: str = "") -
         raise ValidationError(_("The topic already has this status."), code="bad_request")
     reason = reason.strip()
     if status in (TopicStatus.CLOSED, TopicStatus.OPEN) and not reason:
-        raise ValidationError(_("Give a reason for closing or reopening the topic."),
-                              code="reason_required")
+        raise ValidationError(
+            _("Give a reason for closing or reopening the topic."), code="reason_required"
+        )
     topic.status, topic.status_reason = status, reason
     topic.save(update_fields=["status", "status_reason"])
     event = TopicEvent.objects.create(
@@ -150,8 +173,7 @@ def change_topic_status(*, actor, topic: Topic, status: str, reason: str = "") -
 def answer_topic(*, actor, topic: Topic, answer: str) -> TopicEvent:
     """The committee gives (or updates) the official answer (官方答复); every answer is logged."""
     topic = _lock_topic(topic.pk)
-    _require(actor, "deliberation.change_topic", topic,
-             _("Only the committee can answer a topic."))
+    _require(actor, "deliberation.change_topic", topic, _("Only the committee can answer a topic."))
     answer = answer.strip()
     if not answer:
         raise ValidationError(_("Write the answer."), code="empty")
@@ -160,8 +182,9 @@ def answer_topic(*, actor, topic: Topic, answer: str) -> TopicEvent:
     event = TopicEvent.objects.create(
         topic=topic, kind=TopicEventKind.ANSWERED, actor=actor, note=answer
     )
-    _broadcast(topic.pk, {"type": "answer", "answer": answer,
-                          "answered_at": topic.answered_at.isoformat()})
+    _broadcast(
+        topic.pk, {"type": "answer", "answer": answer, "answered_at": topic.answered_at.isoformat()}
+    )
     return event
 
 
@@ -171,26 +194,41 @@ def merge_topics(*, actor, duplicate: Topic, into: Topic, reason: str = "") -> T
     if duplicate.pk == into.pk:
         raise ValidationError(_("A topic cannot be merged into itself."), code="bad_request")
     # Lock both rows in primary-key order so that two opposite merges cannot deadlock.
-    locked = {t.pk: t for t in Topic.objects.select_for_update().select_related("hall__council")
-              .filter(pk__in=[duplicate.pk, into.pk]).order_by("pk")}
+    locked = {
+        t.pk: t
+        for t in Topic.objects.select_for_update()
+        .select_related("hall__council")
+        .filter(pk__in=[duplicate.pk, into.pk])
+        .order_by("pk")
+    }
     duplicate, into = locked[duplicate.pk], locked[into.pk]
-    _require(actor, "deliberation.change_topic", duplicate,
-             _("Only the committee can merge topics."))
+    _require(
+        actor, "deliberation.change_topic", duplicate, _("Only the committee can merge topics.")
+    )
     if duplicate.hall.council_id != into.hall.council_id:
-        raise ValidationError(_("Topics can only be merged within one council."),
-                              code="bad_request")
+        raise ValidationError(
+            _("Topics can only be merged within one council."), code="bad_request"
+        )
     if TopicStatus.MERGED in (duplicate.status, into.status):
         raise ValidationError(_("One of these topics was already merged."), code="topic_closed")
     duplicate.status, duplicate.merged_into, duplicate.status_reason = (
-        TopicStatus.MERGED, into, reason.strip()
+        TopicStatus.MERGED,
+        into,
+        reason.strip(),
     )
     duplicate.save(update_fields=["status", "merged_into", "status_reason"])
     event = TopicEvent.objects.create(
-        topic=duplicate, kind=TopicEventKind.MERGED, actor=actor, note=reason.strip(),
+        topic=duplicate,
+        kind=TopicEventKind.MERGED,
+        actor=actor,
+        note=reason.strip(),
         other_topic=into,
     )
     TopicEvent.objects.create(
-        topic=into, kind=TopicEventKind.ABSORBED, actor=actor, note=reason.strip(),
+        topic=into,
+        kind=TopicEventKind.ABSORBED,
+        actor=actor,
+        note=reason.strip(),
         other_topic=duplicate,
     )
     _broadcast(duplicate.pk, _topic_frame(duplicate))
@@ -228,10 +266,15 @@ def _clean_body(body) -> str:
 def _clean_client_id(client_id) -> str:
     if client_id in (None, ""):
         return ""
-    if (not isinstance(client_id, str) or len(client_id) > CLIENT_ID_MAX_LENGTH
-            or not client_id.isascii() or not client_id.isprintable()):
-        raise ValidationError(_("The client_id must be up to 64 ASCII characters."),
-                              code="bad_request")
+    if (
+        not isinstance(client_id, str)
+        or len(client_id) > CLIENT_ID_MAX_LENGTH
+        or not client_id.isascii()
+        or not client_id.isprintable()
+    ):
+        raise ValidationError(
+            _("The client_id must be up to 64 ASCII characters."), code="bad_request"
+        )
     return client_id
 
 
@@ -247,8 +290,12 @@ def post_message(
     client_id = _clean_client_id(client_id)
     if reply_to is not None and (isinstance(reply_to, bool) or not isinstance(reply_to, int)):
         raise ValidationError(_("reply_to must be a message number."), code="bad_request")
-    _require(author, "deliberation.post_message", topic,
-             _("Only verified residents of this council can post in an open topic."))
+    _require(
+        author,
+        "deliberation.post_message",
+        topic,
+        _("Only verified residents of this council can post in an open topic."),
+    )
     if client_id:
         original = _resent(topic.pk, author, client_id)
         if original is not None:
@@ -269,14 +316,17 @@ def post_message(
         original_message = None
         if reply_to is not None:
             original_message = (
-                Message.objects.filter(topic=locked, seq=reply_to)
-                .select_related("author").first()
+                Message.objects.filter(topic=locked, seq=reply_to).select_related("author").first()
             )
             if original_message is None:
-                raise ValidationError(_("The message you reply to does not exist."),
-                                      code="bad_reply")
+                raise ValidationError(
+                    _("The message you reply to does not exist."), code="bad_reply"
+                )
         message = Message(
-            topic=locked, author=author, body=body, reply_to=original_message,
+            topic=locked,
+            author=author,
+            body=body,
+            reply_to=original_message,
             client_id=client_id,
             status=MessageStatus.HELD if held else MessageStatus.PUBLISHED,
         )
@@ -291,7 +341,8 @@ def post_message(
 def _resent(topic_id: int, author, client_id: str) -> Message | None:
     return (
         Message.objects.filter(topic_id=topic_id, author=author, client_id=client_id)
-        .select_related("author", "reply_to__author").first()
+        .select_related("author", "reply_to__author")
+        .first()
     )
 
 
@@ -306,8 +357,12 @@ def set_stance(*, user, topic: Topic, value: str) -> Stance:
     """Take or change one's stance on a topic; the new tally is broadcast."""
     if value not in StanceValue.values:
         raise ValidationError(_("A stance is support, oppose or neutral."), code="bad_request")
-    _require(user, "deliberation.set_stance", topic,
-             _("Only verified residents of this council can take a stance on an open topic."))
+    _require(
+        user,
+        "deliberation.set_stance",
+        topic,
+        _("Only verified residents of this council can take a stance on an open topic."),
+    )
     locked = _lock_topic(topic.pk)  # serialises tallies so the last broadcast is the newest
     if not locked.is_discussable:
         raise ValidationError(_("This topic is closed for discussion."), code="topic_closed")
@@ -323,12 +378,17 @@ def moderate_message(*, actor, message: Message, action: str, reason: str = "") 
     """Hide a published message, or release or reject a held one; every decision is logged."""
     message = Message.objects.select_for_update().select_related("author").get(pk=message.pk)
     topic = _lock_topic(message.topic_id)
-    _require(actor, "deliberation.moderate_message", topic,
-             _("Only the committee can moderate messages."))
+    _require(
+        actor,
+        "deliberation.moderate_message",
+        topic,
+        _("Only the committee can moderate messages."),
+    )
     reason = reason.strip()
     if action in (ModerationAction.HIDE, ModerationAction.REJECT) and not reason:
-        raise ValidationError(_("Give a reason; it is shown in place of the message."),
-                              code="reason_required")
+        raise ValidationError(
+            _("Give a reason; it is shown in place of the message."), code="reason_required"
+        )
     allowed_from = {
         ModerationAction.HIDE: MessageStatus.PUBLISHED,
         ModerationAction.RELEASE: MessageStatus.HELD,
@@ -342,8 +402,9 @@ def moderate_message(*, actor, message: Message, action: str, reason: str = "") 
     if action == ModerationAction.HIDE:
         message.status, message.hidden_reason = MessageStatus.HIDDEN, reason
         message.save(update_fields=["status", "hidden_reason"])
-        _broadcast(topic.pk, {"type": "moderation", "action": "hide", "seq": message.seq,
-                              "reason": reason})
+        _broadcast(
+            topic.pk, {"type": "moderation", "action": "hide", "seq": message.seq, "reason": reason}
+        )
     elif action == ModerationAction.RELEASE:
         message.status, message.seq = MessageStatus.PUBLISHED, _next_seq(topic)
         message.save(update_fields=["status", "seq"])
@@ -351,8 +412,7 @@ def moderate_message(*, actor, message: Message, action: str, reason: str = "") 
     else:
         message.status, message.hidden_reason = MessageStatus.REJECTED, reason
         message.save(update_fields=["status", "hidden_reason"])
-    return ModerationLog.objects.create(message=message, action=action, actor=actor,
-                                        reason=reason)
+    return ModerationLog.objects.create(message=message, action=action, actor=actor, reason=reason)
 
 
 # --- Consultation days ---------------------------------------------------------------------
@@ -363,26 +423,38 @@ def schedule_consultation_day(
     *, actor, hall: Hall, title: str, starts_at, place: str, officials: str, ends_at=None
 ) -> ConsultationDay:
     """Schedule a consultation day (民情恳谈日) in `hall`."""
-    _require(actor, "deliberation.schedule_consultationday", hall,
-             _("Only the committee can schedule a consultation day."))
+    _require(
+        actor,
+        "deliberation.schedule_consultationday",
+        hall,
+        _("Only the committee can schedule a consultation day."),
+    )
     if starts_at <= timezone.now():
         raise ValidationError(_("A consultation day must be in the future."), code="bad_request")
     if ends_at is not None and ends_at <= starts_at:
         raise ValidationError(_("The end must be after the start."), code="bad_request")
     if not (title.strip() and place.strip() and officials.strip()):
-        raise ValidationError(_("Give a title, a place and the officials attending."),
-                              code="empty")
+        raise ValidationError(_("Give a title, a place and the officials attending."), code="empty")
     return ConsultationDay.objects.create(
-        hall=hall, title=title.strip(), starts_at=starts_at, ends_at=ends_at,
-        place=place.strip(), officials=officials.strip(), created_by=actor,
+        hall=hall,
+        title=title.strip(),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        place=place.strip(),
+        officials=officials.strip(),
+        created_by=actor,
     )
 
 
 @transaction.atomic
 def register_for_day(*, user, day: ConsultationDay, note: str = "") -> DayRegistration:
     """A resident registers to attend; once per person."""
-    _require(user, "deliberation.register_consultationday", day,
-             _("Only verified residents of this council can register."))
+    _require(
+        user,
+        "deliberation.register_consultationday",
+        day,
+        _("Only verified residents of this council can register."),
+    )
     day = ConsultationDay.objects.select_for_update().get(pk=day.pk)
     if day.starts_at <= timezone.now():
         raise ValidationError(_("This consultation day has already begun."), code="bad_request")
@@ -395,21 +467,21 @@ def register_for_day(*, user, day: ConsultationDay, note: str = "") -> DayRegist
 
 
 @transaction.atomic
-def publish_day_outcome(
-    *, actor, day: ConsultationDay, outcome: str, topics=()
-) -> ConsultationDay:
+def publish_day_outcome(*, actor, day: ConsultationDay, outcome: str, topics=()) -> ConsultationDay:
     """After the day, the committee publishes the topics discussed and the outcome."""
-    day = ConsultationDay.objects.select_for_update().select_related("hall__council").get(
-        pk=day.pk
+    day = ConsultationDay.objects.select_for_update().select_related("hall__council").get(pk=day.pk)
+    _require(
+        actor,
+        "deliberation.schedule_consultationday",
+        day,
+        _("Only the committee can publish the outcome."),
     )
-    _require(actor, "deliberation.schedule_consultationday", day,
-             _("Only the committee can publish the outcome."))
     if day.starts_at > timezone.now():
-        raise ValidationError(_("The outcome can be published once the day has begun."),
-                              code="bad_request")
+        raise ValidationError(
+            _("The outcome can be published once the day has begun."), code="bad_request"
+        )
     if day.outcome_published_at is not None:
-        raise ValidationError(_("The outcome of this day was already published."),
-                              code="duplicate")
+        raise ValidationError(_("The outcome of this day was already published."), code="duplicate")
     outcome = outcome.strip()
     if not outcome:
         raise ValidationError(_("Write the outcome."), code="empty")

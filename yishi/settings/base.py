@@ -204,6 +204,16 @@ else:
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
+# --- Discussion halls --------------------------------------------------------------------------
+# Words that hold a message for the committee's review instead of publishing it (more can be
+# added in the admin as snippets). Comma-separated in the environment.
+YISHI_SENSITIVE_WORDS = env_list("YISHI_SENSITIVE_WORDS")
+# Posts per user per window: (count, seconds). Counted in the shared cache, across workers.
+YISHI_DELIBERATION_POST_RATE = (
+    int(env("YISHI_DELIBERATION_POST_COUNT", "6")),
+    int(env("YISHI_DELIBERATION_POST_WINDOW", "60")),
+)
+
 # --- Three openings (disclosure) -------------------------------------------------------------
 YISHI_QUESTION_DEADLINE_DAYS = int(env("YISHI_QUESTION_DEADLINE_DAYS", "10"))
 YISHI_DISCLOSURE_GRACE_DAYS = int(env("YISHI_DISCLOSURE_GRACE_DAYS", "10"))

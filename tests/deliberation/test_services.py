@@ -1,0 +1,312 @@
+"""Services: numbering, idempotence, moderation, topic life, consultation days, integrity."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from freezegun import freeze_time
+
+from councils.models import MembershipStatus, Role
+from deliberation import services
+from deliberation.models import (
+    DayRegistration,
+    Message,
+    MessageStatus,
+    ModerationLog,
+    Stance,
+    TopicEvent,
+    TopicStatus,
+)
+from tests.councils.factories import UserFactory, member
+from tests.deliberation.factories import HallFactory, TopicFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def post(topic, author, body="好", **kw):
+    return services.post_message(author=author, topic=topic, body=body, **kw)
+
+
+def test_seq_has_no_gaps_even_around_held_and_released_messages(
+    settings, topic, resident, committee
+):
+    settings.YISHI_SENSITIVE_WORDS = ["赌博"]
+    settings.YISHI_DELIBERATION_POST_RATE = None
+    post(topic, resident, "一")
+    held = post(topic, resident, "有人赌博").message
+    post(topic, resident, "二")
+    assert held.seq is None and held.status == MessageStatus.HELD
+    services.moderate_message(actor=committee, message=held, action="release")
+    post(topic, committee, "三")
+    seqs = list(Message.objects.filter(topic=topic).order_by("seq").values_list("seq", flat=True))
+    assert seqs == [1, 2, 3, 4]
+    topic.refresh_from_db()
+    assert topic.last_seq == 4
+
+
+def test_seq_is_counted_per_topic(hall, topic, resident):
+    other = TopicFactory(hall=hall)
+    post(topic, resident)
+    assert post(other, resident).message.seq == 1
+
+
+def test_a_resend_returns_the_original_and_stores_nothing_new(topic, resident):
+    first = post(topic, resident, "一次", client_id="abc")
+    again = post(topic, resident, "一次", client_id="abc")
+    assert first.created and not again.created
+    assert again.message.pk == first.message.pk
+    assert Message.objects.count() == 1
+
+
+def test_the_same_client_id_from_two_people_is_two_messages(topic, resident, committee):
+    post(topic, resident, client_id="same")
+    post(topic, committee, client_id="same")
+    assert Message.objects.count() == 2
+
+
+def test_the_database_refuses_a_duplicate_client_id(topic, resident):
+    post(topic, resident, client_id="dup")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Message.objects.create(topic=topic, author=resident, body="x", client_id="dup", seq=9)
+
+
+def test_the_database_refuses_a_duplicate_seq(topic, resident):
+    post(topic, resident)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Message.objects.create(topic=topic, author=resident, body="x", seq=1)
+
+
+def test_one_stance_per_person_in_the_database(topic, resident):
+    services.set_stance(user=resident, topic=topic, value="support")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Stance.objects.create(topic=topic, user=resident, value="oppose")
+
+
+def test_sensitive_words_from_the_database_and_full_width_letters(topic, resident):
+    from deliberation.models import SensitiveWord
+
+    SensitiveWord.objects.create(word="ABC")
+    assert post(topic, resident, "这里有 ＡＢＣ").held
+    assert not post(topic, resident, "这里没有").held
+
+
+def test_the_rate_limit_counts_per_person(settings, topic, resident, committee):
+    settings.YISHI_DELIBERATION_POST_RATE = (1, 60)
+    post(topic, resident)
+    with pytest.raises(ValidationError) as error:
+        post(topic, resident)
+    assert error.value.code == "rate_limited"
+    post(topic, committee)  # someone else is not slowed down
+    assert Message.objects.count() == 2
+
+
+@pytest.mark.parametrize("role", [None, Role.REPRESENTATIVE, Role.SUPERVISOR, Role.GRID_WORKER])
+def test_only_the_committee_moderates(tree, topic, resident, role):
+    moderator = member(tree["village"], role) if role else resident
+    message = post(topic, resident).message
+    with pytest.raises(PermissionDenied):
+        services.moderate_message(actor=moderator, message=message, action="hide", reason="x")
+    assert Message.objects.get().status == MessageStatus.PUBLISHED
+    assert not ModerationLog.objects.exists()
+
+
+@pytest.mark.parametrize("officer", ["committee", "official"])
+def test_committee_and_township_official_moderate_and_it_is_logged(
+    tree, topic, resident, committee, officer
+):
+    actor = committee if officer == "committee" else member(tree["township"], Role.OFFICIAL)
+    message = post(topic, resident).message
+    log = services.moderate_message(actor=actor, message=message, action="hide", reason="广告")
+    assert (log.action, log.actor, log.reason) == ("hide", actor, "广告")
+    message.refresh_from_db()
+    assert message.status == MessageStatus.HIDDEN and message.hidden_reason == "广告"
+
+
+def test_hiding_needs_a_reason_and_a_hidden_message_cannot_be_hidden_again(
+    topic, resident, committee
+):
+    message = post(topic, resident).message
+    with pytest.raises(ValidationError):
+        services.moderate_message(actor=committee, message=message, action="hide")
+    services.moderate_message(actor=committee, message=message, action="hide", reason="x")
+    with pytest.raises(ValidationError):
+        services.moderate_message(actor=committee, message=message, action="hide", reason="y")
+    assert ModerationLog.objects.count() == 1
+
+
+def test_logs_are_append_only(topic, resident, committee):
+    message = post(topic, resident).message
+    log = services.moderate_message(actor=committee, message=message, action="hide", reason="x")
+    log.reason = "改写"
+    with pytest.raises(ValidationError):
+        log.save()
+    with pytest.raises(ValidationError):
+        log.delete()
+    event = TopicEvent.objects.create(topic=topic, kind="raised", actor=resident)
+    with pytest.raises(ValidationError):
+        event.delete()
+
+
+@pytest.mark.parametrize("role", [None, Role.REPRESENTATIVE, Role.SUPERVISOR])
+def test_residents_cannot_change_answer_or_merge_topics(tree, hall, topic, role):
+    user = member(tree["village"])
+    if role:
+        member(tree["village"], role, user=user)
+    other = TopicFactory(hall=hall)
+    with pytest.raises(PermissionDenied):
+        services.change_topic_status(actor=user, topic=topic, status=TopicStatus.DECIDED)
+    with pytest.raises(PermissionDenied):
+        services.answer_topic(actor=user, topic=topic, answer="x")
+    with pytest.raises(PermissionDenied):
+        services.merge_topics(actor=user, duplicate=other, into=topic)
+    topic.refresh_from_db()
+    assert topic.status == TopicStatus.OPEN and not topic.official_answer
+
+
+def test_the_committee_takes_up_decides_and_closes_with_every_step_logged(topic, committee):
+    services.change_topic_status(actor=committee, topic=topic, status=TopicStatus.TAKEN_UP)
+    services.answer_topic(actor=committee, topic=topic, answer="下月修")
+    services.change_topic_status(actor=committee, topic=topic, status=TopicStatus.DECIDED)
+    with pytest.raises(ValidationError):
+        services.change_topic_status(actor=committee, topic=topic, status=TopicStatus.CLOSED)
+    services.change_topic_status(
+        actor=committee, topic=topic, status=TopicStatus.CLOSED, reason="已修好"
+    )
+    kinds = list(topic.events.values_list("kind", flat=True))
+    assert kinds == ["taken_up", "answered", "decided", "closed"]
+    topic.refresh_from_db()
+    assert topic.status == TopicStatus.CLOSED and topic.status_reason == "已修好"
+
+
+def test_merging_rules(tree, hall, topic, committee):
+    duplicate = TopicFactory(hall=hall)
+    elsewhere = TopicFactory(hall=HallFactory(council=tree["other_village"]))
+    with pytest.raises(ValidationError):
+        services.merge_topics(actor=committee, duplicate=topic, into=topic)
+    with pytest.raises((ValidationError, PermissionDenied)):
+        services.merge_topics(actor=committee, duplicate=duplicate, into=elsewhere)
+    services.merge_topics(actor=committee, duplicate=duplicate, into=topic, reason="重复")
+    duplicate.refresh_from_db()
+    assert duplicate.merged_into == topic and duplicate.status == TopicStatus.MERGED
+    with pytest.raises(ValidationError):
+        services.merge_topics(actor=committee, duplicate=duplicate, into=topic)
+
+
+def test_merged_topic_refuses_messages(hall, topic, committee):
+    duplicate = TopicFactory(hall=hall)
+    services.merge_topics(actor=committee, duplicate=duplicate, into=topic)
+    duplicate.refresh_from_db()
+    with pytest.raises(PermissionDenied):
+        post(duplicate, committee)
+
+
+@pytest.mark.parametrize("who", ["outsider", "applicant", "other_resident"])
+def test_non_members_cannot_raise_topics(tree, hall, who):
+    user = {
+        "outsider": UserFactory,
+        "applicant": lambda: member(tree["village"], status=MembershipStatus.PENDING),
+        "other_resident": lambda: member(tree["other_village"]),
+    }[who]()
+    with pytest.raises(PermissionDenied):
+        services.raise_topic(author=user, hall=hall, title="t", description="d")
+
+
+def test_more_than_three_photos_are_refused(hall, resident):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.deliberation.test_pages import png
+
+    photos = [SimpleUploadedFile(f"{i}.png", png(), "image/png") for i in range(4)]
+    with pytest.raises(ValidationError):
+        services.raise_topic(author=resident, hall=hall, title="t", description="d", photos=photos)
+
+
+def test_a_consultation_day_from_schedule_to_outcome(hall, topic, resident, committee):
+    starts = timezone.now() + timedelta(days=3)
+    day = services.schedule_consultation_day(
+        actor=committee,
+        hall=hall,
+        title="十二月民情恳谈日",
+        starts_at=starts,
+        place="村委会议室",
+        officials="李明（镇党委副书记）",
+    )
+    services.register_for_day(user=resident, day=day, note="说说修路")
+    with pytest.raises(ValidationError):
+        services.register_for_day(user=resident, day=day)
+    assert DayRegistration.objects.count() == 1
+    with pytest.raises(ValidationError):  # not before the day
+        services.publish_day_outcome(actor=committee, day=day, outcome="x")
+    with freeze_time(starts + timedelta(hours=3)):
+        with pytest.raises(ValidationError):  # registration closes when the day begins
+            services.register_for_day(user=committee, day=day)
+        with pytest.raises(PermissionDenied):
+            services.publish_day_outcome(actor=resident, day=day, outcome="x")
+        services.publish_day_outcome(
+            actor=committee, day=day, outcome="修路列入明年计划", topics=[topic]
+        )
+        with pytest.raises(ValidationError):
+            services.publish_day_outcome(actor=committee, day=day, outcome="改")
+    day.refresh_from_db()
+    assert day.outcome == "修路列入明年计划" and list(day.topics.all()) == [topic]
+
+
+@pytest.mark.parametrize("who", ["resident", "supervisor"])
+def test_only_the_committee_schedules_days(tree, hall, who):
+    user = member(tree["village"])
+    if who == "supervisor":
+        member(tree["village"], Role.SUPERVISOR, user=user)
+    with pytest.raises(PermissionDenied):
+        services.schedule_consultation_day(
+            actor=user,
+            hall=hall,
+            title="x",
+            starts_at=timezone.now() + timedelta(days=1),
+            place="p",
+            officials="o",
+        )
+
+
+def test_a_day_in_the_past_cannot_be_scheduled(hall, committee):
+    with pytest.raises(ValidationError):
+        services.schedule_consultation_day(
+            actor=committee,
+            hall=hall,
+            title="x",
+            starts_at=timezone.now() - timedelta(hours=1),
+            place="p",
+            officials="o",
+        )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_posts_on_postgres_get_distinct_gapless_numbers(settings, tree):
+    """Real connections in threads: the row lock on the topic serialises numbering."""
+    settings.YISHI_DELIBERATION_POST_RATE = None
+    topic = TopicFactory(hall=HallFactory(council=tree["village"]))
+    authors = [member(tree["village"]) for _ in range(4)]
+    errors = []
+    barrier = threading.Barrier(len(authors))
+
+    def write(author):
+        try:
+            barrier.wait()
+            for i in range(10):
+                services.post_message(author=author, topic=topic, body=f"{i}", client_id=f"{i}")
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=write, args=(a,)) for a in authors]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    seqs = sorted(Message.objects.filter(topic=topic).values_list("seq", flat=True))
+    assert seqs == list(range(1, 41))
