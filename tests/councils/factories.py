@@ -27,7 +27,10 @@ def home_page() -> HomePage:
     """The site's home page; rebuilt when a transactional test's flush removed the migration's."""
     home = HomePage.objects.first()
     if home is None:
+        from django.contrib.contenttypes.models import ContentType
         from wagtail.models import Locale, Page, Site
+
+        ContentType.objects.clear_cache()  # a flush recreated the content types
 
         for code in ("zh-hans", "en"):
             Locale.objects.get_or_create(language_code=code)

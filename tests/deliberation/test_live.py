@@ -15,7 +15,7 @@ from tests.deliberation.factories import HallFactory, TopicFactory, session_cook
 from yishi.asgi import application
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
     pytest.mark.asyncio,
 ]
 

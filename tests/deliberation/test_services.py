@@ -283,7 +283,7 @@ def test_a_day_in_the_past_cannot_be_scheduled(hall, committee):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_posts_on_postgres_get_distinct_gapless_numbers(settings, tree):
     """Real connections in threads: the row lock on the topic serialises numbering."""
     settings.YISHI_DELIBERATION_POST_RATE = None

@@ -23,7 +23,7 @@ from websockets.asyncio.client import connect
 from tests.deliberation.factories import session_cookie
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 
 def free_port() -> int:
