@@ -18,12 +18,14 @@ class Command(BaseCommand):
                 "(or --force on a throw-away database)."
             )
         created = DemoBuilder(households_per_village=households).build()
+        created["halls"] = self.build_halls()
         created["budget_cycles"] = self.build_budgets()
         created["records"] = self.build_ledgers()
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo city ready: {councils} councils, {users} people, {memberships} memberships, "
-                "{budget_cycles} budget cycles, {records} ledger records created this run.".format(**created)
+                "{halls} halls, {budget_cycles} budget cycles, {records} ledger records "
+                "created this run.".format(**created)
             )
         )
         self.stdout.write(
@@ -44,3 +46,10 @@ class Command(BaseCommand):
 
         villages = CouncilPage.objects.filter(slug__in=["liushu", "heping", "taoyuan-v"])
         return sum(ledger_demo.build(village) for village in villages)
+
+    def build_halls(self) -> int:
+        from councils.models import CouncilPage
+        from deliberation import demo as hall_demo
+
+        villages = CouncilPage.objects.filter(slug__in=["liushu", "heping", "taoyuan-v"])
+        return sum(hall_demo.build(village) for village in villages)
