@@ -108,7 +108,7 @@ def build(village) -> int:
         record_type=RecordType.STATEMENT,
         period_kind=PeriodKind.QUARTER,
         period_start=quarter_start,
-        title=f"{quarter_start.year}年第{(quarter_start.month - 1) // 3 + 1}季度财务收支公开（草稿）",
+        title=f"{quarter_start.year}年第{(quarter_start.month - 1) // 3 + 1}季度财务收支（草稿）",
     )
     services.submit_for_review(record=draft, by=committee)
     question = services.ask_question(
