@@ -16,6 +16,7 @@ urlpatterns = [
     path("cycles/<int:pk>/ballots/", views.ballot_list, name="ballots"),
     path("cycles/<int:pk>/ballots.pb", views.ballots_pabulib, name="ballots_pb"),
     path("proposals/<int:pk>/", views.proposal_detail, name="proposal"),
+    path("topics/<int:topic_pk>/promote/", views.promote, name="promote"),
     path("proposals/<int:pk>/review/", views.review, name="review"),
     path("proposals/<int:pk>/override/", views.override, name="override"),
     path("proposals/<int:pk>/progress/", views.progress, name="progress"),

@@ -25,6 +25,7 @@ from budgets.tally.pabulib import write_pabulib
 from budgets.tally.profile import Election
 from core.adapters import normalise_phone
 from core.models import User
+from disclosure.selectors import project_spending
 
 RECEIPT_SESSION_KEY = "budgets_receipt"
 
@@ -119,6 +120,8 @@ def proposal_detail(request, pk: int):
             "can_override": request.user.has_perm("budgets.override_result", cycle)
             and cycle.vote_closed(),
             "override_form": OverrideForm(),
+            # budgeted vs spent, from published finance lines tagged with this project
+            "spending": project_spending(proposal),
         },
     )
 
@@ -423,4 +426,53 @@ def new_cycle(request, council_pk: int):
         "budgets/new_cycle.html",
         {"council": council, "form": form},
         status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def promote(request, topic_pk: int):
+    """The committee turns a hall topic into a proposal of a cycle that is collecting."""
+    from decimal import Decimal, InvalidOperation
+
+    from deliberation.models import Topic
+
+    topic = get_object_or_404(Topic.objects.select_related("hall__council", "author"), pk=topic_pk)
+    council = topic.hall.council
+    cycles = [
+        c
+        for c in BudgetCycle.objects.filter(council=council).prefetch_related(
+            "phases", "sub_budgets"
+        )
+        if c.phase_at() == PhaseKind.COLLECT
+    ]
+    if not any(
+        request.user.has_perm("budgets.review_proposal", c) for c in cycles
+    ) and not request.user.has_perm("budgets.manage_cycle", council):
+        raise PermissionDenied
+    errors = []
+    if request.method == "POST":
+        cycle = next((c for c in cycles if str(c.pk) == request.POST.get("cycle")), None)
+        try:
+            cost = Decimal(request.POST.get("estimated_cost", "").strip())
+        except InvalidOperation:
+            cost = None
+        if cycle is None:
+            errors.append(_("Choose a budget that is collecting proposals."))
+        if cost is None or cost <= 0:
+            errors.append(_("The estimated cost must be more than 0 yuan."))
+        if not errors:
+            try:
+                proposal = services.promote_topic(
+                    by=request.user, topic=topic, cycle=cycle, estimated_cost=cost
+                )
+            except ValidationError as error:
+                errors = error.messages
+            else:
+                messages.success(request, _("The topic is now a proposal of the budget."))
+                return redirect(proposal.get_absolute_url())
+    return render(
+        request,
+        "budgets/promote.html",
+        {"topic": topic, "cycles": cycles, "errors": errors},
+        status=400 if errors else 200,
     )

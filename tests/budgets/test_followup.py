@@ -145,3 +145,28 @@ def test_a_hall_topic_is_promoted_into_a_proposal_with_its_link(tree):
             cycle=cycle,
             estimated_cost=Decimal("5"),
         )
+
+
+@pytest.mark.django_db
+def test_promotion_through_the_topic_page(client, tree):
+    from deliberation.models import Hall, Topic
+
+    cycle = make_cycle(tree["village"], phase="collect")
+    hall = Hall.objects.create(council=tree["village"], title="村民议事厅")
+    topic = Topic.objects.create(
+        hall=hall, author=member(tree["village"]), title="修水渠", description="灌溉用水不够。"
+    )
+    url = f"/budgets/topics/{topic.pk}/promote/"
+    client.force_login(member(tree["village"]))
+    assert client.get(url).status_code == 403
+    client.force_login(member(tree["village"], Role.COMMITTEE))
+    assert (
+        "Promote into a participatory-budget proposal"
+        in client.get(topic.get_absolute_url()).content.decode()
+    )
+    bad = client.post(url, {"cycle": cycle.pk, "estimated_cost": "abc"})
+    assert bad.status_code == 400 and "more than 0 yuan" in bad.content.decode()
+    response = client.post(url, {"cycle": cycle.pk, "estimated_cost": "15000"})
+    proposal = Proposal.objects.get()
+    assert response.status_code == 302 and proposal.source_topic == topic
+    assert proposal.estimated_cost == Decimal("15000")
