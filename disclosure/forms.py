@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from disclosure.models import TYPES_BY_KIND, PeriodKind, RecordType
+from disclosure.models import LINE_ITEM_TYPES, TYPES_BY_KIND, Kind, PeriodKind, RecordType
 
 
 class DateInput(forms.DateInput):
@@ -114,6 +114,22 @@ class LineItemForm(forms.Form):
         required=False,
         help_text=_("On welfare lists the name is shown masked in public, e.g. 王*英."),
     )
+    project = forms.TypedChoiceField(
+        label=_("Micro-project (微实事)"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        help_text=_("Book spending on a funded micro-project against it."),
+    )
+
+    def __init__(self, *args, projects: dict | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if projects:
+            self.fields["project"].choices = [("", _("None"))] + [
+                (pk, f"{pk} · {title}") for pk, title in projects.items()
+            ]
+        else:
+            del self.fields["project"]
 
 
 class AttachmentForm(forms.Form):
@@ -170,3 +186,46 @@ class LedgerFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["year"].choices = [("", _("All years"))] + [(y, str(y)) for y in years]
         self.fields["record_type"].choices = [("", _("All types"))] + _type_choices(kind)
+
+
+def _import_type_choices():
+    return [
+        (value, f"{Kind(kind).label} · {RecordType(value).label}")
+        for kind, values in TYPES_BY_KIND.items()
+        for value in values
+        if value in LINE_ITEM_TYPES
+    ]
+
+
+class ImportForm(forms.Form):
+    """Upload a spreadsheet of lines for a new draft record (read and previewed first)."""
+
+    record_type = forms.ChoiceField(label=_("Type of record"), choices=_import_type_choices)
+    period_kind = RecordForm.base_fields["period_kind"]
+    period_start = RecordForm.base_fields["period_start"]
+    period_end = RecordForm.base_fields["period_end"]
+    title = RecordForm.base_fields["title"]
+    file = forms.FileField(
+        label=_("Spreadsheet (.xlsx)"),
+        help_text=_(
+            "Use the template: one income or expense per row. At most 20 MB and 50,000 rows."
+        ),
+        error_messages={"required": _("Choose a file."), "empty": _("The file is empty.")},
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
+    )
+
+
+class ChartFilterForm(forms.Form):
+    year = forms.TypedChoiceField(label=_("Year"), required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args, years, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["year"].choices = [("", _("All years"))] + [(y, str(y)) for y in years]
+
+
+class NoticeForm(forms.Form):
+    size = forms.ChoiceField(
+        label=_("Paper size"),
+        required=False,
+        choices=[("A4", "A4"), ("A3", "A3")],
+    )

@@ -63,27 +63,35 @@ def canonical_content(
         "corrects": record.corrects_id,
         "correction_reason": record.correction_reason,
         "published_at": _instant(record.published_at),
-        "lines": [
-            {
-                "line": line.position,
-                "date": line.date.isoformat(),
-                "voucher": line.voucher_number,
-                "account": line.account,
-                "description": line.description,
-                "income": _money(line.income),
-                "expense": _money(line.expense),
-                "counterparty": mask_name(line.counterparty) if welfare else line.counterparty,
-                "reverses": (
-                    [line.reverses.record_id, line.reverses.position] if line.reverses_id else None
-                ),
-            }
-            for line in sorted(lines, key=lambda line: line.position)
-        ],
+        "lines": [_canonical_line(line, welfare) for line in sorted(lines, key=_position)],
         "attachments": [
             {"name": a.original_name, "sha256": a.sha256, "size": a.size}
             for a in sorted(attachments, key=lambda a: a.pk)
         ],
     }
+
+
+def _position(line: LineItem) -> int:
+    return line.position
+
+
+def _canonical_line(line: LineItem, welfare: bool) -> dict:
+    content = {
+        "line": line.position,
+        "date": line.date.isoformat(),
+        "voucher": line.voucher_number,
+        "account": line.account,
+        "description": line.description,
+        "income": _money(line.income),
+        "expense": _money(line.expense),
+        "counterparty": mask_name(line.counterparty) if welfare else line.counterparty,
+        "reverses": [line.reverses.record_id, line.reverses.position] if line.reverses_id else None,
+    }
+    # Added with finance tools: present only on lines booked against a micro-project, so the
+    # content (and hash) of every line without one is exactly as in version 1.
+    if line.project_id:
+        content["project"] = line.project_id
+    return content
 
 
 def canonical_bytes(content: dict) -> bytes:

@@ -281,11 +281,22 @@ class LineItem(GuardedByRecord):
         related_name="reversed_by",
         verbose_name=_("reverses line"),
     )
+    # Spending on a funded micro-project (微实事) is booked as lines tagged with it; only funded
+    # proposals of the record's own council are accepted (checked in services, see linecheck).
+    project = models.ForeignKey(
+        "budgets.Proposal",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="finance_lines",
+        verbose_name=_("micro-project"),
+    )
 
     class Meta:
         verbose_name = _("line item")
         verbose_name_plural = _("line items")
         ordering = ["record", "position"]
+        indexes = [models.Index(fields=["project", "record"])]
         constraints = [
             models.UniqueConstraint(fields=["record", "position"], name="unique_line_position"),
             models.CheckConstraint(
@@ -531,3 +542,79 @@ class DisclosureRule(models.Model):
 
     def __str__(self):
         return f"{self.council_id} {self.kind} {self.frequency}"
+
+
+class ImportStatus(models.TextChoices):
+    UPLOADED = "uploaded", _("Uploaded, waiting to be read")
+    PARSING = "parsing", _("Being read")
+    READY = "ready", _("Read: no problems, ready to save")
+    INVALID = "invalid", _("Read: has problems")
+    FAILED = "failed", _("Could not be read")
+    SAVED = "saved", _("Saved as a draft")
+
+
+class ImportBatch(models.Model):
+    """An uploaded spreadsheet of income and expense lines, read and previewed before saving.
+
+    The file is kept only until the lines are saved as a draft record (or the batch is dropped);
+    what was read is kept here so the preview and the save need not read the file twice.
+    """
+
+    council = models.ForeignKey(
+        CouncilPage, on_delete=models.CASCADE, related_name="+", verbose_name=_("council")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    record_type = models.CharField(_("type"), max_length=20, choices=RecordType.choices)
+    period_kind = models.CharField(_("period"), max_length=10, choices=PeriodKind.choices)
+    period_start = models.DateField(_("period starts"))
+    period_end = models.DateField(_("period ends"))
+    title = models.CharField(_("title"), max_length=200)
+    file = models.FileField(_("file"), upload_to="disclosure/imports/%Y/%m/", blank=True)
+    original_name = models.CharField(_("file name"), max_length=200)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.UPLOADED
+    )
+    rows_total = models.PositiveIntegerField(_("rows in the sheet"), null=True, blank=True)
+    rows_read = models.PositiveIntegerField(_("rows read"), default=0)
+    # {"columns": [...], "ignored": [...], "lines": [[date, voucher, account, description,
+    #  income, expense, counterparty, project], ...], "problems": [{"row", "column", "code",
+    #  "params"}, ...], "income": "...", "expense": "..."}
+    result = models.JSONField(_("what was read"), default=dict, blank=True)
+    record = models.ForeignKey(
+        Record,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("saved as"),
+    )
+    created_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("spreadsheet import")
+        verbose_name_plural = _("spreadsheet imports")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return self.original_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("disclosure:import_batch", args=[self.pk])
+
+    @property
+    def is_finished_reading(self) -> bool:
+        return self.status in (ImportStatus.READY, ImportStatus.INVALID, ImportStatus.FAILED)
+
+    @property
+    def percent_read(self) -> int:
+        if not self.rows_total:
+            return 0
+        return min(100, self.rows_read * 100 // self.rows_total)

@@ -289,3 +289,168 @@ def rollup(council, *, now=None) -> list[VillageRow]:
     ]
     rows.sort(key=lambda r: (not r.needs_attention, -len(r.overdue), r.council.path))
     return rows
+
+
+# --- micro-projects and finance (docs/finance-tools.md) ----------------------------------------
+
+
+def funded_projects(council) -> dict[int, str]:
+    """Funded micro-projects of the council's budget cycles whose results are published.
+
+    One tally per published cycle (a village has a few); {proposal id: title}.
+    """
+    from budgets.models import BudgetCycle
+    from budgets.services import compute_results
+
+    funded = {}
+    cycles = BudgetCycle.objects.filter(
+        council_id=council.pk, results_published_at__isnull=False
+    ).order_by("pk")
+    for cycle in cycles:
+        for result in compute_results(cycle):
+            for row in result.projects:
+                if row.funded:
+                    funded[row.proposal.pk] = row.proposal.title
+    return funded
+
+
+def funded_project_ids(council) -> frozenset[int]:
+    return frozenset(funded_projects(council))
+
+
+VARIANCE_WARNING = Decimal("0.10")
+
+
+@dataclass(frozen=True)
+class ProjectSpending:
+    """Budgeted against spent for one micro-project, from published finance lines."""
+
+    budgeted: Decimal
+    spent: Decimal
+    lines: int
+    records: list
+
+    @property
+    def variance(self) -> Decimal:
+        return self.spent - self.budgeted
+
+    @property
+    def remaining(self) -> Decimal:
+        return max(self.budgeted - self.spent, Decimal("0"))
+
+    @property
+    def percent_spent(self) -> int:
+        if not self.budgeted:
+            return 0
+        return int((self.spent * 100 / self.budgeted).to_integral_value())
+
+    @property
+    def over_budget(self) -> bool:
+        return self.spent > self.budgeted
+
+    @property
+    def far_over_budget(self) -> bool:
+        """More than 10% over: the supervisory committee should ask why."""
+        return self.spent > self.budgeted * (1 + VARIANCE_WARNING)
+
+
+def project_spending(proposal) -> ProjectSpending | None:
+    """What was spent on a micro-project: expense lines tagged with it in published records.
+
+    Reversing lines (红字冲销) carry the tag of the line they reverse and a negative amount,
+    so a corrected line counts once. Two queries. None when nothing was ever booked.
+    """
+    lines = LineItem.objects.filter(project=proposal, record__status=Status.PUBLISHED)
+    totals = lines.aggregate(spent=Sum("expense", default=Decimal("0")), n=Count("pk"))
+    if not totals["n"]:
+        return None
+    records = list(
+        Record.objects.filter(lines__in=lines)
+        .distinct()
+        .only("id", "title", "period_kind", "period_start", "period_end")
+        .order_by("period_start", "pk")[:20]
+    )
+    return ProjectSpending(
+        budgeted=proposal.cost,
+        spent=totals["spent"],
+        lines=totals["n"],
+        records=records,
+    )
+
+
+def published_finance_lines(council):
+    """Every line of the council's published financial records (what charts and exports sum)."""
+    return LineItem.objects.filter(
+        record__council=council, record__kind=Kind.FINANCE, record__status=Status.PUBLISHED
+    )
+
+
+OTHER_ACCOUNTS_AFTER = 10
+
+
+def finance_chart_data(council, *, year: int | None = None) -> dict:
+    """Sums for the finance charts, four aggregate queries whatever the number of lines."""
+    from django.db.models.functions import TruncMonth
+
+    lines = published_finance_lines(council)
+    opening = Decimal("0")
+    if year:
+        before = _totals(lines.filter(date__lt=datetime.date(year, 1, 1)))
+        opening = before["balance"]
+        lines = lines.filter(date__year=year)
+    months = list(
+        lines.annotate(month=TruncMonth("date"))
+        .values("month")
+        .annotate(income=Sum("income"), expense=Sum("expense"))
+        .order_by("month")
+    )
+    for month in months:
+        if isinstance(month["month"], datetime.datetime):
+            month["month"] = month["month"].date()
+    accounts = list(
+        lines.values("account")
+        .annotate(total=Sum("expense"))
+        .filter(total__gt=0)
+        .order_by("-total", "account")
+        .values_list("account", "total")
+    )
+    if len(accounts) > OTHER_ACCOUNTS_AFTER:
+        rest = sum((total for _a, total in accounts[OTHER_ACCOUNTS_AFTER - 1 :]), Decimal(0))
+        accounts = accounts[: OTHER_ACCOUNTS_AFTER - 1] + [(str(_("Other accounts")), rest)]
+    projects = list(
+        lines.filter(project__isnull=False)
+        .values("project_id", "project__title")
+        .annotate(total=Sum("expense"))
+        .order_by("-total", "project_id")
+    )
+    return {
+        "opening": opening,
+        "months": months,
+        "accounts": [(account or str(_("(no account)")), total) for account, total in accounts],
+        "projects": [(f"{p['project_id']} {p['project__title']}", p["total"]) for p in projects],
+    }
+
+
+def finance_years(council) -> list[int]:
+    return sorted(
+        {d.year for d in published_finance_lines(council).dates("date", "year")}, reverse=True
+    )
+
+
+def record_totals_by_account(record: Record) -> list[dict]:
+    """A long record's lines summed per account, for the printed notice."""
+    return list(
+        LineItem.objects.filter(record=record)
+        .values("account")
+        .annotate(income=Sum("income"), expense=Sum("expense"), n=Count("pk"))
+        .order_by("account")
+    )
+
+
+def check_against_chain(record: Record, value: str) -> bool | None:
+    """Does a hash from the paper (or a QR code) match this record's chain entry?"""
+    value = "".join((value or "").split()).lower()
+    if not value:
+        return None
+    entry = ChainEntry.objects.filter(record=record).values("entry_hash", "content_hash").first()
+    return bool(entry) and value in (entry["entry_hash"], entry["content_hash"])

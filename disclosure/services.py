@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from councils.models import CouncilPage, Level, Role
 from councils.predicates import roles_in
+from disclosure import excel, linecheck
 from disclosure.hashchain import ChainReport, append_to_chain
 from disclosure.hashchain import verify_chain as _verify_chain
 from disclosure.models import (
@@ -28,6 +29,8 @@ from disclosure.models import (
     Action,
     Attachment,
     ImmutableRecordError,
+    ImportBatch,
+    ImportStatus,
     Kind,
     LineItem,
     PeriodKind,
@@ -39,6 +42,7 @@ from disclosure.models import (
 )
 from disclosure.privacy import check_no_identity_numbers
 from disclosure.schedule import period_containing
+from disclosure.selectors import funded_project_ids
 
 DISCLOSING_LEVELS = {Level.VILLAGE}
 MAX_AMOUNT = Decimal("999999999999.99")
@@ -254,8 +258,12 @@ def add_line_item(
     voucher_number: str = "",
     account: str = "",
     counterparty: str = "",
+    project: int | None = None,
 ) -> LineItem:
-    """Add one line to a draft's account or welfare list: exactly one of income or expense."""
+    """Add one line to a draft's account or welfare list: exactly one of income or expense.
+
+    `project` (a proposal id) books the line against a funded micro-project of the council.
+    """
     record = _locked(record)
     _refuse_unless_draft(record)
     _require(by, "disclosure.change_record", record, _("Only the committee edits drafts."))
@@ -285,6 +293,9 @@ def add_line_item(
             voucher_number=voucher_number,
             account=account,
         )
+    project = getattr(project, "pk", project)
+    if project is not None and project not in funded_project_ids(record.council):
+        raise ValidationError({"project": linecheck.message("project_unknown", {"value": project})})
     position = (record.lines.aggregate(n=Max("position"))["n"] or 0) + 1
     return LineItem.objects.create(
         record=record,
@@ -296,6 +307,7 @@ def add_line_item(
         income=income,
         expense=expense,
         counterparty=counterparty,
+        project_id=project,
     )
 
 
@@ -349,6 +361,229 @@ def attach_file(*, record: Record, by, upload: UploadedFile) -> Attachment:
         size=upload.size,
         sha256=digest.hexdigest(),
     )
+
+
+# --- spreadsheet import (see docs/finance-tools.md) -------------------------------------------
+
+
+def max_import_bytes() -> int:
+    return int(getattr(settings, "YISHI_IMPORT_MAX_MB", 20)) * 1024 * 1024
+
+
+def max_import_rows() -> int:
+    return int(getattr(settings, "YISHI_IMPORT_MAX_ROWS", 50_000))
+
+
+def _kind_of_type(record_type: str) -> str:
+    for kind, types in TYPES_BY_KIND.items():
+        if record_type in types:
+            return kind
+    raise ValidationError({"record_type": _("Choose a type of record.")})
+
+
+@transaction.atomic
+def start_import(
+    *,
+    council: CouncilPage,
+    by,
+    record_type: str,
+    period_kind: str,
+    period_start: datetime.date,
+    period_end: datetime.date | None = None,
+    title: str,
+    upload: UploadedFile,
+) -> ImportBatch:
+    """Keep an uploaded .xlsx of lines and have it read (in the background by default).
+
+    Nothing becomes a record here: the committee sees the preview, then save_import() makes
+    the draft. The file is checked by its first bytes and its size before it is kept.
+    """
+    _require(by, "disclosure.add_record", council, _("Only the committee imports lines."))
+    if council.level not in DISCLOSING_LEVELS:
+        raise ValidationError(_("Only villages and communities keep the three ledgers."))
+    if record_type not in LINE_ITEM_TYPES:
+        raise ValidationError(
+            {"record_type": _("Only financial records and welfare lists have lines.")}
+        )
+    kind = _kind_of_type(record_type)
+    title, _body = _clean_record_fields(kind=kind, record_type=record_type, title=title, body="")
+    period_start, period_end = clean_period(period_kind, period_start, period_end)
+    name = (upload.name or "").rsplit("/", 1)[-1][:200]
+    if upload.size is not None and upload.size > max_import_bytes():
+        raise ValidationError(
+            {"file": linecheck.message("too_large", {"mb": max_import_bytes() // 2**20})}
+        )
+    upload.seek(0)
+    problem = excel.sniff(upload.read(8))
+    upload.seek(0)
+    if problem is None and not name.lower().endswith((".xlsx", ".xlsm")):
+        problem = "not_xlsx"
+    if problem:
+        raise ValidationError({"file": linecheck.message(problem)})
+    batch = ImportBatch.objects.create(
+        council=council,
+        created_by=by,
+        record_type=record_type,
+        period_kind=period_kind,
+        period_start=period_start,
+        period_end=period_end,
+        title=title,
+        file=upload,
+        original_name=name,
+        size=upload.size,
+    )
+    if getattr(settings, "YISHI_IMPORT_IN_BACKGROUND", True):
+        transaction.on_commit(lambda: _read_in_background(batch.pk))
+    else:
+        read_import(batch_id=batch.pk)
+        batch.refresh_from_db()
+    return batch
+
+
+def _read_in_background(batch_id: int) -> None:
+    import threading
+
+    def run():
+        from django.db import connections
+
+        try:
+            read_import(batch_id=batch_id)
+        finally:
+            connections.close_all()  # this thread's connections only
+
+    threading.Thread(target=run, name=f"import-{batch_id}", daemon=True).start()
+
+
+def read_import(*, batch_id: int) -> ImportBatch:
+    """Read a kept upload into its batch: every line and every problem, nothing saved.
+
+    Progress (rows read of the rows the sheet declares) is written every 1,000 rows so the
+    progress page can show it. Safe to run again on a batch whose reading was interrupted.
+    """
+    batch = ImportBatch.objects.select_related("council").get(pk=batch_id)
+    if batch.status == ImportStatus.SAVED:
+        return batch
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportStatus.PARSING, rows_read=0, updated_at=timezone.now()
+    )
+
+    def progress(rows_read, rows_total):
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            rows_read=rows_read, rows_total=rows_total, updated_at=timezone.now()
+        )
+
+    try:
+        with batch.file.open("rb") as source:
+            result = excel.read_lines(
+                source,
+                period_start=batch.period_start,
+                period_end=batch.period_end,
+                welfare=batch.record_type in WELFARE_TYPES,
+                funded_projects=funded_project_ids(batch.council),
+                max_rows=max_import_rows(),
+                progress=progress,
+            )
+    except excel.FileProblem as problem:
+        batch.status = ImportStatus.FAILED
+        batch.result = {"file_problem": {"code": problem.code, "params": problem.params}}
+    except OSError:
+        batch.status = ImportStatus.FAILED
+        batch.result = {"file_problem": {"code": "unreadable", "params": {}}}
+    else:
+        batch.status = ImportStatus.READY if result.ok else ImportStatus.INVALID
+        batch.result = result.as_json()
+        batch.rows_total = result.rows_total
+    batch.rows_read = len(batch.result.get("lines", []))
+    batch.save(update_fields=["status", "result", "rows_total", "rows_read", "updated_at"])
+    return batch
+
+
+@transaction.atomic
+def save_import(*, batch: ImportBatch, by) -> Record:
+    """Turn a read batch without problems into a DRAFT record with all its lines, at once.
+
+    Every line is checked again with the same rules (the funded projects or the period could
+    have changed since the preview); if any fails, nothing is saved. The draft then follows
+    the normal review: submit, sign-off by the supervisory committee, publish.
+    """
+    batch = ImportBatch.objects.select_for_update(of=("self",)).get(pk=batch.pk)
+    council = CouncilPage.objects.get(pk=batch.council_id)
+    _require(by, "disclosure.add_record", council, _("Only the committee imports lines."))
+    if batch.status == ImportStatus.SAVED:
+        raise ValidationError(_("These lines were saved already."))
+    if batch.status != ImportStatus.READY:
+        raise ValidationError(_("Correct the problems in the file and upload it again."))
+    record = draft_record(
+        council=council,
+        by=by,
+        kind=_kind_of_type(batch.record_type),
+        record_type=batch.record_type,
+        period_kind=batch.period_kind,
+        period_start=batch.period_start,
+        period_end=batch.period_end,
+        title=batch.title,
+    )
+    welfare = record.record_type in WELFARE_TYPES
+    funded = funded_project_ids(council)
+    lines = []
+    for position, row in enumerate(batch.result.get("lines", []), start=1):
+        number, date, voucher, account, description, income, expense, party, project, ok = row
+        income = Decimal(income) if income else Decimal("0")
+        expense = Decimal(expense) if expense else Decimal("0")
+        problems = linecheck.check_line(
+            date=datetime.date.fromisoformat(date),
+            description=description,
+            income=income,
+            expense=expense,
+            voucher=voucher,
+            account=account,
+            counterparty=party,
+            project=project,
+            period_start=record.period_start,
+            period_end=record.period_end,
+            welfare=welfare,
+            funded_projects=funded,
+        )
+        if problems or not ok:
+            raise ValidationError(
+                _("Row %(row)s: %(problem)s")
+                % {"row": number, "problem": problems[0].message if problems else "?"}
+            )
+        lines.append(
+            LineItem(
+                record=record,
+                position=position,
+                date=datetime.date.fromisoformat(date),
+                voucher_number=voucher,
+                account=account,
+                description=description,
+                income=income,
+                expense=expense,
+                counterparty=party,
+                project_id=project,
+            )
+        )
+    LineItem.objects.bulk_create(lines, batch_size=2000)
+    batch.status, batch.record = ImportStatus.SAVED, record
+    batch.save(update_fields=["status", "record", "updated_at"])
+    if batch.file:
+        stored = batch.file
+        transaction.on_commit(lambda: stored.storage.delete(stored.name))
+    return record
+
+
+@transaction.atomic
+def discard_import(*, batch: ImportBatch, by) -> None:
+    """Drop an upload that was not saved, and its file."""
+    batch = ImportBatch.objects.select_for_update(of=("self",)).get(pk=batch.pk)
+    council = CouncilPage.objects.get(pk=batch.council_id)
+    _require(by, "disclosure.add_record", council, _("Only the committee imports lines."))
+    if batch.status == ImportStatus.SAVED:
+        raise ValidationError(_("These lines were saved already."))
+    if batch.file:
+        stored = batch.file
+        transaction.on_commit(lambda: stored.storage.delete(stored.name))
+    batch.delete()
 
 
 # --- review and publication -----------------------------------------------------------------
@@ -477,6 +712,7 @@ def correct_record(*, original: Record, by, reason: str, title: str = "") -> Rec
             expense=-line.expense,
             counterparty=line.counterparty,
             reverses=line,
+            project_id=line.project_id,
         )
         for position, line in enumerate(original.lines.order_by("position"), start=1)
     )

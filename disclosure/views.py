@@ -1,6 +1,8 @@
 """Public ledgers and records (no sign-in needed), the committee's and supervisors' workflow,
 questions, dashboards and the downloadable chain. Views parse, check, call one service, render."""
 
+from functools import partial
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -108,6 +110,14 @@ def record(request, pk: int):
     return _render_record(request, _visible_record(request, pk))
 
 
+def _projects_for(record: Record, user) -> dict:
+    """Funded micro-projects a line of this draft may be booked against (tallies: only when
+    someone can add lines to a financial record)."""
+    if record.kind != Kind.FINANCE or not user.has_perm("disclosure.change_record", record):
+        return {}
+    return selectors.funded_projects(record.council)
+
+
 def _render_record(request, record: Record, *, status: int = 200, **forms):
     user = request.user
     lines_page, totals = (
@@ -130,13 +140,15 @@ def _render_record(request, record: Record, *, status: int = 200, **forms):
         "is_drafter": user.is_authenticated and record.created_by_id == user.pk,
         "can_ask": user.has_perm("disclosure.ask_question", record),
         "can_answer": user.has_perm("disclosure.answer_question", record),
-        "line_form": forms.get("line_form") or LineItemForm(),
+        "line_form": forms.get("line_form") or LineItemForm(projects=_projects_for(record, user)),
         "attachment_form": forms.get("attachment_form") or AttachmentForm(),
         "reason_form": forms.get("reason_form") or ReasonForm(),
         "correction_form": forms.get("correction_form") or CorrectionForm(),
         "question_form": forms.get("question_form") or QuestionForm(),
         "answer_form": AnswerForm(),
         **selectors.record_detail(record),
+        "check": request.GET.get("check", "")[:200],
+        "check_ok": selectors.check_against_chain(record, request.GET.get("check", "")[:200]),
     }
     return render(request, "disclosure/record.html", context, status=status)
 
@@ -161,6 +173,7 @@ def finance_period(request, council_id: int, period: str):
             "totals": totals,
             "records": records,
             "is_quarter": parsed[0] == PeriodKind.QUARTER,
+            "period_slug": period,
         },
     )
 
@@ -278,7 +291,7 @@ def add_line(request, pk: int):
     failed = _post_form(
         request,
         record,
-        LineItemForm,
+        partial(LineItemForm, projects=_projects_for(record, request.user)),
         "line_form",
         lambda data: services.add_line_item(record=record, by=request.user, **data),
     )
