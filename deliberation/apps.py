@@ -9,6 +9,8 @@ class DeliberationConfig(AppConfig):
     def ready(self):
         from councils.selectors import SECTION_PROVIDERS
         from deliberation.selectors import halls_section
+        from deliberation.sessions import sessions_section
 
-        if halls_section not in SECTION_PROVIDERS:
-            SECTION_PROVIDERS.append(halls_section)
+        for provider in (halls_section, sessions_section):
+            if provider not in SECTION_PROVIDERS:
+                SECTION_PROVIDERS.append(provider)

@@ -90,6 +90,13 @@ def budget_objects(tree):
     }
 
 
+def session_objects(tree):
+    """Sessions of the village, opened after the people above exist (rosters are snapshots)."""
+    from tests.sessions_.objects import permission_objects as sessions_permission_objects
+
+    return sessions_permission_objects(tree)
+
+
 def test_table_is_not_empty():
     assert len(ROWS) >= 9
     assert any(cell == "✓" for _, _, cells in ROWS for cell in cells.values())
@@ -102,6 +109,7 @@ def test_every_cell_of_the_permission_table(tree):
     objects.update(permission_objects(tree))  # records in each workflow state (disclosure)
     objects.update(deliberation_objects(tree, persons["resident"]))
     objects.update(budget_objects(tree))
+    objects.update(session_objects(tree))
     mismatches = []
     for permission, on, cells in ROWS:
         for column, expected in cells.items():
