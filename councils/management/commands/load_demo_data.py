@@ -21,10 +21,11 @@ class Command(BaseCommand):
         created["halls"] = self.build_halls()
         created["budget_cycles"] = self.build_budgets()
         created["records"] = self.build_ledgers()
+        created["sessions"] = self.build_sessions()
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo city ready: {councils} councils, {users} people, {memberships} memberships, "
-                "{halls} halls, {budget_cycles} budget cycles, {records} ledger records "
+                "{halls} halls, {budget_cycles} budget cycles, {records} ledger records, {sessions} sessions "
                 "created this run.".format(**created)
             )
         )
@@ -53,3 +54,10 @@ class Command(BaseCommand):
 
         villages = CouncilPage.objects.filter(slug__in=["liushu", "heping", "taoyuan-v"])
         return sum(hall_demo.build(village) for village in villages)
+
+    def build_sessions(self) -> int:
+        from councils.models import CouncilPage
+        from deliberation import demo_sessions
+
+        villages = CouncilPage.objects.filter(slug__in=["liushu", "heping", "taoyuan-v"])
+        return sum(demo_sessions.build(village) for village in villages)
