@@ -25,8 +25,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo city ready: {councils} councils, {users} people, {memberships} memberships, "
-                "{halls} halls, {budget_cycles} budget cycles, {records} ledger records, {sessions} sessions "
-                "created this run.".format(**created)
+                "{halls} halls, {budget_cycles} budget cycles, {records} ledger records, "
+                "{sessions} sessions created this run.".format(**created)
             )
         )
         self.stdout.write(
