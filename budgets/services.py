@@ -34,14 +34,10 @@ from budgets.predicates import voter_council
 from budgets.tally.profile import Ballot as TallyBallot
 from budgets.tally.profile import Instance, Project
 from budgets.tally.rules import tally
+from core.permissions import require_perm as _require
 from core.realtime import broadcast_on_commit, group_name
 from core.uploads import PHOTO_MAX_COUNT, check_photo
 from councils.models import Household
-
-
-def _require(user, permission: str, obj, message: str) -> None:
-    if not user.has_perm(permission, obj):
-        raise PermissionDenied(message)
 
 
 def _require_phase(cycle: BudgetCycle, kind: str, message: str) -> None:

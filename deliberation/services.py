@@ -8,11 +8,12 @@ code of the websocket protocol (docs/realtime.md).
 
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.permissions import require_perm as _require
 from core.realtime import broadcast_on_commit
 from deliberation import moderation
 from deliberation.models import (
@@ -39,11 +40,6 @@ from deliberation.selectors import event_for, message_frame, stances_frame, topi
 
 PHOTO_FORMATS = {"JPEG", "PNG", "WEBP"}
 CLIENT_ID_MAX_LENGTH = 64
-
-
-def _require(user, permission: str, obj, message: str) -> None:
-    if not user.has_perm(permission, obj):
-        raise PermissionDenied(message)
 
 
 def _broadcast(topic_id: int, frame: dict) -> None:

@@ -21,6 +21,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.permissions import require_perm as _require
 from core.realtime import broadcast_on_commit, group_name
 from councils.models import CouncilPage, Household, Membership, Role
 from deliberation import quorum
@@ -53,11 +54,6 @@ WRONG_CODE_WINDOW = 10 * 60  # ... in this many seconds
 
 def session_group(session_id: int) -> str:
     return group_name("session", session_id)
-
-
-def _require(user, permission: str, obj, message: str) -> None:
-    if not user.has_perm(permission, obj):
-        raise PermissionDenied(message)
 
 
 def _lock(session_id: int) -> Session:

@@ -17,6 +17,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.permissions import require_perm as _require
 from councils.models import CouncilPage, Level, Role
 from councils.predicates import roles_in
 from disclosure import excel, linecheck
@@ -65,11 +66,6 @@ def question_deadline_days() -> int:
 
 
 # --- checks shared by the services ----------------------------------------------------------
-
-
-def _require(by, permission: str, obj, message: str) -> None:
-    if not by.has_perm(permission, obj):
-        raise PermissionDenied(message)
 
 
 def _role_label(by, council) -> str:
