@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test bench lint format messages install clean
+.PHONY: run test bench lint format messages install node-deps clean
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -16,7 +16,17 @@ $(STAMP): $(PY) requirements/base.txt requirements/test.txt
 	$(PY) -m pip install --quiet -r requirements/test.txt
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) node-deps
+
+# axe-core, which the browser tests inject into pages (tests/browser/). Without npm those tests
+# skip; CI (.ci/run) installs Chromium and runs `npm ci` itself and makes them required.
+node-deps:
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  echo "npm not found: the browser tests (tests/browser/) will be skipped"; \
+	elif [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then \
+	  npm ci --no-audit --no-fund --loglevel=error && touch node_modules \
+	    || echo "npm ci failed: the browser tests (tests/browser/) will be skipped"; \
+	fi
 
 messages: $(STAMP)
 	$(PY) manage.py compilemessages --ignore=.venv -v0
@@ -42,4 +52,4 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) var db.sqlite3
+	rm -rf $(VENV) var db.sqlite3 node_modules

@@ -7,6 +7,7 @@ class BudgetsConfig(AppConfig):
     verbose_name = _("Participatory budgets")
 
     def ready(self):
+        from budgets import signals  # noqa: F401  (connects the cache invalidation)
         from councils.selectors import SECTION_PROVIDERS
 
         SECTION_PROVIDERS.append(budget_section)

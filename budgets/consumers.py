@@ -1,55 +1,121 @@
+"""`ws/budgets/cycles/<id>/`: read-only; the turnout during the vote, the results once published.
+
+Frames (docs/realtime.md):
+`{"type": "turnout", "cycle": 7, "ballots": 1234, "at": "<ISO time>"}` during the vote, at most
+once a second (budgets.live), and `{"type": "results", ...}` (services.results_frame) when the
+committee publishes or corrects the results. On connect a client gets the current frame of the
+two, so a reconnect after a dropped frame loses nothing; so does every socket when the channel
+layer comes back after an outage (fanout.RESYNC; meanwhile `{"type": "live", ...}`).
+
+Like the halls' sockets, these join the cycle's group once per worker process
+(deliberation.fanout), not once per socket. Each frame is serialised once per worker. A newer
+frame of a kind replaces an unsent older one, so a slow phone holds at most one of each.
+"""
+
+import asyncio
+import contextlib
 import json
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils.translation import gettext as _
 
-from core.realtime import group_name
+from budgets import live
+from deliberation import fanout
+
+
+def _frame_text(event: dict) -> str:
+    """The event's frame as JSON, encoded once for all the sockets of this worker."""
+    if "text" not in event:
+        event["text"] = json.dumps(event["frame"], ensure_ascii=False)
+    return event["text"]
 
 
 class CycleResultsConsumer(AsyncWebsocketConsumer):
-    """`ws/budgets/cycles/<id>/`: read-only; pushes the results frame when they are published.
-
-    The frame is computed once per publication (services.results_frame) and fanned out by the
-    channel layer; nothing is queried per socket. On connect a client gets the current published
-    results, so a reconnect after a dropped frame loses nothing.
-    """
+    # No channel per socket: frames arrive through the worker's hub (see TopicConsumer).
+    channel_layer_alias = "budgets-sockets-have-no-channel"
 
     async def connect(self):
         self.cycle_id = int(self.scope["url_route"]["kwargs"]["pk"])
-        frame = await self._published_frame()
-        if frame is False:
+        self.group = live.cycle_group(self.cycle_id)
+        self.pending: dict[str, tuple[int, str]] = {}
+        self.wakeup = asyncio.Event()
+        self.last_turnout = -1
+        self.writer = None
+        if not await database_sync_to_async(self._exists)():
             await self.close(code=4404)
             return
-        self.group = group_name("budget_cycle", self.cycle_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        # Join first, then read: a frame published in between is sent twice, never missed.
+        await fanout.subscribe(self.group, self)
+        self.joined = True
+        frame = await database_sync_to_async(self._current_frame)()
         await self.accept()
-        if frame:
+        if frame is not None:
+            if frame["type"] == "turnout":
+                self.last_turnout = frame["ballots"]
             await self.send(json.dumps(frame, ensure_ascii=False))
+        self.writer = asyncio.create_task(self._write_frames())
 
     async def disconnect(self, code):
-        if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        if getattr(self, "joined", False):
+            self.joined = False
+            await fanout.unsubscribe(self.group, self)
+        if getattr(self, "writer", None) is not None:
+            self.writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.writer
 
     async def receive(self, text_data=None, bytes_data=None):
-        await self.send(
-            json.dumps(
-                {
-                    "type": "error",
-                    "code": "read_only",
-                    "message": "This channel only sends results.",
-                }
-            )
-        )
+        frame = {"type": "error", "code": "read_only", "message": _("This channel is read-only.")}
+        await self.send(json.dumps(frame, ensure_ascii=False))
 
-    async def cycle_results(self, event):
-        await self.send(json.dumps(event["frame"], ensure_ascii=False))
+    def deliver(self, event: dict) -> None:
+        """Called by the worker's hub for each broadcast; never blocks the other sockets."""
+        kind = event.get("type")
+        if kind == live.TURNOUT_EVENT:
+            live.follow_up(self.cycle_id)
+            self.pending["turnout"] = (event["ballots"], event["text"])
+        elif kind == live.RESULTS_EVENT:
+            self.pending["results"] = (0, _frame_text(event))
+        elif event is fanout.LIVE_DOWN:  # the channel layer is down: say so, keep the socket
+            self.pending["live"] = (0, event["text"])
+        elif event is fanout.RESYNC:  # it is back: what we missed is in the database
+            self.pending["resync"] = (0, "")
+        else:
+            return
+        self.wakeup.set()
 
-    @database_sync_to_async
-    def _published_frame(self):
+    async def _write_frames(self):
+        while True:
+            await self.wakeup.wait()
+            self.wakeup.clear()
+            while self.pending:
+                kind = next(iter(self.pending))
+                ballots, text = self.pending.pop(kind)
+                if kind == "resync":
+                    frame = await database_sync_to_async(self._current_frame)()
+                    if frame is None:
+                        continue
+                    ballots, text = frame.get("ballots", 0), json.dumps(frame, ensure_ascii=False)
+                    kind = frame["type"]
+                if kind == "turnout":
+                    if ballots <= self.last_turnout:
+                        continue  # nothing new, or overtaken by a newer count in flight
+                    self.last_turnout = ballots
+                await self.send(text_data=text)
+
+    def _exists(self) -> bool:
         from budgets.models import BudgetCycle
+
+        return BudgetCycle.objects.filter(pk=self.cycle_id).exists()
+
+    def _current_frame(self) -> dict | None:
+        from budgets.models import BudgetCycle, PhaseKind
         from budgets.services import results_frame
 
-        cycle = BudgetCycle.objects.filter(pk=self.cycle_id).first()
-        if cycle is None:
-            return False
-        return results_frame(cycle) if cycle.results_published_at else None
+        cycle = BudgetCycle.objects.prefetch_related("phases").get(pk=self.cycle_id)
+        if cycle.results_published_at:
+            return results_frame(cycle)
+        if cycle.phase_at() == PhaseKind.VOTE:
+            return live.turnout_frame(self.cycle_id)
+        return None

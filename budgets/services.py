@@ -1,15 +1,21 @@
 """Use cases of participatory budgets: cycles, proposals, review, ballots, results, follow-up."""
 
+import copy
+import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 from fractions import Fraction
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from budgets import live
 from budgets.ballots import Rules, clean_choices, new_receipt_code, receipt_hash
 from budgets.models import (
     PHASE_ORDER,
@@ -239,7 +245,75 @@ def review_proposal(
 # -- ballots --------------------------------------------------------------------------------------
 
 
+BALLOT_CACHE_SECONDS = 60
+# Each worker keeps its copy this long before asking the shared cache again. A change made
+# through another worker reaches this one within that time; the vote's own phase check never
+# depends on it (see cast_ballot).
+BALLOT_LOCAL_SECONDS = 5.0
+_local_cycles: dict[int, tuple[float, BudgetCycle]] = {}
+
+
+def _ballot_cache_key(cycle_id: int) -> str:
+    return f"budgets:ballot-cycle:{cycle_id}"
+
+
+def cycle_for_ballot(pk: int) -> BudgetCycle | None:
+    """The cycle with its council, phases, sub-budgets and the proposals on its ballots, read
+    once and kept in memory and in the shared cache: on vote day every ballot needs them, and
+    they do not change while the vote is open. Any change to a cycle, phase, sub-budget or
+    proposal drops the copies (budgets.signals); the phase check that counts is made again in
+    the ballot's own write (`cast_ballot`), so a stale copy never lets a ballot in after the
+    close. Treat the returned object as read-only: it is shared by concurrent requests."""
+    local = _local_cycles.get(pk)
+    if local is not None and local[0] > time.monotonic():
+        return local[1]
+    key = _ballot_cache_key(pk)
+    cycle = cache.get(key)
+    if cycle is None:
+        cycle = (
+            BudgetCycle.objects.select_related("council")
+            .prefetch_related(
+                "phases",
+                "sub_budgets",
+                Prefetch(
+                    "proposals",
+                    queryset=Proposal.objects.filter(status=ProposalStatus.FEASIBLE).order_by("pk"),
+                    to_attr="ballot_proposal_list",
+                ),
+            )
+            .filter(pk=pk)
+            .first()
+        )
+        if cycle is None:
+            return None
+        cache.set(key, cycle, BALLOT_CACHE_SECONDS)
+    _local_cycles[pk] = (time.monotonic() + BALLOT_LOCAL_SECONDS, cycle)
+    return cycle
+
+
+def forget_ballot_cycle(cycle_id: int) -> None:
+    """Drop the cached copies now and again once the change commits (a request that read the
+    old rows in between must not leave them in the cache)."""
+    key = _ballot_cache_key(cycle_id)
+
+    def forget():
+        _local_cycles.pop(cycle_id, None)
+        cache.delete(key)
+
+    forget()
+    transaction.on_commit(forget)
+
+
 def ballot_proposals(cycle: BudgetCycle, sub_budget: SubBudget | None) -> list[Proposal]:
+    """The feasible proposals on the ballot of `sub_budget` (or of the whole cycle)."""
+    prefetched = getattr(cycle, "ballot_proposal_list", None)
+    if prefetched is not None:
+        # Copies: the cached cycle is shared, and pages mark the voter's choices on these.
+        return [
+            copy.copy(p)
+            for p in prefetched
+            if sub_budget is None or p.sub_budget_id == sub_budget.pk
+        ]
     queryset = cycle.proposals.filter(status=ProposalStatus.FEASIBLE)
     if sub_budget is not None:
         queryset = queryset.filter(sub_budget=sub_budget)
@@ -287,7 +361,6 @@ class CastResult:
     choices: list = field(default_factory=list)
 
 
-@transaction.atomic
 def cast_ballot(
     *,
     voter,
@@ -308,56 +381,150 @@ def cast_ballot(
     place = voter_place(voter, cycle)
     costs = {p.pk: p.cost for p in ballot_proposals(cycle, place.sub_budget)}
     cleaned = clean_choices(ballot_rules(cycle, place.sub_budget), costs, choices)
-    replaced = False
-    if replace_receipt:
-        # The voter's participation row exists: lock it, so that two replacements with the same
-        # receipt cannot both find the old ballot.
-        participation = (
-            Participation.objects.select_for_update().filter(cycle=cycle, voter=voter).first()
-        )
-        if participation is None:
-            raise ValidationError(
-                _("You have not voted yet: leave the receipt code empty."), code="not_voted"
-            )
-        if participation.channel == Channel.PAPER or channel == Channel.PAPER:
-            raise ValidationError(_("A paper ballot cannot be replaced."), code="paper")
-        old = Ballot.objects.filter(cycle=cycle, receipt_hash=receipt_hash(replace_receipt))
-        if not old.delete()[0]:
-            raise ValidationError(_("No ballot has that receipt code."), code="bad_receipt")
-        participation.replacements += 1
-        participation.save(update_fields=["replacements"])
-        replaced = True
-    else:
-        # A first vote needs no lock: the unique participation (per voter, and per household)
-        # refuses the second of two racing requests, and its ballot rolls back with it.
-        try:
-            with transaction.atomic():
-                Participation.objects.create(
-                    cycle=cycle,
-                    voter=voter,
-                    household=place.household,
-                    channel=channel,
-                    entered_by=entered_by,
-                )
-        except IntegrityError:
-            already = Participation.objects.filter(cycle=cycle, voter=voter).exists()
-            raise ValidationError(
-                _(
-                    "You have already voted. To change your vote, give the receipt code of your "
-                    "ballot."
-                )
-                if already
-                else _("Someone in your household has already voted."),
-                code="already_voted",
-            ) from None
     code = new_receipt_code()
-    ballot = Ballot.objects.create(
-        cycle=cycle, sub_budget=place.sub_budget, receipt_hash=receipt_hash(code), channel=channel
+    ballot = Ballot(
+        id=uuid.uuid4(),
+        cycle=cycle,
+        sub_budget=place.sub_budget,
+        receipt_hash=receipt_hash(code),
+        channel=channel,
     )
+    if replace_receipt:
+        _replace_ballot(voter, cycle, replace_receipt, ballot, cleaned)
+        return CastResult(receipt_code=code, ballot=ballot, replaced=True)
+    participation = Participation(
+        cycle=cycle,
+        voter=voter,
+        household=place.household,
+        channel=channel,
+        entered_by=entered_by,
+        created=timezone.now(),
+    )
+    record = _record_first_ballot_pg if connection.vendor == "postgresql" else _record_first_ballot
+    vote_open, recorded = record(participation, ballot, cleaned)
+    if not vote_open:
+        raise ValidationError(_("Voting is not open now."), code="phase")
+    if not recorded:
+        already = Participation.objects.filter(cycle=cycle, voter=voter).exists()
+        raise ValidationError(
+            _("You have already voted. To change your vote, give the receipt code of your ballot.")
+            if already
+            else _("Someone in your household has already voted."),
+            code="already_voted",
+        )
+    live.ballot_cast(cycle.pk)  # the turnout frame, throttled, after commit (budgets/live.py)
+    return CastResult(receipt_code=code, ballot=ballot)
+
+
+def _vote_open_now(cycle_id: int, now) -> bool:
+    """The phase check that counts: read in the ballot's own transaction, not from a cache."""
+    return Phase.objects.filter(
+        cycle_id=cycle_id, kind=PhaseKind.VOTE, starts_at__lte=now, ends_at__gt=now
+    ).exists()
+
+
+def _record_first_ballot(participation, ballot, cleaned) -> tuple[bool, bool]:
+    """Portable path: participation, ballot and choices in one transaction. A second vote by the
+    same voter (or household) breaks a unique constraint and rolls the whole ballot back."""
+    try:
+        with transaction.atomic():
+            if not _vote_open_now(participation.cycle_id, participation.created):
+                return False, False
+            participation.save(force_insert=True)
+            ballot.save(force_insert=True)
+            BallotChoice.objects.bulk_create(
+                BallotChoice(ballot=ballot, proposal_id=pk, value=value)
+                for pk, value in cleaned.items()
+            )
+    except IntegrityError:
+        return True, False
+    return True, True
+
+
+# PostgreSQL: the phase check and the three inserts in one statement, one round trip. The unique
+# constraints on participation decide a race (ON CONFLICT DO NOTHING: the later request inserts
+# nothing, and so no ballot); a statement is atomic, so no transaction block is needed.
+_FIRST_BALLOT_SQL = """
+WITH open_vote AS (
+    SELECT 1 FROM {phase}
+    WHERE cycle_id = %(cycle)s AND kind = %(vote)s AND starts_at <= %(now)s AND ends_at > %(now)s
+), participation AS (
+    INSERT INTO {participation}
+        (cycle_id, voter_id, household_id, channel, entered_by_id, replacements, created)
+    SELECT %(cycle)s, %(voter)s, %(household)s, %(channel)s, %(entered_by)s, 0, %(now)s
+    WHERE EXISTS (SELECT 1 FROM open_vote)
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+), ballot AS (
+    INSERT INTO {ballot} (id, cycle_id, sub_budget_id, receipt_hash, channel)
+    SELECT %(ballot)s, %(cycle)s, %(sub_budget)s, %(receipt_hash)s, %(channel)s
+    WHERE EXISTS (SELECT 1 FROM participation)
+    RETURNING id
+), choices AS (
+    INSERT INTO {choice} (ballot_id, proposal_id, value)
+    SELECT ballot.id, chosen.proposal, chosen.value
+    FROM ballot, unnest(%(proposals)s::bigint[], %(values)s::integer[]) AS chosen(proposal, value)
+    RETURNING 1
+)
+SELECT EXISTS (SELECT 1 FROM open_vote), EXISTS (SELECT 1 FROM participation)
+"""
+
+
+def _record_first_ballot_pg(participation, ballot, cleaned) -> tuple[bool, bool]:
+    sql = _FIRST_BALLOT_SQL.format(
+        phase=Phase._meta.db_table,
+        participation=Participation._meta.db_table,
+        ballot=Ballot._meta.db_table,
+        choice=BallotChoice._meta.db_table,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                "cycle": participation.cycle_id,
+                "vote": PhaseKind.VOTE,
+                "now": participation.created,
+                "voter": participation.voter_id,
+                "household": participation.household_id,
+                "channel": participation.channel,
+                "entered_by": participation.entered_by_id,
+                "ballot": ballot.id,
+                "sub_budget": ballot.sub_budget_id,
+                "receipt_hash": ballot.receipt_hash,
+                "proposals": list(cleaned),
+                "values": list(cleaned.values()),
+            },
+        )
+        vote_open, recorded = cursor.fetchone()
+    if recorded:
+        ballot._state.adding, ballot._state.db = False, connection.alias
+    return vote_open, recorded
+
+
+@transaction.atomic
+def _replace_ballot(voter, cycle, replace_receipt, ballot, cleaned) -> None:
+    """Swap the ballot that `replace_receipt` names for `ballot`. The voter's participation row
+    is locked, so that two replacements with the same receipt cannot both find the old ballot."""
+    participation = (
+        Participation.objects.select_for_update().filter(cycle=cycle, voter=voter).first()
+    )
+    if participation is None:
+        raise ValidationError(
+            _("You have not voted yet: leave the receipt code empty."), code="not_voted"
+        )
+    if participation.channel == Channel.PAPER or ballot.channel == Channel.PAPER:
+        raise ValidationError(_("A paper ballot cannot be replaced."), code="paper")
+    if not _vote_open_now(cycle.pk, timezone.now()):
+        raise ValidationError(_("Voting is not open now."), code="phase")
+    old = Ballot.objects.filter(cycle=cycle, receipt_hash=receipt_hash(replace_receipt))
+    if not old.delete()[0]:
+        raise ValidationError(_("No ballot has that receipt code."), code="bad_receipt")
+    participation.replacements += 1
+    participation.save(update_fields=["replacements"])
+    ballot.save(force_insert=True)
     BallotChoice.objects.bulk_create(
         BallotChoice(ballot=ballot, proposal_id=pk, value=value) for pk, value in cleaned.items()
     )
-    return CastResult(receipt_code=code, ballot=ballot, replaced=replaced)
 
 
 def enter_paper_ballot(*, officer, cycle: BudgetCycle, voter, choices: dict[int, int]):

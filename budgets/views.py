@@ -1,10 +1,15 @@
+import json
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.core.signing import BadSignature
 from django.db.models import Avg, Count, Prefetch
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -27,7 +32,11 @@ from core.adapters import normalise_phone
 from core.models import User
 from disclosure.selectors import project_spending
 
-RECEIPT_SESSION_KEY = "budgets_receipt"
+# The receipt travels from the ballot POST to the page that shows it once in a signed, HttpOnly
+# cookie scoped to that page: no session write on vote day (docs/ballots.md).
+RECEIPT_COOKIE = "yishi_receipt"
+RECEIPT_COOKIE_SALT = "budgets.receipt"
+RECEIPT_COOKIE_SECONDS = 15 * 60
 
 
 def _cycle(pk: int) -> BudgetCycle:
@@ -35,6 +44,13 @@ def _cycle(pk: int) -> BudgetCycle:
         BudgetCycle.objects.select_related("council").prefetch_related("phases", "sub_budgets"),
         pk=pk,
     )
+
+
+def _ballot_cycle(pk: int) -> BudgetCycle:
+    cycle = services.cycle_for_ballot(pk)
+    if cycle is None:
+        raise Http404
+    return cycle
 
 
 def _errors(error: ValidationError) -> str:
@@ -71,7 +87,10 @@ def propose(request, pk: int):
     cycle = _cycle(pk)
     if not request.user.has_perm("budgets.submit_proposal", cycle):
         raise PermissionDenied
-    form = ProposalForm(request.POST or None, request.FILES or None)
+    form = ProposalForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             proposal = services.submit_proposal(
@@ -212,13 +231,25 @@ def _ballot_page(request, cycle, *, voter, template, extra=None):
             except ValidationError as error:
                 errors = error.messages
             else:
-                request.session[RECEIPT_SESSION_KEY] = {
-                    "cycle": cycle.pk,
-                    "code": result.receipt_code,
-                    "replaced": result.replaced,
-                    "paper": bool(extra),
-                }
-                return redirect("budgets:receipt_shown", pk=cycle.pk)
+                response = redirect("budgets:receipt_shown", pk=cycle.pk)
+                response.set_signed_cookie(
+                    RECEIPT_COOKIE,
+                    json.dumps(
+                        {
+                            "cycle": cycle.pk,
+                            "code": result.receipt_code,
+                            "replaced": result.replaced,
+                            "paper": bool(extra),
+                        }
+                    ),
+                    salt=RECEIPT_COOKIE_SALT,
+                    max_age=RECEIPT_COOKIE_SECONDS,
+                    path=response["Location"],
+                    secure=settings.SESSION_COOKIE_SECURE,
+                    httponly=True,
+                    samesite="Lax",
+                )
+                return response
     proposals = services.ballot_proposals(cycle, place.sub_budget)
     for proposal in proposals:
         proposal.chosen_value = chosen.get(proposal.pk)
@@ -239,7 +270,7 @@ def _ballot_page(request, cycle, *, voter, template, extra=None):
 
 @login_required
 def vote(request, pk: int):
-    cycle = _cycle(pk)
+    cycle = _ballot_cycle(pk)
     if cycle.phase_at() != PhaseKind.VOTE:
         messages.error(request, _("Voting is not open now."))
         return redirect(cycle.get_absolute_url())
@@ -251,7 +282,7 @@ def vote(request, pk: int):
 @login_required
 def paper_ballot(request, pk: int):
     """An officer enters a paper ballot: first the voter's number, then their choices."""
-    cycle = _cycle(pk)
+    cycle = _ballot_cycle(pk)
     if not request.user.has_perm("budgets.enter_paper_ballot", cycle):
         raise PermissionDenied
     if cycle.phase_at() != PhaseKind.VOTE:
@@ -284,21 +315,36 @@ def paper_ballot(request, pk: int):
 def receipt_shown(request, pk: int):
     """Shown once right after casting: the ballot as recorded and its receipt code."""
     cycle = _cycle(pk)
-    data = request.session.pop(RECEIPT_SESSION_KEY, None)
-    if not data or data.get("cycle") != cycle.pk:
+    try:
+        data = json.loads(
+            request.get_signed_cookie(
+                RECEIPT_COOKIE, salt=RECEIPT_COOKIE_SALT, max_age=RECEIPT_COOKIE_SECONDS
+            )
+        )
+    except (KeyError, BadSignature, ValueError):
+        data = None
+    if (
+        not isinstance(data, dict)
+        or data.get("cycle") != cycle.pk
+        or not isinstance(data.get("code"), str)
+    ):
         return redirect(cycle.get_absolute_url())
     ballot = services.find_ballot(cycle=cycle, receipt_code=data["code"])
-    return render(
+    response = render(
         request,
         "budgets/receipt.html",
         {
             "cycle": cycle,
             "code": data["code"],
             "ballot": ballot,
-            "replaced": data["replaced"],
+            "replaced": data.get("replaced"),
             "paper": data.get("paper"),
         },
     )
+    # Shown once; never kept by a browser or proxy cache.
+    response.delete_cookie(RECEIPT_COOKIE, path=request.path, samesite="Lax")
+    add_never_cache_headers(response)
+    return response
 
 
 def check_receipt(request, pk: int):
@@ -405,7 +451,7 @@ def new_cycle(request, council_pk: int):
     council = get_object_or_404(CouncilPage.objects.live(), pk=council_pk)
     if not request.user.has_perm("budgets.manage_cycle", council):
         raise PermissionDenied
-    form = CycleForm(request.POST or None)
+    form = CycleForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         starts = timezone.make_aware(datetime.combine(data.pop("starts_on"), time(0, 0)))

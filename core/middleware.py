@@ -36,3 +36,22 @@ class ContentSecurityPolicyMiddleware:
         if not request.path.startswith(("/admin/", "/django-admin/")):
             response.headers.setdefault("Content-Security-Policy", settings.YISHI_CSP)
         return response
+
+
+class RateLimitedMiddleware:
+    """allauth raises RateLimited from inside some flows (the SMS code sent at sign-up) instead
+    of answering: answer 429 with the site's page (templates/429.html), not a server error."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from allauth.core.exceptions import RateLimited
+        from allauth.core.ratelimit import respond_429
+
+        if isinstance(exception, RateLimited):
+            return respond_429(request)
+        return None

@@ -30,6 +30,7 @@ def roles_in(user, council: CouncilPage | None) -> frozenset[str]:
         cache[council.pk] = frozenset(
             Membership.objects.filter(user=user)
             .effective_in(council)
+            .order_by()
             .values_list("role", flat=True)
         )
     return cache[council.pk]

@@ -44,7 +44,7 @@ def join(request, pk: int):
             ),
         )
         return redirect(council.url)
-    form = JoinCouncilForm(request.POST or None)
+    form = JoinCouncilForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.request_membership(user=request.user, council=council, **form.cleaned_data)
@@ -116,7 +116,7 @@ def decide(request, membership_id: int, decision: str):
 
 @login_required
 def profile(request):
-    form = ProfileForm(request.POST or None, instance=request.user)
+    form = ProfileForm(request.POST if request.method == "POST" else None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("Your profile was saved."))
@@ -136,7 +136,9 @@ def households(request, pk: int):
     if not request.user.has_perm("councils.manage_household", council):
         raise PermissionDenied
     representatives = selectors.representatives_of(council)
-    form = HouseholdForm(request.POST or None, representatives=representatives)
+    form = HouseholdForm(
+        request.POST if request.method == "POST" else None, representatives=representatives
+    )
     if request.method == "POST" and form.is_valid():
         chosen = form.cleaned_data["representative"]
         representative = next((u for u in representatives if str(u.pk) == chosen), None)

@@ -76,7 +76,9 @@ class TopicConsumer(AsyncWebsocketConsumer):
             return
         try:
             data = json.loads(text_data)
-        except ValueError:
+            # A lone surrogate ("\ud800") decodes, then breaks whatever encodes it as UTF-8.
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except (ValueError, RecursionError):  # RecursionError: JSON nested over 1000 deep
             await self._error("bad_json", gettext_lazy("The frame is not valid JSON."))
             return
         kind = data.get("type") if isinstance(data, dict) else None
@@ -97,6 +99,9 @@ class TopicConsumer(AsyncWebsocketConsumer):
         if isinstance(result, dict):
             await self._send(result, client_id=data.get("client_id"))
             return
+        if result.created and not fanout.layer_available(self.group):
+            # Stored, but no broadcast will bring it back: read it (and any other) from the DB.
+            self.deliver(fanout.RESYNC)
         if result.held:
             with translation.override(self.language):
                 notice = _(
@@ -163,6 +168,9 @@ class TopicConsumer(AsyncWebsocketConsumer):
     async def _write_live_frames(self):
         while True:
             event = await self.outbox.get()
+            if event is fanout.RESYNC:
+                await self._catch_up(after=self.last_seq)  # the layer is back: what did we miss?
+                continue
             seq = event.get("seq") if event.get("kind") == "message" else None
             if seq is not None and seq <= self.last_seq:
                 continue  # already sent during catch-up
@@ -173,8 +181,9 @@ class TopicConsumer(AsyncWebsocketConsumer):
             self.last_seq = seq
         await self.send(text_data=text)
 
-    async def _catch_up(self):
-        after = self._after()
+    async def _catch_up(self, *, after: int | None = None):
+        if after is None:
+            after = self._after()
         frames, last = await database_sync_to_async(self._catch_up_frames)(after)
         for frame in frames:
             if frame["type"] == "message":

@@ -245,7 +245,7 @@ class Posted:
 
 
 def _clean_body(body) -> str:
-    if not isinstance(body, str):
+    if not isinstance(body, str) or "\x00" in body:  # PostgreSQL cannot store NUL in text
         raise ValidationError(_("The message must be text."), code="bad_request")
     body = body.strip()
     if not body:

@@ -14,6 +14,7 @@ import json
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils.translation import gettext as _
 
 from deliberation import fanout
 from deliberation.models import Session
@@ -57,7 +58,10 @@ class SessionConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None):
         # Nothing is accepted from clients; a resync is a reconnect.
         await self.send(
-            text_data=json.dumps({"type": "error", "code": "read_only", "message": "read only"})
+            text_data=json.dumps(
+                {"type": "error", "code": "read_only", "message": _("This channel is read-only.")},
+                ensure_ascii=False,
+            )
         )
 
     def deliver(self, event: dict) -> None:
@@ -72,6 +76,11 @@ class SessionConsumer(AsyncWebsocketConsumer):
     async def _write_live_frames(self):
         while True:
             event = await self.outbox.get()
+            if event is fanout.RESYNC:  # the channel layer is back: send the whole state again
+                state = await database_sync_to_async(self._state)()
+                self.last_seq = state["seq"]
+                await self.send(text_data=json.dumps(state, ensure_ascii=False))
+                continue
             seq = event.get("seq")
             if seq is not None and seq <= self.last_seq:
                 continue  # already in the state frame

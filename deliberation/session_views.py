@@ -133,7 +133,7 @@ def schedule_session(request, council_pk: int):
     council = get_object_or_404(CouncilPage, pk=council_pk)
     if not request.user.has_perm("deliberation.schedule_session", council):
         raise PermissionDenied
-    form = SessionForm(request.POST or None)
+    form = SessionForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             session = sessions.schedule_session(
@@ -223,16 +223,34 @@ def session_action(request, pk: int, action: str):
 @require_POST
 def check_in(request, pk: int):
     session = _session(request, pk)
+    if not request.user.has_perm("deliberation.check_in_session", session):
+        raise PermissionDenied(_("You are not on the roster of this meeting."))
+    # The code form is on the page only while check-in is open and to a member not yet present:
+    # the other cases are answered here, in words, not with a page where the error is hidden.
+    refusal = None
+    if not session.is_open:
+        refusal = _("The session is not in progress.")
+    elif session.roster.filter(person=request.user, attendance=Attendance.PRESENT).exists():
+        messages.info(request, _("You are checked in."))
+        return redirect(session)
+    elif not session.check_in_open:
+        refusal = _("Check-in is not open.")
+    if refusal:
+        messages.error(request, refusal)
+        return redirect(session)
     form = CheckInForm(request.POST)
     if not form.is_valid():
         return _rerender(request, session, check_in_form=form)
     try:
         sessions.check_in(user=request.user, session=session, code=form.cleaned_data["code"])
-    except PermissionDenied as error:
-        _say(request, error)
     except ValidationError as error:
+        if getattr(error, "code", None) not in ("wrong_code", "rate_limited"):  # state changed
+            _say(request, error)
+            return redirect(session)
         form.add_error("code", error)
         return _rerender(request, session, check_in_form=form)
+    except PermissionDenied as error:
+        _say(request, error)
     else:
         messages.success(request, _("You are checked in."))
     return redirect(session)
@@ -362,7 +380,10 @@ def write_minutes(request, pk: int):
     original = session.minutes.filter(corrects__isnull=True).first()
     if original is not None and original.is_published:
         return redirect(original)
-    form = MinutesForm(request.POST or None, initial={"narrative": original and original.narrative})
+    form = MinutesForm(
+        request.POST if request.method == "POST" else None,
+        initial={"narrative": original and original.narrative},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             minutes = sessions.draft_minutes(
@@ -444,6 +465,14 @@ def publish_minutes(request, pk: int):
 @require_POST
 def correct_minutes(request, pk: int):
     minutes = _minutes(request, pk)
+    if not request.user.has_perm("deliberation.correct_minutes", minutes):
+        raise PermissionDenied(_("Only the committee corrects published minutes."))
+    # Once corrected, the page no longer offers the form: say so instead of hiding the error.
+    if Minutes.objects.filter(corrects=minutes).exists():
+        messages.error(
+            request, _("These minutes have already been corrected; correct the correction.")
+        )
+        return redirect(minutes)
     form = CorrectionForm(request.POST)
     if form.is_valid():
         try:

@@ -90,7 +90,10 @@ def raise_topic(request, pk: int):
     hall = _hall(request, pk)
     if not request.user.has_perm("deliberation.raise_topic", hall):
         raise PermissionDenied
-    form = TopicForm(request.POST or None, request.FILES or None)
+    form = TopicForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -329,7 +332,7 @@ def schedule_day(request, pk: int):
     hall = _hall(request, pk)
     if not request.user.has_perm("deliberation.schedule_consultationday", hall):
         raise PermissionDenied
-    form = DayForm(request.POST or None)
+    form = DayForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             day = services.schedule_consultation_day(
@@ -380,15 +383,23 @@ def register_for_day(request, pk: int):
     day = get_object_or_404(ConsultationDay.objects.select_related("hall__council"), pk=pk)
     if not request.user.has_perm("deliberation.register_consultationday", day):
         raise PermissionDenied
+    # The page shows the form only before the day and to someone not yet registered: refuse the
+    # other cases here, in words, rather than re-render a page where the error cannot be seen.
+    if day.starts_at <= timezone.now():
+        messages.error(request, _("This consultation day has already begun."))
+        return redirect(day)
+    if day.registrations.filter(user=request.user).exists():
+        messages.info(request, _("You are already registered for this day."))
+        return redirect(day)
     form = RegisterForm(request.POST)
     if form.is_valid():
         try:
             services.register_for_day(user=request.user, day=day, note=form.cleaned_data["note"])
-        except ValidationError as error:
-            form.add_error(None, error)
+        except ValidationError as error:  # the day began or a second tab registered meanwhile
+            _say(request, error)
         else:
             messages.success(request, _("You are registered. See you there."))
-            return redirect(day)
+        return redirect(day)
     return day_detail(request, pk, register_form=form, status=400)
 
 
@@ -398,6 +409,13 @@ def publish_outcome(request, pk: int):
     day = get_object_or_404(ConsultationDay.objects.select_related("hall__council"), pk=pk)
     if not request.user.has_perm("deliberation.schedule_consultationday", day):
         raise PermissionDenied
+    # The outcome form is on the page only once the day has begun and until it is published.
+    if day.starts_at > timezone.now():
+        messages.error(request, _("The outcome can be published once the day has begun."))
+        return redirect(day)
+    if day.outcome_published_at is not None:
+        messages.error(request, _("The outcome of this day was already published."))
+        return redirect(day)
     form = OutcomeForm(request.POST, hall=day.hall)
     if form.is_valid():
         try:

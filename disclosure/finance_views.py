@@ -48,7 +48,10 @@ def import_start(request, council_id: int):
     council = _village(council_id)
     if not request.user.has_perm("disclosure.add_record", council):
         raise PermissionDenied
-    form = ImportForm(request.POST or None, request.FILES or None)
+    form = ImportForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+    )
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         try:

@@ -195,7 +195,7 @@ def draft(request, council_id: int, kind: str):
     council, kind = _council(council_id), _kind(kind)
     if not request.user.has_perm("disclosure.add_record", council):
         raise PermissionDenied
-    form = RecordForm(request.POST or None, kind=kind)
+    form = RecordForm(request.POST if request.method == "POST" else None, kind=kind)
     if request.method == "POST" and form.is_valid():
         try:
             record = services.draft_record(
@@ -237,7 +237,9 @@ def edit(request, pk: int):
         "title": record.title,
         "body": record.body,
     }
-    form = RecordForm(request.POST or None, initial=initial, kind=record.kind)
+    form = RecordForm(
+        request.POST if request.method == "POST" else None, initial=initial, kind=record.kind
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.update_draft(record=record, by=request.user, **form.cleaned_data)
@@ -263,8 +265,44 @@ def edit(request, pk: int):
     )
 
 
-def _post_form(request, record, form_class, form_name, action):
-    """Bind a form, run `action(cleaned_data)`; on error show the record page with the form."""
+def _why_not(record: Record, perm: str) -> str:
+    """Why `perm` is refused on `record`: its state first (true for everyone), else the role.
+    The same words the services use."""
+    status = record.status
+    if perm == "disclosure.change_record":
+        if status == Status.PUBLISHED:
+            return immutable_message()
+        if status != Status.DRAFT:
+            return _(
+                "This record is with the supervisory committee. It can be changed again only "
+                "if they object and send it back."
+            )
+        return _("Only the committee edits drafts.")
+    if perm == "disclosure.object_to_record":
+        if status not in (Status.IN_REVIEW, Status.SIGNED_OFF):
+            return _("Only a record under review can be objected to.")
+        return _("Only the supervisory committee reviews disclosures.")
+    if perm == "disclosure.correct_record":
+        if status != Status.PUBLISHED:
+            return _("Only a published record is corrected; edit a draft instead.")
+        if record.corrections.exists():
+            return _("This record already has a correction. Correct the correction instead.")
+        return _("Only the committee corrects records.")
+    if perm == "disclosure.ask_question":
+        if status != Status.PUBLISHED:
+            return _("Questions can be asked only about published records.")
+        return _("Only verified residents of this village can ask about its disclosures.")
+    return _("You may not do this.")
+
+
+def _post_form(request, record, form_class, form_name, action, *, perm: str):
+    """Bind a form, run `action(cleaned_data)`; on error show the record page with the form.
+
+    The record page shows the form only to someone `perm` allows: anyone else is told why with
+    a message, since a form shown again where it is hidden would hide its errors too."""
+    if not request.user.has_perm(perm, record):
+        messages.error(request, _why_not(record, perm))
+        return redirect(record.get_absolute_url())
     form = form_class(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -288,12 +326,16 @@ def _post_form(request, record, form_class, form_name, action):
 @require_POST
 def add_line(request, pk: int):
     record = _visible_record(request, pk)
+    if not record.has_lines:  # the page has no lines section, so no form to show errors in
+        messages.error(request, _("Only financial records and welfare lists have lines."))
+        return redirect(record.get_absolute_url())
     failed = _post_form(
         request,
         record,
         partial(LineItemForm, projects=_projects_for(record, request.user)),
         "line_form",
         lambda data: services.add_line_item(record=record, by=request.user, **data),
+        perm="disclosure.change_record",
     )
     if failed:
         return failed
@@ -325,6 +367,7 @@ def attach(request, pk: int):
         AttachmentForm,
         "attachment_form",
         lambda data: services.attach_file(record=record, by=request.user, upload=data["file"]),
+        perm="disclosure.change_record",
     )
     if failed:
         return failed
@@ -369,6 +412,7 @@ def object_to(request, pk: int):
         lambda data: services.object_to_record(
             record=record, by=request.user, reason=data["reason"]
         ),
+        perm="disclosure.object_to_record",
     )
     if failed:
         return failed
@@ -387,7 +431,9 @@ def correct(request, pk: int):
             original=record, by=request.user, reason=data["reason"]
         )
 
-    failed = _post_form(request, record, CorrectionForm, "correction_form", action)
+    failed = _post_form(
+        request, record, CorrectionForm, "correction_form", action, perm="disclosure.correct_record"
+    )
     if failed:
         return failed
     messages.success(
@@ -409,6 +455,7 @@ def ask(request, pk: int):
         QuestionForm,
         "question_form",
         lambda data: services.ask_question(record=record, by=request.user, text=data["text"]),
+        perm="disclosure.ask_question",
     )
     if failed:
         return failed

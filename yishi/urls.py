@@ -8,6 +8,9 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from core import views as core_views
 
+# A database that cannot be reached answers 503 with Retry-After instead of a 500 (core/errors.py).
+handler500 = "core.errors.server_error"
+
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("prefs/large-text/", core_views.toggle_large_text, name="toggle_large_text"),

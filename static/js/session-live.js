@@ -68,8 +68,19 @@
     list.appendChild(li);
   }
 
+  function setLiveState(state) {
+    root.setAttribute("data-live-state", state);
+    setStatus(t(state === "live" ? "live" : "offline"));
+  }
+
   function apply(frame) {
+    if (frame.type === "live") {
+      // The server's channel layer (Redis) is down; a fresh "state" follows once it is back.
+      if (frame.status === "unavailable") { setLiveState("reconnecting"); }
+      return;
+    }
     if (frame.type === "state") {
+      setLiveState("live");
       lastSeq = frame.seq;
       showAttendance(frame.attendance);
       if (isScreen) {
@@ -109,17 +120,17 @@
   function connect() {
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
     socket = new WebSocket(scheme + window.location.host + root.getAttribute("data-ws-path"));
-    socket.onopen = function () { retry = 0; setStatus(t("live")); };
+    socket.onopen = function () { retry = 0; };
     socket.onmessage = function (event) {
       var frame;
       try { frame = JSON.parse(event.data); } catch (e) { return; }
       apply(frame);
     };
     socket.onclose = function () {
-      setStatus(t("offline"));
+      setLiveState("reconnecting");
       lastSeq = null;
       retry = Math.min(retry + 1, 6);
-      window.setTimeout(connect, 500 * Math.pow(2, retry));
+      window.setTimeout(connect, 500 * Math.pow(2, retry) * (0.5 + Math.random()));  // jitter
     };
   }
   connect();

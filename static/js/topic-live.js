@@ -32,6 +32,13 @@
 
   function setStatus(text) { if (statusLine) { statusLine.textContent = text; } }
 
+  // "live" or "reconnecting" (socket closed, or the server's live layer is down): the text comes
+  // from the page (data-i18n-*), the attribute is for styles and tests.
+  function setLiveState(state) {
+    root.setAttribute("data-live-state", state);
+    setStatus(t(state === "live" ? "live" : "offline"));
+  }
+
   function appendLinkified(parent, text) {
     var pattern = /https?:\/\/[^\s<>"']+/g;
     var last = 0;
@@ -115,7 +122,10 @@
     var empty = document.getElementById("no-messages");
     if (empty) { empty.remove(); }
     list.appendChild(renderMessage(m));
-    if (m.client_id && pending[m.client_id]) { delete pending[m.client_id]; }
+    if (m.client_id && pending[m.client_id]) {
+      delete pending[m.client_id];
+      if (!Object.keys(pending).length) { setStatus(""); }  // our message is in: not "Sending…"
+    }
   }
 
   function hideMessage(frame) {
@@ -150,8 +160,13 @@
           postForm = null;
         }
         break;
+      case "live":
+        // The server's channel layer (Redis) is down: posts are still stored, and once it is
+        // back the server sends what we missed and a new "ready".
+        if (frame.status === "unavailable") { setLiveState("reconnecting"); }
+        break;
       case "ready":
-        setStatus(t("live"));
+        setLiveState("live");
         Object.keys(pending).forEach(function (id) { send(pending[id]); });
         break;
       case "error":
@@ -182,7 +197,7 @@
     };
     socket.onclose = function () {
       socket = null;
-      setStatus(t("offline"));
+      setLiveState("reconnecting");
       retry = Math.min(retry + 1, 6);
       // Spread reconnects out so that a restarted worker is not hit by every client at once.
       var delay = (Math.pow(2, retry) * 500) * (0.5 + Math.random());

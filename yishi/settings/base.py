@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "core.middleware.RateLimitedMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     "core.middleware.ContentSecurityPolicyMiddleware",
@@ -102,6 +103,22 @@ TEMPLATES = [
 WSGI_APPLICATION = None
 ASGI_APPLICATION = "yishi.asgi.application"
 
+
+def database_pool_options() -> dict:
+    """psycopg pool settings: DATABASE_POOL connections per worker process.
+
+    With CONN_HEALTH_CHECKS (set below) Django gives the pool `check=check_connection`: a
+    pooled connection is tested before it is lent, so after PostgreSQL restarts no request gets
+    a dead one. `timeout` is how long a request waits for a connection (while PostgreSQL is
+    down, that long until the 503 page: docs/deploy.md).
+    """
+    return {
+        "min_size": 1,
+        "max_size": int(env("DATABASE_POOL", "8")),
+        "timeout": float(env("DATABASE_POOL_TIMEOUT", "20")),
+    }
+
+
 DATABASES = {
     "default": dj_database_url.parse(env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))
 }
@@ -109,9 +126,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env("DA
     # Under ASGI every sync view may run in a fresh thread, so persistent connections pile up
     # until PostgreSQL refuses clients (measured by bench/bench_ballots.py): use psycopg's pool.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["OPTIONS"] = {
-        "pool": {"min_size": 1, "max_size": int(env("DATABASE_POOL", "8")), "timeout": 20}
-    }
+    DATABASES["default"]["OPTIONS"] = {"pool": database_pool_options()}
+# A persistent connection (CONN_MAX_AGE > 0) that died with a database restart is replaced at the
+# start of the next request instead of failing it.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
@@ -147,7 +165,10 @@ ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "10/m/ip,5/5m/key",
     "signup": "20/m/ip",
-    "confirm_phone": "1/60s/key,10/h/ip",
+    # allauth names the phone-code action "verify_phone" ("confirm_phone" was never read). Per
+    # IP 60 an hour: on a registration day a whole village signs up behind the office's one
+    # address, about one person a minute; SMS cost stays bounded.
+    "verify_phone": "1/60s/key,60/h/ip",
     "request_login_code": "20/m/ip,3/5m/key",
 }
 LOGIN_REDIRECT_URL = "/"
@@ -187,15 +208,45 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Cache, channel layer: Redis when REDIS_URL is set, in-process otherwise ------------
+# A dead Redis must not take the site down (docs/realtime.md, "When Redis is down"): the cache
+# backend gives up fast (short socket timeouts, no retries) and falls back for RETRY_AFTER
+# seconds (core/cache.py): sessions read the database, rate limits count per worker process.
 REDIS_URL = env("REDIS_URL")
+
+
+def redis_cache_options() -> dict:
+    return {"socket_connect_timeout": 1, "socket_timeout": 1, "RETRY_AFTER": 5}
+
+
+def redis_layer_host(url: str) -> dict:
+    """channels_redis host: the socket timeout outlasts the layer's 5-second blocking pop, and a
+    command is retried once, on a fresh connection, since the pooled ones die with a restart."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    return {
+        "address": url,
+        "socket_connect_timeout": 1,
+        "socket_timeout": 10,
+        "retry_on_error": [RedisConnectionError],
+    }
+
+
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "core.cache.FaultTolerantRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": redis_cache_options(),
+        }
     }
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 30},
+            "CONFIG": {
+                "hosts": [redis_layer_host(REDIS_URL)],
+                "capacity": 1000,
+                "expiry": 30,
+            },
         }
     }
 else:

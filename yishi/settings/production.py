@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env, env_list
+from .base import database_pool_options, env, env_list
 
 REQUIRED = ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"]
 missing = [name for name in REQUIRED if not env(name)]
@@ -35,9 +35,7 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS") or [
 # Pooled connections (see base.py): DATABASE_POOL is the pool size per worker process.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
-    DATABASES["default"]["OPTIONS"] = {  # noqa: F405
-        "pool": {"min_size": 1, "max_size": int(env("DATABASE_POOL", "8")), "timeout": 20}
-    }
+    DATABASES["default"]["OPTIONS"] = {"pool": database_pool_options()}  # noqa: F405
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env("DJANGO_SECURE_SSL_REDIRECT", "1") == "1"

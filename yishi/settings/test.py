@@ -11,7 +11,8 @@ STORAGES["staticfiles"] = {  # noqa: F405
 if not env("DATABASE_URL"):
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 YISHI_SMS_BACKEND = "core.sms.MemorySmsBackend"
-# Rate limits are tested explicitly where they matter.
-ACCOUNT_RATE_LIMITS = {}
+# allauth's limits off (False: an empty dict would keep allauth's defaults, e.g. one phone change a
+# minute per user). Tests of the limits put back the production values (tests/security).
+ACCOUNT_RATE_LIMITS = False
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - whitenoise warns when it is missing

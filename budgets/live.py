@@ -1,0 +1,133 @@
+"""What watchers of a budget cycle see live: the turnout during the vote, the results after.
+
+Ballots are secret until the vote closes, so during the vote the results socket carries only
+the turnout ("N ballots cast so far"), counted from the database. At vote-day rates a frame per
+ballot would be a storm (2,000 ballots a minute to 1,000 phones), so it is throttled to one
+frame per cycle per `INTERVAL` across all workers, with a shared cache key as the lock:
+
+- leading edge: the first ballot committed in a quiet cycle takes the window (`cache.add`) and
+  broadcasts the count at once;
+- trailing edge: a ballot committed while the window is taken marks the cycle "dirty"; every
+  worker that has watchers of the cycle checks the mark when the window has passed, and the one
+  that takes the next window broadcasts the count again. So the last ballots of a burst are
+  shown within about two intervals, and a cycle nobody watches costs nothing more.
+
+The count is read after the dirty mark is cleared, so every committed ballot is either in the
+count or has set the mark again. Frames are serialised once; `budgets.consumers` fans them out
+to a worker's sockets through `deliberation.fanout` (one group subscription per worker).
+"""
+
+import asyncio
+import json
+import logging
+
+from channels.db import database_sync_to_async
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from core.realtime import broadcast_on_commit, group_name
+
+logger = logging.getLogger(__name__)
+
+TURNOUT_EVENT = "cycle.turnout"
+RESULTS_EVENT = "cycle.results"  # sent by budgets.services when results are (re)published
+# Whole seconds: Django's Redis cache truncates timeouts to integers.
+INTERVAL = 1
+# A worker looks for unannounced ballots this long after the end of the window it saw open.
+FOLLOW_UP_SLACK = 0.2
+DIRTY_TTL = 3600
+
+_follow_ups: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.TimerHandle]] = {}
+_checks: set[asyncio.Task] = set()
+
+
+def cycle_group(cycle_id: int) -> str:
+    return group_name("budget_cycle", cycle_id)
+
+
+def _window_key(cycle_id: int) -> str:
+    return f"budgets:turnout:window:{int(cycle_id)}"
+
+
+def _dirty_key(cycle_id: int) -> str:
+    return f"budgets:turnout:dirty:{int(cycle_id)}"
+
+
+def ballot_cast(cycle_id: int) -> None:
+    """Call from inside the transaction that records a ballot: announces the turnout (throttled)
+    once it commits, never if it rolls back."""
+    transaction.on_commit(lambda: _ballot_committed(cycle_id))
+
+
+def _ballot_committed(cycle_id: int) -> None:
+    if cache.add(_window_key(cycle_id), 1, timeout=INTERVAL):
+        publish_turnout(cycle_id)
+    else:
+        cache.set(_dirty_key(cycle_id), 1, timeout=DIRTY_TTL)
+
+
+def turnout_frame(cycle_id: int) -> dict:
+    """`{"type": "turnout", "cycle": 7, "ballots": 1234, "at": "<ISO time of the count>"}`."""
+    from budgets.models import Participation
+
+    return {
+        "type": "turnout",
+        "cycle": int(cycle_id),
+        "ballots": Participation.objects.filter(cycle_id=cycle_id).count(),
+        "at": timezone.now().isoformat(),
+    }
+
+
+def turnout_event(frame: dict) -> dict:
+    return {
+        "type": TURNOUT_EVENT,
+        "ballots": frame["ballots"],
+        "text": json.dumps(frame, ensure_ascii=False),
+    }
+
+
+def publish_turnout(cycle_id: int) -> dict:
+    """Count now and broadcast; the caller holds the cycle's window."""
+    cache.delete(_dirty_key(cycle_id))
+    frame = turnout_frame(cycle_id)
+    broadcast_on_commit(cycle_group(cycle_id), turnout_event(frame))
+    return frame
+
+
+def refresh_if_due(cycle_id: int) -> bool:
+    """Broadcast if ballots came in unannounced and the window is free. True while the cycle
+    still has unannounced ballots (someone must look again)."""
+    if cache.get(_dirty_key(cycle_id)) is None:
+        return False
+    if cache.add(_window_key(cycle_id), 1, timeout=INTERVAL):
+        publish_turnout(cycle_id)
+    return True
+
+
+def follow_up(cycle_id: int) -> None:
+    """On a worker's event loop, when a turnout frame reaches its sockets: look again for
+    unannounced ballots once the window has passed. At most one pending look per cycle."""
+    loop = asyncio.get_running_loop()
+    pending = _follow_ups.get(cycle_id)
+    if pending is not None and pending[0] is loop:
+        return
+    handle = loop.call_later(INTERVAL + FOLLOW_UP_SLACK, _start_check, cycle_id, loop)
+    _follow_ups[cycle_id] = (loop, handle)
+
+
+def _start_check(cycle_id: int, loop: asyncio.AbstractEventLoop) -> None:
+    task = loop.create_task(_check(cycle_id))
+    _checks.add(task)
+    task.add_done_callback(_checks.discard)
+
+
+async def _check(cycle_id: int) -> None:
+    _follow_ups.pop(cycle_id, None)
+    try:
+        again = await database_sync_to_async(refresh_if_due)(cycle_id)
+    except Exception:  # noqa: BLE001 - the next ballot's frame starts the follow-ups again
+        logger.exception("turnout follow-up failed for cycle %s", cycle_id)
+        return
+    if again:
+        follow_up(cycle_id)

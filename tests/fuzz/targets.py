@@ -1,0 +1,627 @@
+"""Every URL of the project, classified: a form to fuzz (with who may post there, who may not,
+and a valid submission to mutate) or a page that only reads. test_every_url_is_classified
+fails when a new URL is in neither table, so a new form cannot escape the fuzzing."""
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.urls import reverse
+from django.utils import timezone
+
+JUNK_SLUGS = ["x", "open-now", "delete", "0"]
+
+
+@dataclass(frozen=True)
+class Form:
+    """A POST endpoint. `path(world, choose)` gives the URL; `choose(list)` lets Hypothesis pick
+    among path variants. `data(world)` is a valid submission that fuzzing mutates."""
+
+    path: Callable
+    allowed: str  # an actor of tests.fuzz.world ("anonymous" for sign-in pages)
+    denied: str
+    data: Callable = lambda w: {}
+    files: tuple[str, ...] = ()
+    # A redirect with no message at all is accepted only here: the result itself is visible
+    # (a new agenda item, the page in large text) and there is nothing to refuse.
+    silent_redirect: bool = False
+    # A 200 answer to a POST is the next step of a flow, not a form shown back without a word.
+    next_step_200: bool = False
+    notes: str = field(default="", compare=False)
+
+
+def url(name, *args):
+    return lambda w, choose: reverse(name, args=[a(w) if callable(a) else a for a in args])
+
+
+def pk(obj_name):
+    return lambda w: w[obj_name].pk
+
+
+def soon(days=3, fmt="%Y-%m-%d %H:%M"):
+    return (timezone.localtime() + datetime.timedelta(days=days)).strftime(fmt)
+
+
+def _either(*names):
+    return lambda w, choose: w[choose(list(names))].pk
+
+
+def _slug_url(name, obj_names, actions):
+    def build(w, choose):
+        obj = w[choose(list(obj_names))]
+        return reverse(name, args=[obj.pk, choose(list(actions) + JUNK_SLUGS)])
+
+    return build
+
+
+def _proposal_url(name):
+    return lambda w, choose: reverse(
+        name, args=[_either("funded", "submitted", "ballot_a")(w, choose)]
+    )
+
+
+def _record_url(name, *records):
+    return lambda w, choose: reverse(name, args=[_either(*records)(w, choose)])
+
+
+def _ballot(w):
+    return {f"p{w['ballot_a'].pk}": "1", f"p{w['ballot_b'].pk}": "1", "replace_receipt": ""}
+
+
+RECORD_FIELDS = {
+    "record_type": "statement",
+    "period_kind": "month",
+    "period_start": "2025-08-01",
+    "period_end": "",
+    "title": "2025年8月财务收支明细",
+    "body": "本月收支如下。",
+}
+
+FORMS: dict[str, Form] = {
+    # --- core and Django ---
+    "toggle_large_text": Form(
+        url("toggle_large_text"),
+        "anonymous",
+        "resident",
+        lambda w: {"next": "/"},
+        silent_redirect=True,
+    ),
+    "set_language": Form(
+        url("set_language"),
+        "anonymous",
+        "resident",
+        lambda w: {"language": "zh-hans", "next": "/"},
+        silent_redirect=True,
+    ),
+    # --- accounts (allauth with core.adapters) ---
+    # A signed-in visitor is sent on without a word; a code request goes on to the code page.
+    "account_login": Form(
+        url("account_login"),
+        "anonymous",
+        "resident",
+        lambda w: {"login": "13800138000"},
+        silent_redirect=True,
+    ),
+    "account_signup": Form(
+        url("account_signup"),
+        "anonymous",
+        "resident",
+        lambda w: {"phone": "13912345678"},
+        silent_redirect=True,
+    ),
+    "account_request_login_code": Form(
+        url("account_request_login_code"),
+        "anonymous",
+        "resident",
+        lambda w: {"phone": w.people["resident"].phone},
+        silent_redirect=True,
+    ),
+    "account_confirm_login_code": Form(
+        url("account_confirm_login_code"),
+        "anonymous",
+        "resident",
+        lambda w: {"code": "123456"},
+        silent_redirect=True,
+    ),
+    "account_verify_phone": Form(
+        url("account_verify_phone"),
+        "resident",
+        "anonymous",
+        lambda w: {"code": "123456"},
+        silent_redirect=True,
+    ),
+    "account_change_phone": Form(
+        url("account_change_phone"),
+        "resident",
+        "anonymous",
+        lambda w: {"phone": "13712345678"},
+        silent_redirect=True,
+    ),
+    "account_change_password": Form(
+        url("account_change_password"),
+        "resident",
+        "anonymous",
+        lambda w: {"oldpassword": "x", "password1": "村口的路2025!", "password2": "村口的路2025!"},
+        silent_redirect=True,
+    ),
+    "account_set_password": Form(
+        url("account_set_password"),
+        "resident",
+        "anonymous",
+        lambda w: {"password1": "村口的路2025!", "password2": "村口的路2025!"},
+        silent_redirect=True,
+    ),
+    "account_reset_password": Form(
+        url("account_reset_password"),
+        "anonymous",
+        "resident",
+        lambda w: {"email": "a@b.cn"},
+        silent_redirect=True,
+    ),
+    "account_reauthenticate": Form(
+        url("account_reauthenticate"),
+        "resident",
+        "anonymous",
+        lambda w: {"password": "x"},
+        silent_redirect=True,
+    ),
+    "account_email": Form(
+        url("account_email"),
+        "resident",
+        "anonymous",
+        lambda w: {"email": "a@b.cn"},
+        silent_redirect=True,
+    ),
+    "account_logout": Form(url("account_logout"), "resident", "anonymous", silent_redirect=True),
+    # --- councils ---
+    "councils:join": Form(
+        lambda w, choose: reverse("councils:join", args=[w[choose(["village", "township"])].pk]),
+        "outsider",
+        "resident",
+        lambda w: {"house_number": "3组12号", "message": "我是新搬来的"},
+    ),
+    "councils:verify": Form(
+        url("councils:verify", pk("pending")),
+        "committee",
+        "resident",
+        lambda w: {"household_number": "3组12号"},
+    ),
+    "councils:reject": Form(
+        url("councils:reject", pk("pending")),
+        "committee",
+        "resident",
+        lambda w: {"reason": "门牌号对不上"},
+    ),
+    "councils:profile": Form(
+        url("councils:profile"),
+        "resident",
+        "outsider",
+        lambda w: {"display_name": "老王", "real_name": "王大明"},
+    ),
+    "councils:households": Form(
+        url("councils:households", pk("village")),
+        "committee",
+        "resident",
+        lambda w: {"number": "3组12号", "representative": str(w.people["representative"].pk)},
+    ),
+    # --- halls ---
+    "deliberation:raise_topic": Form(
+        url("deliberation:raise_topic", pk("hall")),
+        "resident",
+        "outsider",
+        lambda w: {
+            "title": "路灯坏了",
+            "description": "3组路口的路灯坏了一个月。",
+            "category": "roads",
+            "location": "3组路口",
+        },
+        files=("photo_1", "photo_2"),
+    ),
+    "deliberation:schedule_day": Form(
+        url("deliberation:schedule_day", pk("hall")),
+        "committee",
+        "resident",
+        lambda w: {
+            "title": "民情恳谈日",
+            "starts_at": soon(5),
+            "ends_at": soon(6),
+            "place": "村委会",
+            "officials": "李明（镇党委副书记）",
+        },
+    ),
+    "deliberation:post_message": Form(
+        url("deliberation:post_message", pk("topic")),
+        "resident",
+        "outsider",
+        lambda w: {"body": "同意，早该修了", "reply_to": "1", "client_id": "c-1"},
+        silent_redirect=True,
+    ),
+    "deliberation:set_stance": Form(
+        url("deliberation:set_stance", pk("topic")),
+        "resident",
+        "outsider",
+        lambda w: {"value": "support"},
+    ),
+    "deliberation:change_status": Form(
+        url("deliberation:change_status", pk("topic")),
+        "committee",
+        "resident",
+        lambda w: {"status-status": "taken_up", "status-reason": "村委会已受理"},
+    ),
+    "deliberation:answer": Form(
+        url("deliberation:answer", pk("topic")),
+        "committee",
+        "resident",
+        lambda w: {"answer-answer": "下月动工。"},
+    ),
+    "deliberation:merge": Form(
+        url("deliberation:merge", pk("topic")),
+        "committee",
+        "resident",
+        lambda w: {"merge-into": str(w["other_topic"].pk), "merge-reason": "重复"},
+    ),
+    "deliberation:moderate": Form(
+        url("deliberation:moderate", pk("message")),
+        "committee",
+        "resident",
+        lambda w: {"mod-action": "hide", "mod-reason": "人身攻击"},
+    ),
+    "deliberation:register_for_day": Form(
+        url("deliberation:register_for_day", pk("day")),
+        "resident",
+        "outsider",
+        lambda w: {"note": "想说说路灯的事"},
+    ),
+    "deliberation:publish_outcome": Form(
+        url("deliberation:publish_outcome", pk("day")),
+        "committee",
+        "resident",
+        lambda w: {"outcome": "路灯下周修好。", "topics": [str(w["topic"].pk)]},
+    ),
+    # --- sessions ---
+    "deliberation:schedule_session": Form(
+        url("deliberation:schedule_session", pk("village")),
+        "committee",
+        "resident",
+        lambda w: {
+            "kind": "representatives",
+            "roster_mode": "",
+            "title": "临时村民代表会议",
+            "starts_at": soon(2, "%Y-%m-%dT%H:%M"),
+            "place": "村委会",
+            "is_public": "on",
+        },
+    ),
+    "deliberation:add_agenda_item": Form(
+        url("deliberation:add_agenda_item", pk("session")),
+        "committee",
+        "representative",
+        lambda w: {"title": "路灯维修", "description": "", "topic": str(w["topic"].pk)},
+        silent_redirect=True,
+    ),
+    "deliberation:add_motion": Form(
+        url("deliberation:add_motion", pk("session")),
+        "committee",
+        "representative",
+        lambda w: {"title": "同意维修路灯", "text": "", "majority": "session", "agenda_item": ""},
+        silent_redirect=True,
+    ),
+    "deliberation:check_in": Form(
+        url("deliberation:check_in", pk("session")),
+        "representative",
+        "outsider",
+        lambda w: {"code": w["session"].check_in_code or "123456"},
+    ),
+    "deliberation:record_attendance": Form(
+        url("deliberation:record_attendance", pk("session")),
+        "committee",
+        "representative",
+        lambda w: {"entry": str(w["session"].roster.first().pk), "present": "1"},
+        silent_redirect=True,
+    ),
+    "deliberation:record_proxy": Form(
+        url("deliberation:record_proxy", pk("session")),
+        "committee",
+        "representative",
+        lambda w: {
+            "giver": str(w["session"].roster.last().pk),
+            "holder": str(w["session"].roster.first().pk),
+        },
+    ),
+    "deliberation:write_minutes": Form(
+        lambda w, choose: reverse(
+            "deliberation:write_minutes", args=[w[choose(["closed_session", "session"])].pk]
+        ),
+        "committee",
+        "representative",
+        lambda w: {"narrative": "会议讨论了桥梁修建。"},
+    ),
+    "deliberation:session_action": Form(
+        _slug_url(
+            "deliberation:session_action",
+            ["session", "scheduled_session", "closed_session"],
+            ["open", "close", "check-in-open", "check-in-rotate", "check-in-close"],
+        ),
+        "committee",
+        "representative",
+        lambda w: {"next": "screen"},
+    ),
+    "deliberation:cast_vote": Form(
+        lambda w, choose: reverse(
+            "deliberation:cast_vote", args=[w[choose(["motion", "passed_motion"])].pk]
+        ),
+        "representative",
+        "outsider",
+        lambda w: {"choice": "yes", "on_behalf_of": ""},
+    ),
+    "deliberation:motion_action": Form(
+        _slug_url(
+            "deliberation:motion_action",
+            ["motion", "passed_motion"],
+            ["open", "close", "disclose", "implementation"],
+        ),
+        "committee",
+        "representative",
+        lambda w: {"report": "桥已修好。"},
+        silent_redirect=True,
+    ),
+    "deliberation:edit_minutes": Form(
+        url("deliberation:edit_minutes", pk("minutes")),
+        "committee",
+        "representative",
+        lambda w: {"narrative": "会议讨论了桥梁修建，一致通过。"},
+    ),
+    "deliberation:publish_minutes": Form(
+        lambda w, choose: reverse(
+            "deliberation:publish_minutes", args=[w[choose(["minutes", "published_minutes"])].pk]
+        ),
+        "committee",
+        "representative",
+    ),
+    "deliberation:correct_minutes": Form(
+        url("deliberation:correct_minutes", pk("published_minutes")),
+        "committee",
+        "representative",
+        lambda w: {"narrative": "更正后的纪要", "correction_reason": "出席人数写错了"},
+    ),
+    # --- disclosure ---
+    "disclosure:draft": Form(
+        lambda w, choose: reverse(
+            "disclosure:draft",
+            args=[w["village"].pk, choose(["finance", "affairs", "party", "nonsense"])],
+        ),
+        "committee",
+        "resident",
+        lambda w: dict(RECORD_FIELDS),
+    ),
+    "disclosure:edit": Form(
+        _record_url("disclosure:edit", "draft", "published"),
+        "committee",
+        "resident",
+        lambda w: dict(RECORD_FIELDS),
+    ),
+    "disclosure:import": Form(
+        url("disclosure:import", pk("village")),
+        "committee",
+        "resident",
+        lambda w: {k: v for k, v in RECORD_FIELDS.items() if k != "body"},
+        files=("file",),
+    ),
+    "disclosure:import_save": Form(
+        url("disclosure:import_save", pk("import")), "committee", "resident"
+    ),
+    "disclosure:import_discard": Form(
+        url("disclosure:import_discard", pk("import")), "committee", "resident"
+    ),
+    "disclosure:import_read": Form(
+        url("disclosure:import_read", pk("import")),
+        "committee",
+        "resident",
+        silent_redirect=True,
+    ),
+    "disclosure:add_line": Form(
+        _record_url("disclosure:add_line", "draft", "published"),
+        "committee",
+        "resident",
+        lambda w: {
+            "date": "2025-03-15",
+            "voucher_number": "记-009",
+            "account": "管理费用",
+            "description": "购买办公用品",
+            "income": "",
+            "expense": "286.50",
+            "counterparty": "文具店",
+            "project": "",
+        },
+    ),
+    "disclosure:remove_line": Form(
+        lambda w, choose: reverse("disclosure:remove_line", args=[w["draft"].pk, w["line"].pk]),
+        "committee",
+        "resident",
+    ),
+    "disclosure:attach": Form(
+        _record_url("disclosure:attach", "draft", "published"),
+        "committee",
+        "resident",
+        files=("file",),
+    ),
+    "disclosure:submit": Form(url("disclosure:submit", pk("draft")), "committee", "resident"),
+    "disclosure:sign_off": Form(
+        url("disclosure:sign_off", pk("in_review")), "supervisor", "committee"
+    ),
+    "disclosure:object": Form(
+        url("disclosure:object", pk("in_review")),
+        "supervisor",
+        "resident",
+        lambda w: {"reason": "发票金额对不上"},
+    ),
+    "disclosure:publish": Form(
+        url("disclosure:publish", pk("signed_off")), "committee", "resident"
+    ),
+    "disclosure:correct": Form(
+        url("disclosure:correct", pk("published")),
+        "committee",
+        "resident",
+        lambda w: {"reason": "金额录错了"},
+    ),
+    "disclosure:ask": Form(
+        _record_url("disclosure:ask", "published", "draft"),
+        "resident",
+        "outsider",
+        lambda w: {"text": "这笔钱花在哪里了？"},
+    ),
+    "disclosure:answer": Form(
+        url("disclosure:answer", pk("question")),
+        "committee",
+        "resident",
+        lambda w: {"answer": "买了打印纸和墨盒。"},
+    ),
+    # --- budgets ---
+    "budgets:new_cycle": Form(
+        url("budgets:new_cycle", pk("village")),
+        "committee",
+        "resident",
+        lambda w: {
+            "title": "2027年微实事",
+            "description": "",
+            "total_amount": "100000",
+            "ballot_type": "approval",
+            "max_choices": "3",
+            "min_choices": "1",
+            "points": "10",
+            "eligibility": "person",
+            "rule": "mes-add1",
+            "satisfaction": "cost",
+            "complete_greedy": "on",
+            "objection_days": "7",
+            "starts_on": soon(1, "%Y-%m-%d"),
+            "collect_days": "14",
+            "review_days": "7",
+            "deliberate_days": "7",
+            "vote_days": "7",
+        },
+    ),
+    "budgets:propose": Form(
+        lambda w, choose: reverse(
+            "budgets:propose", args=[w[choose(["collect_cycle", "vote_cycle"])].pk]
+        ),
+        "resident",
+        "outsider",
+        lambda w: {
+            "title": "修水渠",
+            "description": "灌溉用的水渠漏水。",
+            "estimated_cost": "5000",
+            "category": "water",
+            "location": "2组",
+            "beneficiaries": "2组农户",
+        },
+        files=("photo_1", "photo_2", "photo_3"),
+    ),
+    "budgets:vote": Form(
+        lambda w, choose: reverse(
+            "budgets:vote", args=[w[choose(["vote_cycle", "collect_cycle"])].pk]
+        ),
+        "resident",
+        "outsider",
+        _ballot,
+        silent_redirect=True,
+    ),
+    "budgets:paper": Form(
+        url("budgets:paper", pk("vote_cycle")),
+        "committee",
+        "resident",
+        lambda w: {"phone": w.people["resident"].phone, **_ballot(w)},
+        next_step_200=True,
+        notes="phone alone answers 200 with the voter's ballot: the second step",
+        silent_redirect=True,
+    ),
+    "budgets:publish": Form(
+        lambda w, choose: reverse(
+            "budgets:publish", args=[w[choose(["closed_cycle", "vote_cycle"])].pk]
+        ),
+        "committee",
+        "resident",
+    ),
+    "budgets:promote": Form(
+        url("budgets:promote", pk("topic")),
+        "committee",
+        "resident",
+        lambda w: {"cycle": str(w["collect_cycle"].pk), "estimated_cost": "8000"},
+    ),
+    "budgets:review": Form(
+        _proposal_url("budgets:review"),
+        "committee",
+        "resident",
+        lambda w: {"feasible": "yes", "checked_cost": "4800", "reason": "可行"},
+    ),
+    "budgets:override": Form(
+        _proposal_url("budgets:override"),
+        "committee",
+        "resident",
+        lambda w: {"funded": "no", "reason": "村民代表会议决定暂缓"},
+    ),
+    "budgets:progress": Form(
+        _proposal_url("budgets:progress"),
+        "committee",
+        "resident",
+        lambda w: {"status": "in_progress", "note": "已开工", "spent_so_far": "30"},
+        files=("photo",),
+    ),
+    "budgets:rate": Form(
+        _proposal_url("budgets:rate"),
+        "resident",
+        "outsider",
+        lambda w: {"score": "4", "comment": "修得不错"},
+    ),
+}
+
+# Pages that only read (GET): no form to fuzz.
+READ_ONLY = {
+    "healthz",
+    "javascript-catalog",
+    "account_inactive",
+    "account_email_verification_sent",
+    "account_confirm_email",
+    "account_reset_password_done",
+    "account_reset_password_from_key",
+    "account_reset_password_from_key_done",
+    "councils:search",
+    "councils:members",
+    "deliberation:hall",
+    "deliberation:topic",
+    "deliberation:day",
+    "deliberation:session",
+    "deliberation:session_screen",
+    "deliberation:minutes",
+    "disclosure:dashboard",
+    "disclosure:chain",
+    "disclosure:bundle",
+    "disclosure:charts",
+    "disclosure:period_export",
+    "disclosure:finance_period",
+    "disclosure:ledger_export",
+    "disclosure:ledger",
+    "disclosure:record",
+    "disclosure:record_export",
+    "disclosure:notice",
+    "disclosure:import_template",
+    "disclosure:import_batch",
+    "disclosure:import_status",
+    "budgets:cycle",
+    "budgets:receipt_shown",
+    "budgets:check_receipt",
+    "budgets:results",
+    "budgets:ballots",
+    "budgets:ballots_pb",
+    "budgets:proposal",
+}
+
+# Third-party admin and serving views, tested by their projects; not our forms.
+THIRD_PARTY_PREFIXES = ("admin/", "django-admin/", "documents/", "_util/", "^((?:")
+
+
+# Refusals the fuzzing found that still have no message, left to the owners of these views: name
+# -> why (marked xfail, not run, so CI stays green and fast). Delete an entry once it is fixed.
+# Empty since the hidden-form refusals (deliberation, disclosure) and the allauth 429 pages were
+# given their messages.
+KNOWN_GAPS: dict[str, str] = {}

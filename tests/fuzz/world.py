@@ -1,0 +1,218 @@
+"""One small village with something in every state a form can act on, built with the services.
+
+Built once per test module inside an outer transaction (see conftest.world); each test then runs
+in a savepoint, so what a fuzzed request saves is rolled back before the next test.
+"""
+
+import datetime
+import io
+from decimal import Decimal
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from openpyxl import Workbook
+
+from budgets import services as budgets
+from budgets.models import ProgressStatus
+from councils import services as councils
+from councils.models import Role
+from deliberation import services as halls
+from deliberation import sessions
+from disclosure import services as disclosure
+from disclosure.models import ImportBatch, RecordType
+from tests.budgets.factories import add_proposal, make_cycle, set_phase
+from tests.councils.factories import UserFactory, make_tree, member
+from tests.deliberation.factories import HallFactory, TopicFactory
+from tests.disclosure.factories import draft, line, publish, signed_off
+
+
+class World:
+    """Not a dataclass: Hypothesis would print every object of it with a failing example."""
+
+    def __init__(self, *, tree: dict, people: dict, objects: dict):
+        self.tree = tree
+        self.people = people  # actor name -> User
+        self.objects = objects  # object name -> model instance
+
+    def __getitem__(self, name):
+        return self.objects[name]
+
+    def __repr__(self):  # Hypothesis prints the arguments of a failing example
+        return "World()"
+
+
+def _with_role(village, role):
+    user = member(village)
+    if role:
+        member(village, role, user=user)
+    return user
+
+
+def _xlsx() -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["日期", "凭证号", "科目", "摘要", "收入", "支出", "对方单位"])
+    sheet.append(
+        [datetime.date(2025, 4, 3), "记-001", "村集体收入", "鱼塘承包费", 12000, None, "张三"]
+    )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def build_world() -> World:
+    tree = make_tree()
+    village = tree["village"]
+    committee = _with_role(village, Role.COMMITTEE)
+    supervisor = _with_role(village, Role.SUPERVISOR)
+    reps = [_with_role(village, Role.REPRESENTATIVE) for _ in range(2)]
+    people = {
+        "committee": committee,
+        "supervisor": supervisor,
+        "resident": _with_role(village, None),
+        "representative": reps[0],
+        "outsider": UserFactory(),
+        "official": member(tree["township"], Role.OFFICIAL),
+        "applicant": UserFactory(),
+    }
+    o = {"village": village, "township": tree["township"]}
+
+    # councils: a request to verify and one to reject
+    o["pending"] = councils.request_membership(
+        user=people["applicant"], council=village, house_number="3组12号"
+    )
+
+    # halls: a topic with a message, a second topic to merge into, a consultation day
+    o["hall"] = hall = HallFactory(council=village)
+    o["topic"] = topic = TopicFactory(hall=hall, author=people["resident"])
+    o["other_topic"] = TopicFactory(hall=hall, author=people["resident"])
+    o["message"] = halls.post_message(
+        author=people["resident"], topic=topic, body="路该修了"
+    ).message
+    o["day"] = halls.schedule_consultation_day(
+        actor=committee,
+        hall=hall,
+        title="民情恳谈日",
+        starts_at=timezone.now() + datetime.timedelta(days=3),
+        place="村委会",
+        officials="李明（镇党委副书记）",
+    )
+
+    # budgets: one cycle collecting, one voting, one closed with a finished project
+    o["collect_cycle"] = collect = make_cycle(village, phase="collect")
+    o["submitted"] = add_proposal(collect, "修水渠", "5000", feasible=False)
+    o["vote_cycle"] = vote = make_cycle(village, phase="vote")
+    o["ballot_a"] = add_proposal(vote, "路灯", "20000")
+    o["ballot_b"] = add_proposal(vote, "修桥", "30000")
+    o["closed_cycle"] = closed = make_cycle(village, phase="vote", total_amount=Decimal("100"))
+    o["funded"] = road = add_proposal(closed, "修路", "60")
+    for voter in reps:
+        budgets.cast_ballot(voter=voter, cycle=closed, choices={road.pk: 1})
+    set_phase(closed, "results")
+    budgets.publish_results(by=committee, cycle=closed)
+    budgets.post_progress(by=committee, proposal=road, status=ProgressStatus.DONE, note="路修好了")
+
+    # sessions: one open with a vote running and check-in open, one closed with a passed
+    # motion, a draft and a published set of minutes
+    o["session"] = session = sessions.open_session(
+        actor=committee,
+        session=sessions.schedule_session(
+            actor=committee,
+            council=village,
+            kind="representatives",
+            title="第三季度村民代表会议",
+            starts_at=timezone.now() + datetime.timedelta(hours=1),
+            place="村委会二楼",
+        ),
+    )
+    for user in (committee, *reps):
+        sessions.record_attendance(
+            actor=committee, session=session, entry=session.roster.get(person=user), present=True
+        )
+    sessions.open_check_in(actor=committee, session=session)
+    o["motion"] = sessions.open_vote(
+        actor=committee,
+        motion=sessions.add_motion(actor=committee, session=session, title="硬化道路"),
+    )
+    o["closed_session"] = closed_session = sessions.open_session(
+        actor=committee,
+        session=sessions.schedule_session(
+            actor=committee,
+            council=village,
+            kind="representatives",
+            title="第二季度村民代表会议",
+            starts_at=timezone.now() + datetime.timedelta(hours=2),
+            place="村委会二楼",
+        ),
+    )
+    for user in (committee, *reps):
+        sessions.record_attendance(
+            actor=committee,
+            session=closed_session,
+            entry=closed_session.roster.get(person=user),
+            present=True,
+        )
+    passed = sessions.open_vote(
+        actor=committee,
+        motion=sessions.add_motion(actor=committee, session=closed_session, title="修建桥梁"),
+    )
+    for user in (committee, *reps):
+        sessions.cast_vote(voter=user, motion=passed, choice="yes")
+    o["passed_motion"] = sessions.close_vote(actor=committee, motion=passed)
+    sessions.close_session(actor=committee, session=closed_session)
+    o["minutes"] = sessions.draft_minutes(
+        actor=committee, session=closed_session, narrative="会议讨论了桥梁修建。"
+    )
+    o["scheduled_session"] = sessions.schedule_session(
+        actor=committee,
+        council=village,
+        kind="representatives",
+        title="第四季度村民代表会议",
+        starts_at=timezone.now() + datetime.timedelta(days=30),
+        place="村委会二楼",
+    )
+    third = sessions.open_session(
+        actor=committee,
+        session=sessions.schedule_session(
+            actor=committee,
+            council=village,
+            kind="representatives",
+            title="第一季度村民代表会议",
+            starts_at=timezone.now() + datetime.timedelta(hours=3),
+            place="村委会二楼",
+        ),
+    )
+    sessions.close_session(actor=committee, session=third)
+    o["published_minutes"] = sessions.publish_minutes(
+        actor=committee,
+        minutes=sessions.draft_minutes(actor=committee, session=third, narrative="纪要"),
+    )
+
+    # disclosure: a draft with a line, one in review, one signed off, one published + question
+    o["draft"] = record = draft(village, committee, title="2025年3月财务收支明细")
+    o["line"] = line(record, committee, income=Decimal("100.00"), description="租金收入")
+    o["in_review"] = disclosure.submit_for_review(
+        record=draft(village, committee, start=datetime.date(2025, 5, 1)), by=committee
+    )
+    o["signed_off"] = signed_off(
+        draft(village, committee, start=datetime.date(2025, 6, 1)),
+        committee=committee,
+        supervisor=supervisor,
+    )
+    published = draft(village, committee, start=datetime.date(2025, 7, 1))
+    line(published, committee, expense=Decimal("50.00"), description="办公用品")
+    o["published"] = publish(published, committee=committee, supervisor=supervisor)
+    o["question"] = disclosure.ask_question(
+        record=o["published"], by=people["resident"], text="这笔办公用品是买的什么？"
+    )
+    disclosure.start_import(
+        council=village,
+        by=committee,
+        record_type=RecordType.STATEMENT,
+        period_kind="month",
+        period_start=datetime.date(2025, 4, 1),
+        title="2025年4月收支明细",
+        upload=SimpleUploadedFile("四月.xlsx", _xlsx()),
+    )
+    o["import"] = ImportBatch.objects.latest("pk")
+    return World(tree=tree, people=people, objects=o)

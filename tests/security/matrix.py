@@ -1,0 +1,475 @@
+"""The HTTP permission matrix: one row per write endpoint of the URLconf.
+
+A row says how to build the endpoint's URL and valid POST data from a World, how to see that
+the write happened (`effect`: a value that changes when it did), and which roles may succeed.
+The intent is docs/permissions.md's; tests/councils/test_permissions_table.py checks the rules,
+test_permission_matrix.py checks that the pages ask them.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.urls import reverse
+
+from budgets.models import Ballot, BudgetCycle, ProgressUpdate, Proposal, Rating, ResultOverride
+from core.context_processors import LARGE_TEXT_COOKIE
+from core.models import User
+from councils.models import Household, Membership, MembershipStatus
+from deliberation.models import (
+    AgendaItem,
+    ConsultationDay,
+    DayRegistration,
+    Message,
+    Minutes,
+    ModerationLog,
+    Motion,
+    RosterEntry,
+    Session,
+    Stance,
+    Topic,
+    Vote,
+)
+from disclosure.models import Attachment, ImportBatch, LineItem, Question, Record
+from tests.security.world import (
+    COMMITTEE,
+    COMMITTEE_AND_OFFICIAL,
+    ROSTER,
+    SIGNED_IN,
+    SUPERVISOR,
+    VILLAGERS,
+    VILLAGERS_AND_OFFICIAL,
+    World,
+    pdf_upload,
+    xlsx_upload,
+)
+
+ROLES_ALL = SIGNED_IN | {"anonymous"}
+
+
+@dataclass(frozen=True)
+class Row:
+    url: Callable[[World], str]
+    data: Callable[[World], dict]
+    effect: Callable[[World], object]
+    allowed: frozenset
+    # Writes that leave no row behind (a cookie) say how to see them in the response instead.
+    response_effect: Callable | None = field(default=None)
+
+
+def _count(model, **filters):
+    return lambda w: model.objects.filter(**filters).count()
+
+
+def _value(model, attr, pk_of):
+    return lambda w: model.objects.filter(pk=pk_of(w).pk).values_list(attr, flat=True).get()
+
+
+ROWS: dict[str, Row] = {
+    # --- site-wide ----------------------------------------------------------------------------
+    "toggle_large_text": Row(
+        url=lambda w: reverse("toggle_large_text"),
+        data=lambda w: {"next": "/"},
+        effect=lambda w: None,
+        allowed=ROLES_ALL,
+        response_effect=lambda response: LARGE_TEXT_COOKIE in response.cookies,
+    ),
+    # --- councils -----------------------------------------------------------------------------
+    "councils:join": Row(
+        url=lambda w: reverse("councils:join", args=[w.village.pk]),
+        data=lambda w: {"house_number": "3组12号", "message": "我住村口"},
+        effect=lambda w: Membership.objects.filter(
+            council=w.village, status=MembershipStatus.PENDING
+        ).count(),
+        # Residents already belong; an applicant already asked (docs: join_council).
+        allowed=frozenset({"other_resident", "official"}),
+    ),
+    "councils:households": Row(
+        url=lambda w: reverse("councils:households", args=[w.village.pk]),
+        data=lambda w: {"number": "3组12号", "representative": ""},
+        effect=_count(Household),
+        allowed=COMMITTEE,
+    ),
+    "councils:verify": Row(
+        url=lambda w: reverse("councils:verify", args=[w.candidate.pk]),
+        data=lambda w: {"household_number": ""},
+        effect=_value(Membership, "status", lambda w: w.candidate),
+        allowed=COMMITTEE_AND_OFFICIAL,
+    ),
+    "councils:reject": Row(
+        url=lambda w: reverse("councils:reject", args=[w.candidate.pk]),
+        data=lambda w: {"reason": "查无此户"},
+        effect=_value(Membership, "status", lambda w: w.candidate),
+        allowed=COMMITTEE_AND_OFFICIAL,
+    ),
+    "councils:profile": Row(
+        url=lambda w: reverse("councils:profile"),
+        data=lambda w: {"display_name": "新名字", "real_name": "王新"},
+        effect=_count(User, display_name="新名字"),
+        allowed=SIGNED_IN,
+    ),
+    # --- halls --------------------------------------------------------------------------------
+    "deliberation:raise_topic": Row(
+        url=lambda w: reverse("deliberation:raise_topic", args=[w.hall.pk]),
+        data=lambda w: {
+            "title": "路灯坏了",
+            "description": "三组路灯坏了一个月",
+            "category": "other",
+        },
+        effect=_count(Topic),
+        allowed=VILLAGERS_AND_OFFICIAL,
+    ),
+    "deliberation:schedule_day": Row(
+        url=lambda w: reverse("deliberation:schedule_day", args=[w.hall.pk]),
+        data=lambda w: {
+            "title": "协商日",
+            "starts_at": "2030-12-01 09:00",
+            "place": "村委会",
+            "officials": "李明（镇党委副书记）",
+        },
+        effect=_count(ConsultationDay),
+        allowed=COMMITTEE_AND_OFFICIAL,
+    ),
+    "deliberation:post_message": Row(
+        url=lambda w: reverse("deliberation:post_message", args=[w.topic.pk]),
+        data=lambda w: {"body": "我也觉得该修", "client_id": ""},
+        effect=_count(Message),
+        allowed=VILLAGERS_AND_OFFICIAL,
+    ),
+    "deliberation:set_stance": Row(
+        url=lambda w: reverse("deliberation:set_stance", args=[w.topic.pk]),
+        data=lambda w: {"value": "support"},
+        effect=_count(Stance),
+        allowed=VILLAGERS_AND_OFFICIAL,
+    ),
+    "deliberation:change_status": Row(
+        url=lambda w: reverse("deliberation:change_status", args=[w.topic.pk]),
+        data=lambda w: {"status-status": "taken_up", "status-reason": ""},
+        effect=_value(Topic, "status", lambda w: w.topic),
+        allowed=COMMITTEE_AND_OFFICIAL,
+    ),
+    "deliberation:answer": Row(
+        url=lambda w: reverse("deliberation:answer", args=[w.topic.pk]),
+        data=lambda w: {"answer-answer": "下周动工"},
+        effect=_value(Topic, "official_answer", lambda w: w.topic),
+        allowed=COMMITTEE_AND_OFFICIAL,
+    ),
+    "deliberation:merge": Row(
+        url=lambda w: reverse("deliberation:merge", args=[w.other_topic.pk]),
+        data=lambda w: {"merge-into": w.topic.pk, "merge-reason": "重复"},
+        effect=_value(Topic, "merged_into", lambda w: w.other_topic),
+        allowed=COMMITTEE_AND_OFFICIAL,
+    ),
+    "deliberation:moderate": Row(
+        url=lambda w: reverse("deliberation:moderate", args=[w.message.pk]),
+        data=lambda w: {"mod-action": "hide", "mod-reason": "人身攻击"},
+        effect=_count(ModerationLog),
+        allowed=COMMITTEE_AND_OFFICIAL,
+    ),
+    "deliberation:register_for_day": Row(
+        url=lambda w: reverse("deliberation:register_for_day", args=[w.future_day.pk]),
+        data=lambda w: {"note": "想说说路灯"},
+        effect=_count(DayRegistration),
+        allowed=VILLAGERS_AND_OFFICIAL,
+    ),
+    "deliberation:publish_outcome": Row(
+        url=lambda w: reverse("deliberation:publish_outcome", args=[w.past_day.pk]),
+        data=lambda w: {"outcome": "决定修路"},
+        effect=_value(ConsultationDay, "outcome", lambda w: w.past_day),
+        allowed=COMMITTEE_AND_OFFICIAL,
+    ),
+    # --- sessions -----------------------------------------------------------------------------
+    "deliberation:schedule_session": Row(
+        url=lambda w: reverse("deliberation:schedule_session", args=[w.village.pk]),
+        data=lambda w: {
+            "kind": "representatives",
+            "roster_mode": "",
+            "title": "村民代表会议",
+            "starts_at": "2030-09-15 19:30",
+            "place": "村委会",
+            "is_public": "on",
+        },
+        effect=_count(Session),
+        allowed=COMMITTEE,
+    ),
+    "deliberation:add_agenda_item": Row(
+        url=lambda w: reverse("deliberation:add_agenda_item", args=[w.scheduled_session.pk]),
+        data=lambda w: {"title": "修路的事", "description": ""},
+        effect=_count(AgendaItem),
+        allowed=COMMITTEE,
+    ),
+    "deliberation:add_motion": Row(
+        url=lambda w: reverse("deliberation:add_motion", args=[w.open_session.pk]),
+        data=lambda w: {"title": "同意修路", "text": "", "majority": "session"},
+        effect=_count(Motion),
+        allowed=COMMITTEE,
+    ),
+    "deliberation:check_in": Row(
+        url=lambda w: reverse("deliberation:check_in", args=[w.check_in_session.pk]),
+        data=lambda w: {"code": w.check_in_session.check_in_code},
+        effect=_count(RosterEntry, attendance="present"),
+        allowed=ROSTER,
+    ),
+    "deliberation:record_attendance": Row(
+        url=lambda w: reverse("deliberation:record_attendance", args=[w.open_session.pk]),
+        data=lambda w: {
+            "entry": w.roster_entry(w.open_session, w.people["representative"]).pk,
+            "present": "1",
+        },
+        effect=_count(RosterEntry, attendance="present"),
+        allowed=COMMITTEE,
+    ),
+    "deliberation:record_proxy": Row(
+        url=lambda w: reverse("deliberation:record_proxy", args=[w.proxy_session.pk]),
+        data=lambda w: {
+            "giver": w.roster_entry(w.proxy_session, w.people["representative"]).pk,
+            "holder": w.roster_entry(w.proxy_session, w.clerk).pk,
+        },
+        effect=_count(RosterEntry, proxy_holder__isnull=False),
+        allowed=COMMITTEE,
+    ),
+    "deliberation:write_minutes": Row(
+        url=lambda w: reverse("deliberation:write_minutes", args=[w.closed_session.pk]),
+        data=lambda w: {"narrative": "会议决定修路"},
+        effect=_count(Minutes),
+        allowed=COMMITTEE,
+    ),
+    "deliberation:session_action": Row(
+        url=lambda w: reverse("deliberation:session_action", args=[w.open_session.pk, "close"]),
+        data=lambda w: {},
+        effect=_value(Session, "status", lambda w: w.open_session),
+        allowed=COMMITTEE,
+    ),
+    "deliberation:cast_vote": Row(
+        url=lambda w: reverse("deliberation:cast_vote", args=[w.voting_motion.pk]),
+        data=lambda w: {"choice": "yes", "on_behalf_of": ""},
+        effect=_count(Vote),
+        allowed=ROSTER,
+    ),
+    "deliberation:motion_action": Row(
+        url=lambda w: reverse("deliberation:motion_action", args=[w.draft_motion.pk, "open"]),
+        data=lambda w: {},
+        effect=_value(Motion, "status", lambda w: w.draft_motion),
+        allowed=COMMITTEE,
+    ),
+    "deliberation:edit_minutes": Row(
+        url=lambda w: reverse("deliberation:edit_minutes", args=[w.minutes_draft.pk]),
+        data=lambda w: {"narrative": "改过的纪要"},
+        effect=_value(Minutes, "narrative", lambda w: w.minutes_draft),
+        allowed=COMMITTEE,
+    ),
+    "deliberation:publish_minutes": Row(
+        url=lambda w: reverse("deliberation:publish_minutes", args=[w.minutes_draft.pk]),
+        data=lambda w: {},
+        effect=_value(Minutes, "status", lambda w: w.minutes_draft),
+        allowed=COMMITTEE,
+    ),
+    "deliberation:correct_minutes": Row(
+        url=lambda w: reverse("deliberation:correct_minutes", args=[w.minutes_published.pk]),
+        data=lambda w: {"narrative": "更正后的纪要", "correction_reason": "人数记错了"},
+        effect=_count(Minutes),
+        allowed=COMMITTEE,
+    ),
+    # --- three openings -----------------------------------------------------------------------
+    "disclosure:draft": Row(
+        url=lambda w: reverse("disclosure:draft", args=[w.village.pk, "finance"]),
+        data=lambda w: {
+            "record_type": "statement",
+            "period_kind": "month",
+            "period_start": "2025-04-01",
+            "title": "2025年4月收支",
+            "body": "",
+        },
+        effect=_count(Record),
+        allowed=COMMITTEE,
+    ),
+    "disclosure:import": Row(
+        url=lambda w: reverse("disclosure:import", args=[w.village.pk]),
+        data=lambda w: {
+            "record_type": "statement",
+            "period_kind": "month",
+            "period_start": "2025-03-01",
+            "title": "2025年3月收支",
+            "file": xlsx_upload(),
+        },
+        effect=_count(ImportBatch),
+        allowed=COMMITTEE,
+    ),
+    "disclosure:edit": Row(
+        url=lambda w: reverse("disclosure:edit", args=[w.draft_record.pk]),
+        data=lambda w: {
+            "record_type": "statement",
+            "period_kind": "month",
+            "period_start": "2025-03-01",
+            "title": "改过的标题",
+            "body": "",
+        },
+        effect=_value(Record, "title", lambda w: w.draft_record),
+        allowed=COMMITTEE,
+    ),
+    "disclosure:import_save": Row(
+        url=lambda w: reverse("disclosure:import_save", args=[w.import_batch.pk]),
+        data=lambda w: {},
+        effect=_count(Record),
+        allowed=COMMITTEE,
+    ),
+    "disclosure:import_discard": Row(
+        url=lambda w: reverse("disclosure:import_discard", args=[w.import_batch.pk]),
+        data=lambda w: {},
+        effect=_count(ImportBatch),
+        allowed=COMMITTEE,
+    ),
+    "disclosure:import_read": Row(
+        url=lambda w: reverse("disclosure:import_read", args=[w.import_batch.pk]),
+        data=lambda w: {},
+        effect=_value(ImportBatch, "updated_at", lambda w: w.import_batch),
+        allowed=COMMITTEE,
+    ),
+    "disclosure:add_line": Row(
+        url=lambda w: reverse("disclosure:add_line", args=[w.draft_record.pk]),
+        data=lambda w: {"date": "2025-03-05", "description": "办公用品", "expense": "35.50"},
+        effect=_count(LineItem),
+        allowed=COMMITTEE,
+    ),
+    "disclosure:remove_line": Row(
+        url=lambda w: reverse("disclosure:remove_line", args=[w.draft_record.pk, w.line.pk]),
+        data=lambda w: {},
+        effect=_count(LineItem),
+        allowed=COMMITTEE,
+    ),
+    "disclosure:attach": Row(
+        url=lambda w: reverse("disclosure:attach", args=[w.draft_record.pk]),
+        data=lambda w: {"file": pdf_upload()},
+        effect=_count(Attachment),
+        allowed=COMMITTEE,
+    ),
+    "disclosure:submit": Row(
+        url=lambda w: reverse("disclosure:submit", args=[w.draft_record.pk]),
+        data=lambda w: {},
+        effect=_value(Record, "status", lambda w: w.draft_record),
+        allowed=COMMITTEE,
+    ),
+    "disclosure:sign_off": Row(
+        url=lambda w: reverse("disclosure:sign_off", args=[w.in_review_record.pk]),
+        data=lambda w: {},
+        effect=_value(Record, "status", lambda w: w.in_review_record),
+        allowed=SUPERVISOR,
+    ),
+    "disclosure:object": Row(
+        url=lambda w: reverse("disclosure:object", args=[w.in_review_record.pk]),
+        data=lambda w: {"reason": "缺少凭证"},
+        effect=_value(Record, "status", lambda w: w.in_review_record),
+        allowed=SUPERVISOR,
+    ),
+    "disclosure:publish": Row(
+        url=lambda w: reverse("disclosure:publish", args=[w.signed_off_record.pk]),
+        data=lambda w: {},
+        effect=_value(Record, "status", lambda w: w.signed_off_record),
+        allowed=COMMITTEE,
+    ),
+    "disclosure:correct": Row(
+        url=lambda w: reverse("disclosure:correct", args=[w.published_record.pk]),
+        data=lambda w: {"reason": "金额录错了"},
+        effect=_count(Record),
+        allowed=COMMITTEE,
+    ),
+    "disclosure:ask": Row(
+        url=lambda w: reverse("disclosure:ask", args=[w.published_record.pk]),
+        data=lambda w: {"text": "这笔钱用在哪里了？"},
+        effect=_count(Question),
+        allowed=VILLAGERS,
+    ),
+    "disclosure:answer": Row(
+        url=lambda w: reverse("disclosure:answer", args=[w.question.pk]),
+        data=lambda w: {"answer": "用于修路"},
+        effect=_value(Question, "answer", lambda w: w.question),
+        allowed=COMMITTEE,
+    ),
+    # --- participatory budgets ----------------------------------------------------------------
+    "budgets:new_cycle": Row(
+        url=lambda w: reverse("budgets:new_cycle", args=[w.village.pk]),
+        data=lambda w: {
+            "title": "2027年微实事",
+            "description": "",
+            "total_amount": "100000",
+            "ballot_type": "approval",
+            "max_choices": "3",
+            "min_choices": "1",
+            "points": "10",
+            "eligibility": "person",
+            "rule": BudgetCycle._meta.get_field("rule").default,
+            "satisfaction": BudgetCycle._meta.get_field("satisfaction").default,
+            "complete_greedy": "on",
+            "objection_days": "7",
+            "starts_on": "2030-03-01",
+            "collect_days": "14",
+            "review_days": "7",
+            "deliberate_days": "7",
+            "vote_days": "7",
+        },
+        effect=_count(BudgetCycle),
+        allowed=COMMITTEE_AND_OFFICIAL,
+    ),
+    "budgets:propose": Row(
+        url=lambda w: reverse("budgets:propose", args=[w.collecting_cycle.pk]),
+        data=lambda w: {
+            "title": "装路灯",
+            "description": "三组到五组之间没有路灯",
+            "estimated_cost": "20000",
+            "category": "other",
+            "location": "",
+            "beneficiaries": "",
+        },
+        effect=_count(Proposal),
+        allowed=VILLAGERS,
+    ),
+    "budgets:vote": Row(
+        url=lambda w: reverse("budgets:vote", args=[w.voting_cycle.pk]),
+        data=lambda w: {f"p{w.road.pk}": "1"},
+        effect=_count(Ballot),
+        allowed=VILLAGERS,
+    ),
+    "budgets:paper": Row(
+        url=lambda w: reverse("budgets:paper", args=[w.voting_cycle.pk]),
+        data=lambda w: {"phone": w.paper_voter.phone, f"p{w.road.pk}": "1"},
+        effect=_count(Ballot),
+        allowed=COMMITTEE,
+    ),
+    "budgets:publish": Row(
+        url=lambda w: reverse("budgets:publish", args=[w.closed_cycle.pk]),
+        data=lambda w: {},
+        effect=_value(BudgetCycle, "results_published_at", lambda w: w.closed_cycle),
+        allowed=COMMITTEE,
+    ),
+    "budgets:promote": Row(
+        url=lambda w: reverse("budgets:promote", args=[w.topic.pk]),
+        data=lambda w: {"cycle": w.collecting_cycle.pk, "estimated_cost": "20000"},
+        effect=_count(Proposal),
+        allowed=COMMITTEE,
+    ),
+    "budgets:review": Row(
+        url=lambda w: reverse("budgets:review", args=[w.submitted_proposal.pk]),
+        data=lambda w: {"feasible": "yes", "checked_cost": "28000", "reason": "可行，造价核过"},
+        effect=_value(Proposal, "status", lambda w: w.submitted_proposal),
+        allowed=COMMITTEE,
+    ),
+    "budgets:override": Row(
+        url=lambda w: reverse("budgets:override", args=[w.funded.pk]) if w.closed_cycle else None,
+        data=lambda w: {"funded": "no", "reason": "上级已经拨款修这条路了"},
+        effect=_count(ResultOverride),
+        allowed=COMMITTEE,
+    ),
+    "budgets:progress": Row(
+        url=lambda w: (
+            reverse("budgets:progress", args=[w.funded.pk]) if w.published_cycle else None
+        ),
+        data=lambda w: {"status": "in_progress", "note": "已经开工", "spent_so_far": "10"},
+        effect=_count(ProgressUpdate),
+        allowed=COMMITTEE,
+    ),
+    "budgets:rate": Row(
+        url=lambda w: reverse("budgets:rate", args=[w.done_proposal.pk]),
+        data=lambda w: {"score": "5", "comment": "修得好"},
+        effect=_count(Rating),
+        allowed=VILLAGERS,
+    ),
+}

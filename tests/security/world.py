@@ -1,0 +1,340 @@
+"""One village with a person in each role and, built only when asked for, one object in each
+state that a write endpoint acts on. Everything is made with the real services.
+
+The roles are those of the issue (and of docs/permissions.md's columns): `anonymous`,
+`other_resident` (verified resident of another village), `applicant` (signed in, asked to join,
+not verified), `resident`, `representative`, `committee`, `supervisor` (all verified residents of
+the village), `official` (of the township above). Objects are set up by `clerk`, a committee
+member who is none of the people in the columns, as in the permission table.
+"""
+
+import datetime
+from decimal import Decimal
+from functools import cached_property
+
+from django.utils import timezone
+
+from budgets import services as budget_services
+from budgets.models import ProgressStatus
+from councils.models import MembershipStatus, Role
+from deliberation import services as hall_services
+from deliberation import sessions
+from deliberation.models import ConsultationDay, Hall, SessionKind
+from disclosure import excel
+from disclosure import services as disclosure_services
+from disclosure.models import Kind, PeriodKind, RecordType
+from tests.budgets.factories import add_proposal, make_cycle, set_phase
+from tests.councils.factories import UserFactory, make_tree, member
+
+ROLES = (
+    "anonymous",
+    "other_resident",
+    "applicant",
+    "resident",
+    "representative",
+    "committee",
+    "supervisor",
+    "official",
+)
+# Shorthands for the matrix rows.
+NOBODY: frozenset = frozenset()
+SIGNED_IN = frozenset(ROLES) - {"anonymous"}
+VILLAGERS = frozenset({"resident", "representative", "committee", "supervisor"})
+VILLAGERS_AND_OFFICIAL = VILLAGERS | {"official"}
+COMMITTEE = frozenset({"committee"})
+COMMITTEE_AND_OFFICIAL = frozenset({"committee", "official"})
+SUPERVISOR = frozenset({"supervisor"})
+ROSTER = frozenset({"representative", "committee"})  # a representatives' meeting's roster
+MARCH = datetime.date(2025, 3, 1)
+
+
+class World:
+    def __init__(self):
+        self.tree = make_tree()
+        self.village = self.tree["village"]
+        village = self.village
+
+        def villager(role=None):
+            user = member(village)
+            if role:
+                member(village, role, user=user)
+            return user
+
+        self.clerk = villager(Role.COMMITTEE)
+        self.clerk_supervisor = villager(Role.SUPERVISOR)
+        self.people = {
+            "anonymous": None,
+            "other_resident": member(self.tree["other_village"]),
+            "applicant": member(village, status=MembershipStatus.PENDING),
+            "resident": villager(),
+            "representative": villager(Role.REPRESENTATIVE),
+            "committee": villager(Role.COMMITTEE),
+            "supervisor": villager(Role.SUPERVISOR),
+            "official": member(self.tree["township"], Role.OFFICIAL),
+        }
+
+    # --- councils -----------------------------------------------------------------------
+
+    @cached_property
+    def candidate(self):
+        """Someone else's pending request to join the village."""
+        user = UserFactory()
+        return member(self.village, user=user, status=MembershipStatus.PENDING).memberships.get()
+
+    # --- halls ----------------------------------------------------------------------------
+
+    @cached_property
+    def hall(self):
+        return Hall.objects.create(council=self.village, title="议事厅")
+
+    @cached_property
+    def private_hall(self):
+        return Hall.objects.create(council=self.village, title="青年议事厅", is_public=False)
+
+    def _topic(self, hall, title="村口的路下雨积水"):
+        return hall_services.raise_topic(
+            author=self.clerk, hall=hall, title=title, description="老人孩子走路不方便。"
+        )
+
+    @cached_property
+    def topic(self):
+        return self._topic(self.hall)
+
+    @cached_property
+    def other_topic(self):
+        return self._topic(self.hall, "村口路面积水（重复）")
+
+    @cached_property
+    def private_topic(self):
+        return self._topic(self.private_hall)
+
+    @cached_property
+    def closed_topic(self):
+        topic = self._topic(self.hall, "已经办完的事")
+        hall_services.change_topic_status(
+            actor=self.clerk, topic=topic, status="closed", reason="已办结"
+        )
+        topic.refresh_from_db()
+        return topic
+
+    @cached_property
+    def message(self):
+        return hall_services.post_message(
+            author=self.clerk, topic=self.topic, body="我同意"
+        ).message
+
+    def _day(self, starts_at):
+        return ConsultationDay.objects.create(
+            hall=self.hall,
+            title="协商日",
+            starts_at=starts_at,
+            place="村委会",
+            officials="李明（镇党委副书记）",
+            created_by=self.clerk,
+        )
+
+    @cached_property
+    def future_day(self):
+        return self._day(timezone.now() + datetime.timedelta(days=3))
+
+    @cached_property
+    def past_day(self):
+        return self._day(timezone.now() - datetime.timedelta(hours=2))
+
+    # --- sessions ---------------------------------------------------------------------------
+
+    def _session(self, kind=SessionKind.REPRESENTATIVES, *, is_public=True):
+        return sessions.schedule_session(
+            actor=self.clerk,
+            council=self.village,
+            kind=kind,
+            title="第三季度村民代表会议",
+            starts_at=timezone.now() + datetime.timedelta(hours=1),
+            place="村委会二楼",
+            is_public=is_public,
+        )
+
+    @cached_property
+    def scheduled_session(self):
+        return self._session()
+
+    @cached_property
+    def open_session(self):
+        return sessions.open_session(actor=self.clerk, session=self._session())
+
+    @cached_property
+    def private_session(self):
+        return sessions.open_session(actor=self.clerk, session=self._session(is_public=False))
+
+    @cached_property
+    def check_in_session(self):
+        session = sessions.open_session(actor=self.clerk, session=self._session())
+        sessions.open_check_in(actor=self.clerk, session=session)
+        session.refresh_from_db()
+        return session
+
+    @cached_property
+    def proxy_session(self):
+        """An open session at which the clerk (who may hold a proxy) is present."""
+        session = sessions.open_session(actor=self.clerk, session=self._session())
+        entry = self.roster_entry(session, self.clerk)
+        sessions.record_attendance(actor=self.clerk, session=session, entry=entry, present=True)
+        return session
+
+    def roster_entry(self, session, user):
+        return session.roster.get(person=user)
+
+    @cached_property
+    def draft_motion(self):
+        return sessions.add_motion(actor=self.clerk, session=self.open_session, title="修路")
+
+    @cached_property
+    def voting_motion(self):
+        """An open vote of an open session in which everyone on the roster is present."""
+        session = sessions.open_session(actor=self.clerk, session=self._session())
+        for entry in session.roster.all():
+            sessions.record_attendance(actor=self.clerk, session=session, entry=entry, present=True)
+        motion = sessions.add_motion(actor=self.clerk, session=session, title="修村口的路")
+        return sessions.open_vote(actor=self.clerk, motion=motion)
+
+    @cached_property
+    def closed_session(self):
+        session = sessions.open_session(actor=self.clerk, session=self._session())
+        return sessions.close_session(actor=self.clerk, session=session)
+
+    @cached_property
+    def minutes_draft(self):
+        session = sessions.open_session(actor=self.clerk, session=self._session())
+        sessions.close_session(actor=self.clerk, session=session)
+        return sessions.draft_minutes(actor=self.clerk, session=session, narrative="会议纪要")
+
+    @cached_property
+    def minutes_published(self):
+        session = sessions.open_session(actor=self.clerk, session=self._session())
+        sessions.close_session(actor=self.clerk, session=session)
+        draft = sessions.draft_minutes(actor=self.clerk, session=session, narrative="会议纪要")
+        return sessions.publish_minutes(actor=self.clerk, minutes=draft)
+
+    # --- three openings ---------------------------------------------------------------------
+
+    def _record(self, title="2025年3月财务收支明细"):
+        record = disclosure_services.draft_record(
+            council=self.village,
+            by=self.clerk,
+            kind=Kind.FINANCE,
+            record_type=RecordType.STATEMENT,
+            period_kind=PeriodKind.MONTH,
+            period_start=MARCH,
+            title=title,
+        )
+        disclosure_services.add_line_item(
+            record=record, by=self.clerk, date=MARCH, description="租金收入", income=Decimal("100")
+        )
+        return record
+
+    @cached_property
+    def draft_record(self):
+        return self._record()
+
+    @cached_property
+    def line(self):
+        return self.draft_record.lines.get()
+
+    @cached_property
+    def in_review_record(self):
+        return disclosure_services.submit_for_review(record=self._record(), by=self.clerk)
+
+    @cached_property
+    def signed_off_record(self):
+        record = disclosure_services.submit_for_review(record=self._record(), by=self.clerk)
+        return disclosure_services.sign_off_record(record=record, by=self.clerk_supervisor)
+
+    @cached_property
+    def published_record(self):
+        record = disclosure_services.submit_for_review(record=self._record(), by=self.clerk)
+        disclosure_services.sign_off_record(record=record, by=self.clerk_supervisor)
+        return disclosure_services.publish_record(record=record, by=self.clerk)
+
+    @cached_property
+    def question(self):
+        return disclosure_services.ask_question(
+            record=self.published_record, by=self.clerk_supervisor, text="这笔租金是哪里来的？"
+        )
+
+    @cached_property
+    def import_batch(self):
+        return disclosure_services.start_import(
+            council=self.village,
+            by=self.clerk,
+            record_type=RecordType.STATEMENT,
+            period_kind=PeriodKind.MONTH,
+            period_start=MARCH,
+            title="2025年3月收支明细",
+            upload=xlsx_upload(),
+        )
+
+    # --- participatory budgets ----------------------------------------------------------------
+
+    @cached_property
+    def collecting_cycle(self):
+        return make_cycle(self.village, phase="collect")
+
+    @cached_property
+    def submitted_proposal(self):
+        return add_proposal(self.collecting_cycle, "修路", "30000", feasible=False)
+
+    @cached_property
+    def voting_cycle(self):
+        cycle = make_cycle(self.village, phase="vote")
+        self.road = add_proposal(cycle, "修路", "60000")
+        add_proposal(cycle, "路灯", "30000")
+        return cycle
+
+    @cached_property
+    def paper_voter(self):
+        return member(self.village)
+
+    @cached_property
+    def closed_cycle(self):
+        cycle = make_cycle(self.village, phase="vote", total_amount=Decimal("100"))
+        self.funded = add_proposal(cycle, "修路", "60")
+        add_proposal(cycle, "路灯", "60")
+        for _ in range(2):
+            budget_services.cast_ballot(
+                voter=member(self.village), cycle=cycle, choices={self.funded.pk: 1}
+            )
+        set_phase(cycle, "results")
+        return cycle
+
+    @cached_property
+    def published_cycle(self):
+        cycle = self.closed_cycle
+        return budget_services.publish_results(by=self.clerk, cycle=cycle)
+
+    @cached_property
+    def done_proposal(self):
+        self.published_cycle  # noqa: B018 - builds self.funded
+        budget_services.post_progress(
+            by=self.clerk,
+            proposal=self.funded,
+            status=ProgressStatus.DONE,
+            note="路修好了",
+            spent_so_far=Decimal("60"),
+        )
+        return self.funded
+
+
+def xlsx_upload():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(
+        "三月.xlsx",
+        excel.template_workbook(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+def pdf_upload():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("凭证.pdf", b"%PDF-1.4\n% voucher\n", content_type="application/pdf")
