@@ -78,6 +78,7 @@ def cycle_detail(request, pk: int):
             "can_enter_paper": phase == PhaseKind.VOTE
             and request.user.has_perm("budgets.enter_paper_ballot", cycle),
             "vote_closed": cycle.vote_closed(),
+            "turnout": cycle.participations.count() if phase == PhaseKind.VOTE else None,
         },
     )
 

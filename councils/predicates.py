@@ -27,12 +27,7 @@ def roles_in(user, council: CouncilPage | None) -> frozenset[str]:
     # request.user is a lazy proxy: keep the cache on the real object behind it.
     cache = getattr(user, "_wrapped", user).__dict__.setdefault(_CACHE_ATTR, {})
     if council.pk not in cache:
-        cache[council.pk] = frozenset(
-            Membership.objects.filter(user=user)
-            .effective_in(council)
-            .order_by()
-            .values_list("role", flat=True)
-        )
+        cache[council.pk] = Membership.objects.roles_of(user.pk, council)
     return cache[council.pk]
 
 

@@ -223,20 +223,19 @@ def session_action(request, pk: int, action: str):
 @require_POST
 def check_in(request, pk: int):
     session = _session(request, pk)
+    # The code form is on the page only during the meeting, to a member on the roster not yet
+    # present, while check-in is open: the other cases are answered here, in words, rather than
+    # with the page again, where the form and its error are not shown.
+    if not session.is_open:  # (the roster is drawn up when the meeting opens)
+        messages.error(request, _("The session is not in progress."))
+        return redirect(session)
     if not request.user.has_perm("deliberation.check_in_session", session):
         raise PermissionDenied(_("You are not on the roster of this meeting."))
-    # The code form is on the page only while check-in is open and to a member not yet present:
-    # the other cases are answered here, in words, not with a page where the error is hidden.
-    refusal = None
-    if not session.is_open:
-        refusal = _("The session is not in progress.")
-    elif session.roster.filter(person=request.user, attendance=Attendance.PRESENT).exists():
+    if session.roster.filter(person=request.user, attendance=Attendance.PRESENT).exists():
         messages.info(request, _("You are checked in."))
         return redirect(session)
-    elif not session.check_in_open:
-        refusal = _("Check-in is not open.")
-    if refusal:
-        messages.error(request, refusal)
+    if not session.check_in_open:
+        messages.error(request, _("Check-in is not open."))
         return redirect(session)
     form = CheckInForm(request.POST)
     if not form.is_valid():

@@ -35,6 +35,16 @@ def sms_outbox():
 
 
 @pytest.fixture(autouse=True)
+def _turnout_unbatched(monkeypatch):
+    """Each committed ballot reaches the turnout throttle at once, in the test's own thread (no
+    timer thread outliving a test); tests/budgets/test_live.py tests the batching itself."""
+    from budgets import live
+
+    monkeypatch.setattr(live, "BATCH", 0)
+    live._batches.clear()
+
+
+@pytest.fixture(autouse=True)
 def _english_by_default(settings):
     """Assertions read English; tests of the Chinese interface switch explicitly."""
     settings.LANGUAGE_CODE = "en"

@@ -1,4 +1,5 @@
-/* Results pushed live when the committee publishes them (no stampede of reloads).
+/* Results pushed live when the committee publishes them (no stampede of reloads), and during the
+ * vote the number of ballots cast so far (the cycle page).
  * Every word shown comes from the page (data-i18n-* attributes, translated by the template).
  * A reconnect loses nothing: on connect the server sends the current results frame.
  */
@@ -25,7 +26,13 @@
         setLiveState("reconnecting");  // the server's live layer is down; the page still works
         return;
       }
-      if (frame.type !== "results") { return; }
+      if (frame.type === "turnout" && t("turnout")) {
+        // During the vote: only the number of ballots, never what they say.
+        setLiveState("live");
+        status.textContent = t("turnout").replace("__N__", frame.ballots.toLocaleString());
+        return;
+      }
+      if (frame.type !== "results" || !t("published")) { return; }
       setLiveState("live");
       var names = frame.funded.map(function (p) { return p.title; }).join(t("separator"));
       status.textContent = t("published") + " " + names;

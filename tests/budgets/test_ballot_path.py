@@ -138,3 +138,15 @@ def test_a_receipt_cookie_of_another_cycle_is_not_shown(client, tree, cycle):
 def test_vote_page_of_an_unknown_cycle_is_404(client, tree):
     client.force_login(member(tree["village"]))
     assert client.get("/budgets/cycles/999999/vote/").status_code == 404
+
+
+def test_the_cycle_page_shows_the_turnout_during_the_vote_only(client, tree, cycle):
+    for _ in range(2):
+        services.cast_ballot(voter=member(tree["village"]), cycle=cycle, choices=picks(cycle))
+    html = client.get(cycle.get_absolute_url()).content.decode()
+    assert "2 ballots cast so far." in html
+    assert f'data-ws="/ws/budgets/cycles/{cycle.pk}/"' in html and "results-live.js" in html
+    assert 'data-i18n-turnout="__N__ ballots cast so far."' in html
+    set_phase(cycle, PhaseKind.RESULTS)
+    html = client.get(cycle.get_absolute_url()).content.decode()
+    assert "ballots cast so far" not in html and "results-live.js" not in html

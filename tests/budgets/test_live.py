@@ -3,6 +3,7 @@ to a worker's results sockets through one group subscription (budgets.live, budg
 
 import asyncio
 import json
+import time
 
 import pytest
 import pytest_asyncio
@@ -173,3 +174,26 @@ async def test_after_a_layer_outage_watchers_are_told_and_then_get_the_count_the
     finally:
         await socket.disconnect()
         await sync_to_async(forget_windows)(cycle)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_passes_a_burst_on_once_per_batch(cycle, monkeypatch):
+    """On vote day most ballots of a worker touch no shared cache: the first ballot of a quiet
+    spell goes to the throttle at once, the rest of the batch together when it ends."""
+    monkeypatch.setattr(live, "BATCH", 0.5)
+    monkeypatch.setattr(live, "INTERVAL", 5)
+    calls = []
+    throttle = live._throttle
+    monkeypatch.setattr(
+        live, "_throttle", lambda cycle_id: (calls.append(cycle_id), throttle(cycle_id))
+    )
+    road = cycle.proposals.get()
+    for _ in range(5):
+        vote(cycle, road)
+    assert calls == [cycle.pk]  # the first ballot opened the window and announced itself
+    assert cache.get(live._dirty_key(cycle.pk)) is None  # the other four wait in the batch
+    deadline = time.monotonic() + 5
+    while cache.get(live._dirty_key(cycle.pk)) is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert calls == [cycle.pk, cycle.pk]  # one pass for the four
+    assert live.refresh_if_due(cycle.pk) is True  # they are owed a frame once the window ends

@@ -440,3 +440,55 @@ async def test_a_socket_that_cannot_keep_up_is_closed_to_catch_up_later(topic):
         assert output["code"] == consumers.CLOSE_TOO_SLOW
     finally:
         await socket.disconnect()
+
+
+def _post_quietly(resident, topic, bodies):
+    """Store messages without broadcasting them: the test delivers their frames itself."""
+    from unittest import mock
+
+    with mock.patch("deliberation.services.broadcast_on_commit"):
+        return [
+            services.post_message(author=resident, topic=topic, body=body).message
+            for body in bodies
+        ]
+
+
+async def _deliver(consumer, message):
+    from deliberation.selectors import event_for, message_frame
+
+    consumer.deliver(event_for(await sync_to_async(message_frame)(message)))
+
+
+async def test_frames_that_arrive_out_of_order_are_sent_in_order(topic, resident):
+    """Posts saved by different workers can reach this worker out of order."""
+    from deliberation import fanout
+
+    socket, _ = await open_socket(topic.pk, after=0)
+    try:
+        (consumer,) = next(iter(fanout._hubs.values())).subscribers
+        one, two, three = await sync_to_async(_post_quietly)(resident, topic, ["一", "二", "三"])
+        for message in (three, one, two):
+            await _deliver(consumer, message)
+        received = [await socket.receive_json_from(timeout=3) for _ in range(3)]
+        assert [f["seq"] for f in received] == [1, 2, 3]
+        assert [f["body"] for f in received] == ["一", "二", "三"]
+        assert await socket.receive_nothing(timeout=0.3)
+    finally:
+        await socket.disconnect()
+
+
+async def test_a_gap_that_is_never_filled_live_is_read_from_the_database(topic, resident):
+    from deliberation import consumers, fanout
+
+    socket, _ = await open_socket(topic.pk, after=0)
+    try:
+        (consumer,) = next(iter(fanout._hubs.values())).subscribers
+        messages = await sync_to_async(_post_quietly)(resident, topic, ["一", "二", "三"])
+        await _deliver(consumer, messages[2])  # 1 and 2 were lost on the way
+        assert await socket.receive_nothing(timeout=consumers.REORDER_WAIT / 2)
+        received = [await socket.receive_json_from(timeout=3) for _ in range(3)]
+        assert [(f["seq"], f["body"]) for f in received] == [(1, "一"), (2, "二"), (3, "三")]
+        await _deliver(consumer, messages[1])  # a late duplicate is dropped
+        assert await socket.receive_nothing(timeout=0.3)
+    finally:
+        await socket.disconnect()
