@@ -89,7 +89,7 @@ def setup_database() -> None:
     topic = Topic.objects.create(hall=hall, author=poster, title="压测", description="fan-out")
     session = SessionStore()
     session[SESSION_KEY] = str(poster.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = "councils.backends.AuthenticationBackend"
     session[HASH_SESSION_KEY] = poster.get_session_auth_hash()
     session.save()
     print(json.dumps({"topic": topic.pk, "cookie": f"sessionid={session.session_key}"}))

@@ -44,6 +44,8 @@ BATCH = 0.25
 
 _batches: dict[int, tuple[float, bool]] = {}  # cycle -> (end of the batch, a ballot is owed)
 _batch_lock = threading.Lock()
+_batch_due = threading.Condition(_batch_lock)
+_flusher: threading.Thread | None = None
 
 _follow_ups: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.TimerHandle]] = {}
 _checks: set[asyncio.Task] = set()
@@ -69,34 +71,47 @@ def ballot_cast(cycle_id: int) -> None:
 
 def _ballot_committed(cycle_id: int) -> None:
     """Pass the ballot on to the shared throttle, batched per worker: the first ballot of a
-    quiet spell at once, the ones of the next `BATCH` seconds together when it ends. On vote day
-    that spares two Redis round trips on almost every ballot (bench/bench_ballots.py); a batch
-    delays the count by at most `BATCH`."""
+    quiet spell at once, the ones of the next `BATCH` seconds together when it ends (by the
+    worker's one flusher thread). On vote day that spares two Redis round trips on almost every
+    ballot (bench/bench_ballots.py); a batch delays the count by at most `BATCH`."""
     now = time.monotonic()
     with _batch_lock:
         end, owed = _batches.get(cycle_id, (0.0, False))
-        if end <= now:
-            _batches[cycle_id] = (now + BATCH, False)
-        elif owed:
-            return  # the batch's ending will pass this ballot on with the others
-        else:
-            _batches[cycle_id] = (end, True)
-            timer = threading.Timer(end - now, _end_batch, [cycle_id])
-            timer.daemon = True
-            timer.start()
+        if end > now:
+            if not owed:
+                _batches[cycle_id] = (end, True)
+                _start_flusher()
+                _batch_due.notify()
             return
+        _batches[cycle_id] = (now + BATCH, False)
     _throttle(cycle_id)
 
 
-def _end_batch(cycle_id: int) -> None:
-    with _batch_lock:
-        _batches[cycle_id] = (time.monotonic() + BATCH, False)
-    try:
-        _throttle(cycle_id)
-    except Exception:  # noqa: BLE001 - the next ballot or follow-up announces the count
-        logger.exception("turnout batch failed for cycle %s", cycle_id)
-    finally:
-        connections.close_all()  # this timer thread's own connections
+def _start_flusher() -> None:
+    """Called with the lock held."""
+    global _flusher
+    if _flusher is None or not _flusher.is_alive():
+        _flusher = threading.Thread(target=_flush_batches, name="turnout-batches", daemon=True)
+        _flusher.start()
+
+
+def _flush_batches() -> None:
+    while True:
+        with _batch_lock:
+            now = time.monotonic()
+            owed = [(end, cycle) for cycle, (end, is_owed) in _batches.items() if is_owed]
+            due = [cycle for end, cycle in owed if end <= now]
+            if not due:
+                _batch_due.wait(min(end for end, _ in owed) - now if owed else None)
+                continue
+            for cycle in due:
+                _batches[cycle] = (now + BATCH, False)
+        for cycle in due:
+            try:
+                _throttle(cycle)
+            except Exception:  # noqa: BLE001 - the next ballot or follow-up announces the count
+                logger.exception("turnout batch failed for cycle %s", cycle)
+        connections.close_all()  # this thread's own connections, back to the pool
 
 
 def _throttle(cycle_id: int) -> None:

@@ -286,7 +286,11 @@ class Channel(models.TextChoices):
 class Participation(models.Model):
     """That `voter` took part in `cycle` (never what they voted)."""
 
-    cycle = models.ForeignKey(BudgetCycle, on_delete=models.PROTECT, related_name="participations")
+    # No index of its own: the unique (cycle, voter) index serves lookups by cycle, and every
+    # index is written on every ballot.
+    cycle = models.ForeignKey(
+        BudgetCycle, on_delete=models.PROTECT, related_name="participations", db_index=False
+    )
     voter = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="budget_participations"
     )
@@ -327,18 +331,26 @@ class Ballot(models.Model):
     sub_budget = models.ForeignKey(
         SubBudget, null=True, blank=True, on_delete=models.PROTECT, related_name="ballots"
     )
-    receipt_hash = models.CharField(max_length=64, unique=True)
+    receipt_hash = models.CharField(max_length=64)
     channel = models.CharField(max_length=6, choices=Channel.choices, default=Channel.ONLINE)
 
     class Meta:
         ordering = ["receipt_hash"]
+        # A constraint rather than unique=True: PostgreSQL then gets no second (LIKE) index,
+        # which a hash never needs and every ballot would write.
+        constraints = [
+            models.UniqueConstraint(fields=["receipt_hash"], name="one_ballot_per_receipt")
+        ]
 
     def __str__(self):
         return self.receipt_hash[:16]
 
 
 class BallotChoice(models.Model):
-    ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="choices")
+    # Indexed by the unique (ballot, proposal) constraint below.
+    ballot = models.ForeignKey(
+        Ballot, on_delete=models.CASCADE, related_name="choices", db_index=False
+    )
     proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="+")
     # Points for cumulative ballots, rank (1 = first) for ranked ballots, 1 otherwise.
     value = models.PositiveIntegerField(default=1)

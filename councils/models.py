@@ -6,6 +6,8 @@ pages because editors write their introductions and the site's URLs follow the t
 do in them (memberships, requests) is plain Django models.
 """
 
+import time
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connections, models
@@ -38,6 +40,14 @@ ALLOWED_PARENT_LEVELS: dict[str, set[str | None]] = {
 }
 # Levels where people live and can ask to join as residents.
 RESIDENT_LEVELS = {Level.VILLAGE, Level.GRID, Level.WORTHIES, Level.CHILDREN}
+
+# CouncilPage.ancestor_ids: path -> (valid until, ids), per worker process.
+ANCESTOR_IDS_SECONDS = 60.0
+_ancestor_ids: dict[str, tuple[float, frozenset[int]]] = {}
+
+
+def forget_ancestor_ids() -> None:
+    _ancestor_ids.clear()
 
 
 class CouncilPageQuerySet(models.QuerySet):
@@ -89,6 +99,21 @@ class CouncilPage(Page):
         """Paths of every page above this one (treebeard materialised paths), nearest last."""
         step = self.steplen
         return [self.path[:i] for i in range(step, len(self.path), step)]
+
+    def ancestor_ids(self) -> frozenset[int]:
+        """Ids of the pages above this one, kept per worker (`ANCESTOR_IDS_SECONDS`): every
+        permission check asks for them and the tree seldom changes. Any page saved, deleted or
+        moved in this process drops them (councils.signals); other workers see such a change
+        within the time limit."""
+        now = time.monotonic()
+        known = _ancestor_ids.get(self.path)
+        if known is not None and known[0] > now:
+            return known[1]
+        ids = frozenset(
+            Page.objects.filter(path__in=self.ancestor_paths()).values_list("id", flat=True)
+        )
+        _ancestor_ids[self.path] = (now + ANCESTOR_IDS_SECONDS, ids)
+        return ids
 
     def council_ancestors(self):
         """Councils above this one, from the top of the tree down: one query."""
@@ -192,32 +217,35 @@ class MembershipQuerySet(models.QuerySet):
             | Q(council__path__in=council.ancestor_paths(), role__in=DOWNWARD_ROLES)
         )
 
-    def roles_of(self, user_id: int, council: CouncilPage) -> frozenset[str]:
-        """The roles of `self.filter(user=user_id).effective_in(council)`, as a set.
-
-        Every permission check on every page and every ballot asks this, so it is one
-        hand-written query: the ORM spent about 1 ms compiling the join through the page tree,
-        more than the query itself (bench/bench_ballots.py). tests/councils/test_roles_of.py
-        checks that it returns what `effective_in` does, person by person and council by
-        council."""
-        membership, page = self.model._meta.db_table, Page._meta.db_table
-        ancestors = council.ancestor_paths()
-        sql = (
-            f"SELECT DISTINCT m.role FROM {membership} m "
-            f"WHERE m.user_id = %s AND m.status = %s AND (m.council_id = %s"
-        )
-        params = [user_id, MembershipStatus.VERIFIED, council.pk]
-        if ancestors:
-            downward = sorted(DOWNWARD_ROLES)
-            roles, paths = ", ".join(["%s"] * len(downward)), ", ".join(["%s"] * len(ancestors))
-            sql += (
-                f" OR (m.role IN ({roles}) AND m.council_id IN "
-                f"(SELECT p.id FROM {page} p WHERE p.path IN ({paths})))"
-            )
-            params += [*downward, *ancestors]
+    def verified_rows(self, user_id: int) -> list[tuple[int, str]]:
+        """(council id, role) of every verified membership of one person: one indexed lookup,
+        written by hand because every permission check on every page and ballot starts here
+        (the ORM's compiling cost more than the query: bench/bench_ballots.py)."""
+        table = self.model._meta.db_table
         with connections[self.db].cursor() as cursor:
-            cursor.execute(sql + ")", params)
-            return frozenset(role for (role,) in cursor.fetchall())
+            cursor.execute(
+                f"SELECT council_id, role FROM {table} WHERE user_id = %s AND status = %s",
+                [user_id, MembershipStatus.VERIFIED],
+            )
+            return cursor.fetchall()
+
+    def roles_of(self, user_id: int, council: CouncilPage) -> frozenset[str]:
+        """The roles of `self.filter(user=user_id).effective_in(council)`, as a set, from
+        `verified_rows` and the council's `ancestor_ids` (tests/councils/test_roles_of.py
+        checks the two agree for every person and council)."""
+        return effective_roles(self.verified_rows(user_id), council)
+
+
+def effective_roles(rows: list[tuple[int, str]], council: CouncilPage) -> frozenset[str]:
+    """What `MembershipQuerySet.effective_in` says, computed from a person's verified
+    (council id, role) rows: their roles in `council` itself, and the roles that carry down
+    (`DOWNWARD_ROLES`) from the councils above it."""
+    ancestors = council.ancestor_ids() if rows else frozenset()
+    return frozenset(
+        role
+        for council_id, role in rows
+        if council_id == council.pk or (council_id in ancestors and role in DOWNWARD_ROLES)
+    )
 
 
 class Membership(models.Model):

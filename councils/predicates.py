@@ -1,15 +1,17 @@
 """Small predicates that every app's rules are built from.
 
 Each takes (user, obj) where obj is a council or anything with a `council` attribute (a hall,
-a topic, a budget cycle ...). A user's effective roles in a council are computed with one query
-and cached on the user object for the rest of the request.
+a topic, a budget cycle ...). A user's verified memberships are read with one query per request
+and kept on the user object; their roles in any council are computed from those rows and the
+council's ancestors (CouncilPage.ancestor_ids).
 """
 
 import rules
 
-from councils.models import CouncilPage, Membership, MembershipStatus, Role
+from councils.models import CouncilPage, Membership, MembershipStatus, Role, effective_roles
 
 _CACHE_ATTR = "_yishi_roles_in"
+_ROWS_ATTR = "_yishi_memberships"
 
 
 def council_of(obj) -> CouncilPage | None:
@@ -27,13 +29,24 @@ def roles_in(user, council: CouncilPage | None) -> frozenset[str]:
     # request.user is a lazy proxy: keep the cache on the real object behind it.
     cache = getattr(user, "_wrapped", user).__dict__.setdefault(_CACHE_ATTR, {})
     if council.pk not in cache:
-        cache[council.pk] = Membership.objects.roles_of(user.pk, council)
+        target = getattr(user, "_wrapped", user).__dict__
+        if _ROWS_ATTR not in target:
+            target[_ROWS_ATTR] = Membership.objects.verified_rows(user.pk)
+        cache[council.pk] = effective_roles(target[_ROWS_ATTR], council)
     return cache[council.pk]
+
+
+def remember_memberships(user, rows: list[tuple[int, str]]) -> None:
+    """Keep a person's verified (council id, role) rows, read with the user by the
+    authentication backend (councils.backends), for this request's permission checks."""
+    getattr(user, "_wrapped", user).__dict__[_ROWS_ATTR] = list(rows)
 
 
 def forget_roles(user) -> None:
     """Drop the cached roles, after a membership of this user changed."""
-    getattr(user, "_wrapped", user).__dict__.pop(_CACHE_ATTR, None)
+    target = getattr(user, "_wrapped", user).__dict__
+    target.pop(_CACHE_ATTR, None)
+    target.pop(_ROWS_ATTR, None)
 
 
 def has_role(*roles: str):

@@ -63,4 +63,29 @@ def test_roles_in_asks_once_per_council_and_request(tree, people):
     with CaptureQueriesContext(connection) as queries:
         for _ in range(3):
             assert roles_in(resident, tree["village"]) == {Role.RESIDENT}
-    assert len(queries) == 1
+    assert len(queries) <= 2  # the memberships, and the village's ancestors unless known
+    fresh = UserFactory.build(pk=resident.pk)  # the next request: a new user object
+    with CaptureQueriesContext(connection) as queries:
+        assert roles_in(fresh, tree["village"]) == {Role.RESIDENT}
+    assert len(queries) == 1  # the ancestors are kept by the worker
+
+
+def test_a_village_moved_to_another_township_gets_that_townships_officials(tree):
+    """The worker keeps each council's ancestor ids; a move in the tree drops them."""
+    official = member(tree["other_township"], Role.OFFICIAL)
+    village = tree["village"]
+    assert roles_in(UserFactory.build(pk=official.pk), village) == frozenset()
+    assert tree["township"].pk in village.ancestor_ids()
+    village.move(tree["other_township"], pos="last-child")
+    village.refresh_from_db()
+    assert tree["other_township"].pk in village.ancestor_ids()
+    assert Membership.objects.roles_of(official.pk, village) == {Role.OFFICIAL}
+
+
+def test_roles_in_reads_a_persons_memberships_once_for_every_council(tree, people):
+    both = people[2]
+    with CaptureQueriesContext(connection) as queries:
+        for council in tree.values():
+            roles_in(both, council)
+    assert len(queries) <= 1 + len(tree)  # one for the memberships, at most one per council
+    assert sum("councils_membership" in q["sql"] for q in queries.captured_queries) == 1
