@@ -13,7 +13,6 @@ frame of a kind replaces an unsent older one, so a slow phone holds at most one 
 """
 
 import asyncio
-import contextlib
 import json
 
 from channels.db import database_sync_to_async
@@ -57,13 +56,7 @@ class CycleResultsConsumer(AsyncWebsocketConsumer):
         self.writer = asyncio.create_task(self._write_frames())
 
     async def disconnect(self, code):
-        if getattr(self, "joined", False):
-            self.joined = False
-            await fanout.unsubscribe(self.group, self)
-        if getattr(self, "writer", None) is not None:
-            self.writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.writer
+        await fanout.detach(self)
 
     async def receive(self, text_data=None, bytes_data=None):
         frame = {"type": "error", "code": "read_only", "message": _("This channel is read-only.")}

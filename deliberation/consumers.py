@@ -8,7 +8,6 @@ so a message to a thousand sockets is encoded once and costs no database query p
 """
 
 import asyncio
-import contextlib
 import json
 from urllib.parse import parse_qs
 
@@ -58,13 +57,7 @@ class TopicConsumer(AsyncWebsocketConsumer):
         self.writer = asyncio.create_task(self._write_live_frames())
 
     async def disconnect(self, code):
-        if getattr(self, "joined", False):
-            self.joined = False
-            await fanout.unsubscribe(self.group, self)
-        if getattr(self, "writer", None) is not None:
-            self.writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.writer
+        await fanout.detach(self)
 
     # --- client -> server ----------------------------------------------------------------
 

@@ -168,3 +168,16 @@ async def unsubscribe(group: str, subscriber) -> None:
     if not hub.subscribers:
         _hubs.pop(group, None)
         await hub.stop()
+
+
+async def detach(subscriber) -> None:
+    """A consumer's disconnect: leave the hub (if it joined) and stop its writer task (if it
+    started one). Consumers keep `group`, `joined` and `writer` for this."""
+    if getattr(subscriber, "joined", False):
+        subscriber.joined = False
+        await unsubscribe(subscriber.group, subscriber)
+    writer = getattr(subscriber, "writer", None)
+    if writer is not None:
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await writer

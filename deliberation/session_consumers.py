@@ -9,7 +9,6 @@ dropped. Protocol: docs/sessions.md.
 """
 
 import asyncio
-import contextlib
 import json
 
 from channels.db import database_sync_to_async
@@ -47,13 +46,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
         self.writer = asyncio.create_task(self._write_live_frames())
 
     async def disconnect(self, code):
-        if getattr(self, "joined", False):
-            self.joined = False
-            await fanout.unsubscribe(self.group, self)
-        if getattr(self, "writer", None) is not None:
-            self.writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.writer
+        await fanout.detach(self)
 
     async def receive(self, text_data=None, bytes_data=None):
         # Nothing is accepted from clients; a resync is a reconnect.

@@ -17,6 +17,21 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="needs Redis (set REDIS_URL)"))
 
 
+def isolate_cache_and_layer(settings, request) -> None:
+    """This test counts rate limits and broadcasts in its own process-local cache and layer.
+
+    With REDIS_URL set the shared Redis would carry counts and groups between tests (and
+    between runs on one machine); tests that need the real thing set up their own servers."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": request.node.nodeid,
+        }
+    }
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    settings.YISHI_SENSITIVE_WORDS = []
+
+
 @pytest.fixture
 def tree(db):
     return make_tree()

@@ -1,6 +1,7 @@
 import pytest
 
 from councils.models import Role
+from tests.conftest import isolate_cache_and_layer
 from tests.councils.factories import member
 from tests.deliberation.factories import HallFactory, TopicFactory
 
@@ -12,14 +13,7 @@ def _isolated_cache_and_layer(settings, request):
     With REDIS_URL set the shared Redis would carry counts and groups between tests and between
     engineers' runs; the two-worker test (marked `redis`) sets up its own servers instead.
     """
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": request.node.nodeid,
-        }
-    }
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    settings.YISHI_SENSITIVE_WORDS = []
+    isolate_cache_and_layer(settings, request)
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from budgets.consumers import CycleResultsConsumer
 from core.consumers import HealthConsumer
 from deliberation.consumers import MAX_FRAME_BYTES, TopicConsumer
 from deliberation.session_consumers import SessionConsumer
+from tests.conftest import isolate_cache_and_layer
 from tests.councils.factories import UserFactory, make_tree, member
 from tests.deliberation.factories import HallFactory, TopicFactory, session_cookie
 from yishi.asgi import application
@@ -158,14 +159,7 @@ async def _fuzz(path: str, user, sent: list[tuple[str, object]], replies: set[st
 
 @pytest.fixture
 def isolated(settings, request):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": request.node.nodeid,
-        }
-    }
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    settings.YISHI_SENSITIVE_WORDS = []
+    isolate_cache_and_layer(settings, request)
     settings.LANGUAGE_CODE = "en"
 
 

@@ -1,5 +1,7 @@
 import pytest
 
+from tests.conftest import isolate_cache_and_layer
+
 
 @pytest.fixture(autouse=True)
 def _isolated_cache_and_layer(settings, request):
@@ -8,11 +10,4 @@ def _isolated_cache_and_layer(settings, request):
     With REDIS_URL set the shared Redis would carry rate-limit counts and groups between tests
     (and between engineers' runs): every test here starts from an empty count.
     """
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": request.node.nodeid,
-        }
-    }
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    settings.YISHI_SENSITIVE_WORDS = []
+    isolate_cache_and_layer(settings, request)

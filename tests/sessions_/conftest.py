@@ -6,19 +6,14 @@ from django.utils import timezone
 from councils.models import Role
 from deliberation import sessions
 from deliberation.models import SessionKind
+from tests.conftest import isolate_cache_and_layer
 from tests.councils.factories import member
 
 
 @pytest.fixture(autouse=True)
 def _isolated_cache_and_layer(settings, request):
     """Rate limits and broadcasts counted in this test's own cache and in-memory layer."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": request.node.nodeid,
-        }
-    }
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    isolate_cache_and_layer(settings, request)
 
 
 @pytest.fixture
