@@ -14,6 +14,7 @@ frame of a kind replaces an unsent older one, so a slow phone holds at most one 
 
 import asyncio
 import json
+import time
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -37,17 +38,18 @@ class CycleResultsConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         self.cycle_id = int(self.scope["url_route"]["kwargs"]["pk"])
         self.group = live.cycle_group(self.cycle_id)
-        self.pending: dict[str, tuple[int, str]] = {}
+        self.pending: dict[str, tuple[float, str]] = {}
         self.wakeup = asyncio.Event()
         self.last_turnout = -1
         self.writer = None
-        if not await database_sync_to_async(self._exists)():
-            await self.close(code=4404)
-            return
         # Join first, then read: a frame published in between is sent twice, never missed.
         await fanout.subscribe(self.group, self)
         self.joined = True
-        frame = await database_sync_to_async(self._current_frame)()
+        frame = await current_frame(self.cycle_id, read_after=time.monotonic())
+        if frame is False:
+            await fanout.detach(self)
+            await self.close(code=4404)
+            return
         await self.accept()
         if frame is not None:
             if frame["type"] == "turnout":
@@ -73,7 +75,7 @@ class CycleResultsConsumer(AsyncWebsocketConsumer):
         elif event is fanout.LIVE_DOWN:  # the channel layer is down: say so, keep the socket
             self.pending["live"] = (0, event["text"])
         elif event is fanout.RESYNC:  # it is back: what we missed is in the database
-            self.pending["resync"] = (0, "")
+            self.pending["resync"] = (time.monotonic(), "")
         else:
             return
         self.wakeup.set()
@@ -85,9 +87,9 @@ class CycleResultsConsumer(AsyncWebsocketConsumer):
             while self.pending:
                 kind = next(iter(self.pending))
                 ballots, text = self.pending.pop(kind)
-                if kind == "resync":
-                    frame = await database_sync_to_async(self._current_frame)()
-                    if frame is None:
+                if kind == "resync":  # its number is when the layer came back
+                    frame = await current_frame(self.cycle_id, read_after=ballots)
+                    if not frame:
                         continue
                     ballots, text = frame.get("ballots", 0), json.dumps(frame, ensure_ascii=False)
                     kind = frame["type"]
@@ -97,18 +99,36 @@ class CycleResultsConsumer(AsyncWebsocketConsumer):
                     self.last_turnout = ballots
                 await self.send(text_data=text)
 
-    def _exists(self) -> bool:
-        from budgets.models import BudgetCycle
 
-        return BudgetCycle.objects.filter(pk=self.cycle_id).exists()
+# The cycle's current frame, per worker: one read shared by every socket that joined the hub
+# before the read began. A reconnect storm after a restart, or the resync of every socket when
+# the channel layer comes back, then reads (and tallies) once per worker, not once per socket.
+_reads: dict[int, tuple[float, asyncio.Future]] = {}
 
-    def _current_frame(self) -> dict | None:
-        from budgets.models import BudgetCycle, PhaseKind
-        from budgets.services import results_frame
 
-        cycle = BudgetCycle.objects.prefetch_related("phases").get(pk=self.cycle_id)
-        if cycle.results_published_at:
-            return results_frame(cycle)
-        if cycle.phase_at() == PhaseKind.VOTE:
-            return live.turnout_frame(self.cycle_id)
-        return None
+async def current_frame(cycle_id: int, *, read_after: float) -> dict | None | bool:
+    """The frame a socket that joined at `read_after` (time.monotonic()) should see now: the
+    results if published, the turnout during the vote, None otherwise, False if there is no
+    such cycle. Only a read that began after `read_after` is shared, so nothing published
+    between a socket's join and the read can be missed."""
+    loop = asyncio.get_running_loop()
+    started, read = _reads.get(cycle_id, (0.0, None))
+    if read is None or started < read_after or read.get_loop() is not loop:
+        started = time.monotonic()
+        read = asyncio.ensure_future(database_sync_to_async(_read_frame)(cycle_id))
+        _reads[cycle_id] = (started, read)
+    return await asyncio.shield(read)
+
+
+def _read_frame(cycle_id: int) -> dict | None | bool:
+    from budgets.models import BudgetCycle, PhaseKind
+    from budgets.services import results_frame
+
+    cycle = BudgetCycle.objects.prefetch_related("phases").filter(pk=cycle_id).first()
+    if cycle is None:
+        return False
+    if cycle.results_published_at:
+        return results_frame(cycle)
+    if cycle.phase_at() == PhaseKind.VOTE:
+        return live.turnout_frame(cycle_id)
+    return None

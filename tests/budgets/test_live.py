@@ -8,10 +8,11 @@ import time
 import pytest
 import pytest_asyncio
 from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connections, transaction
 
 from budgets import live, services
 from deliberation import fanout
@@ -197,3 +198,45 @@ def test_a_worker_passes_a_burst_on_once_per_batch(cycle, monkeypatch):
         time.sleep(0.05)
     assert calls == [cycle.pk, cycle.pk]  # one pass for the four
     assert live.refresh_if_due(cycle.pk) is True  # they are owed a frame once the window ends
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_sockets_that_resync_together_read_the_cycle_once(tree, monkeypatch):
+    """When the channel layer comes back, every socket of a worker needs the current frame:
+    one read (and tally) for all of them, not one per socket."""
+    from budgets import consumers
+
+    cycle = await sync_to_async(make_cycle)(tree["village"], phase="vote")
+    reads = []
+    read_frame = consumers._read_frame
+    monkeypatch.setattr(
+        consumers, "_read_frame", lambda cycle_id: (reads.append(cycle_id), read_frame(cycle_id))[1]
+    )
+    sockets = [await open_watcher(cycle.pk) for _ in range(3)]
+    try:
+        for socket in sockets:
+            assert json.loads(await socket.receive_from(timeout=5))["ballots"] == 0
+        reads.clear()
+        hub = fanout._hubs[live.cycle_group(cycle.pk)]
+        hub._tell_all(fanout.RESYNC)
+        for socket in sockets:
+            assert await socket.receive_nothing(timeout=0.5)  # no new count: nothing to send
+        assert reads == [cycle.pk]
+    finally:
+        for socket in sockets:
+            await socket.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_a_socket_to_no_cycle_is_closed_and_leaves_no_subscription():
+    socket = WebsocketCommunicator(
+        application, "/ws/budgets/cycles/999999/", headers=[(b"origin", b"http://testserver")]
+    )
+    connected, code = await socket.connect()
+    assert not connected and code == 4404
+    assert live.cycle_group(999999) not in fanout._hubs
+    # The consumer read in the executor's thread; close that thread's connection, or the test
+    # database cannot be dropped when this is the last test of a run.
+    await database_sync_to_async(lambda: connections["default"].close())()
