@@ -17,16 +17,20 @@ RUN DJANGO_SETTINGS_MODULE=yishi.settings.dev /venv/bin/python manage.py compile
 
 FROM python:3.11-slim-bookworm
 ENV PYTHONUNBUFFERED=1 PATH=/venv/bin:$PATH DJANGO_SETTINGS_MODULE=yishi.settings.production \
-    WEB_CONCURRENCY=2
+    WEB_CONCURRENCY=2 YISHI_PROXY_ADDRESS=127.0.0.1
 RUN apt-get update && apt-get install -y --no-install-recommends curl \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home /app yishi
 WORKDIR /app
 COPY --from=build /venv /venv
 COPY --from=build --chown=yishi:yishi /app /app
+# Mount points of the uploaded-file volumes, owned by the app user (docs/files.md).
+RUN mkdir -p /app/var/media /app/var/private && chown yishi:yishi /app/var/media /app/var/private
 USER yishi
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD curl -fsS -H "X-Forwarded-Proto: https" http://127.0.0.1:8000/healthz || exit 1
 # uvicorn serves HTTP and websockets; several workers per container, several containers per host.
-CMD ["sh", "-c", "uvicorn yishi.asgi:application --host 0.0.0.0 --port 8000 --workers ${WEB_CONCURRENCY} --proxy-headers --forwarded-allow-ips='*' --ws-max-size 65536"]
+# X-Forwarded-For is believed only from YISHI_PROXY_ADDRESS, the proxy's address (never '*':
+# anyone reaching port 8000 could then pick the address that rate limits and logs see).
+CMD ["sh", "-c", "uvicorn yishi.asgi:application --host 0.0.0.0 --port 8000 --workers ${WEB_CONCURRENCY} --proxy-headers --forwarded-allow-ips=\"${YISHI_PROXY_ADDRESS}\" --ws-max-size 65536"]

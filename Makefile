@@ -35,7 +35,10 @@ run: install messages
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py load_demo_data
 	@echo "Yishi is at http://127.0.0.1:8000  (demo SMS codes are printed below)"
-	$(PY) manage.py runserver 127.0.0.1:8000
+	@# The task worker (spreadsheet imports) runs beside the web server and stops with it.
+	$(PY) manage.py db_worker --queue-name='*' & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(PY) manage.py runserver 127.0.0.1:8000
 
 test: install messages
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -63,6 +63,14 @@ class PaperBallotVoterForm(forms.Form):
     phone = forms.CharField(label=_("Voter's mobile number"), max_length=24)
 
 
+class RegisterLookupForm(forms.Form):
+    household = forms.CharField(
+        label=_("House number on the register"),
+        max_length=40,
+        help_text=_("For a villager without a phone: find them on the household register."),
+    )
+
+
 class OverrideForm(forms.Form):
     funded = forms.TypedChoiceField(
         label=_("Decision"),
@@ -82,7 +90,12 @@ class ProgressForm(forms.Form):
     spent_so_far = forms.DecimalField(
         label=_("Spent so far (yuan)"), max_digits=14, decimal_places=2, min_value=Decimal("0")
     )
-    photo = forms.ImageField(label=_("Photo"), required=False)
+    # Checked and re-encoded by the service (core/uploads.py), with a clear message.
+    photo = forms.FileField(
+        label=_("Photo"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
 
 
 class RatingForm(forms.Form):

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.uploads import RandomName
 from councils.models import CouncilPage
 
 
@@ -101,6 +102,13 @@ class BudgetCycle(models.Model):
     complete_greedy = models.BooleanField(_("complete greedily"), default=True)
     objection_days = models.PositiveSmallIntegerField(_("objection window (days)"), default=7)
     results_published_at = models.DateTimeField(_("results published"), null=True, blank=True)
+    # Set by budgets.services.open_ballots, which turns the sealed ballots into the public list.
+    ballots_opened_at = models.DateTimeField(_("ballots opened"), null=True, blank=True)
+    max_replacements = models.PositiveSmallIntegerField(
+        _("ballot changes allowed"),
+        default=3,
+        help_text=_("How many times one voter may replace their ballot before the vote closes."),
+    )
     imported_from = models.CharField(_("imported from"), max_length=200, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
@@ -269,13 +277,17 @@ class Proposal(models.Model):
 
 class ProposalPhoto(models.Model):
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="photos")
-    image = models.ImageField(_("photo"), upload_to="budgets/proposals/%Y/%m/")
+    image = models.ImageField(_("photo"), upload_to=RandomName("budgets/proposals"))
 
     class Meta:
         ordering = ["pk"]
 
     def __str__(self):
-        return f"{self.proposal} · {self.image.name}"
+        return f"{self.proposal} · {self.pk}"
+
+    def get_absolute_url(self) -> str:
+        """The photo itself, through the permission-checked view (never MEDIA_URL)."""
+        return reverse("budgets:proposal_photo", args=[self.pk])
 
 
 class Channel(models.TextChoices):
@@ -284,7 +296,10 @@ class Channel(models.TextChoices):
 
 
 class Participation(models.Model):
-    """That `voter` took part in `cycle` (never what they voted)."""
+    """That a voter took part in `cycle` (never what they voted).
+
+    The voter is an account (`voter`) or, for a villager without one, an entry of the committee's
+    household register (`member`, always a paper ballot). Either way one participation each."""
 
     # No index of its own: the unique (cycle, voter) index serves lookups by cycle, and every
     # index is written on every ballot.
@@ -292,7 +307,19 @@ class Participation(models.Model):
         BudgetCycle, on_delete=models.PROTECT, related_name="participations", db_index=False
     )
     voter = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="budget_participations"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="budget_participations",
+    )
+    member = models.ForeignKey(
+        "councils.HouseholdMember",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The register entry of a villager without an account."),
     )
     household = models.ForeignKey(
         "councils.Household", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -313,14 +340,57 @@ class Participation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["cycle", "voter"], name="one_participation_per_voter"),
             models.UniqueConstraint(
+                fields=["cycle", "member"],
+                condition=Q(member__isnull=False),
+                name="one_participation_per_register_member",
+            ),
+            models.UniqueConstraint(
                 fields=["cycle", "household"],
                 condition=Q(household__isnull=False),
                 name="one_participation_per_household",
             ),
+            models.CheckConstraint(
+                condition=Q(voter__isnull=False) | Q(member__isnull=False),
+                name="participation_has_a_person",
+            ),
+            models.CheckConstraint(
+                condition=Q(member__isnull=True) | Q(channel="paper"),
+                name="register_member_votes_on_paper",
+            ),
+            models.CheckConstraint(
+                condition=Q(channel="online") | Q(replacements=0),
+                name="paper_ballot_never_replaced",
+            ),
         ]
 
     def __str__(self):
-        return f"{self.cycle_id} · {self.voter_id} · {self.channel}"
+        return f"{self.cycle_id} · {self.voter_id or self.member_id} · {self.channel}"
+
+    @property
+    def seal_context(self) -> bytes:
+        """What a sealed ballot is bound to (budgets.sealing): moved to another row, it fails."""
+        return (
+            f"{self.cycle_id}:{self.voter_id or ''}:{self.member_id or ''}:{self.channel}"
+        ).encode()
+
+
+class SealedBallot(models.Model):
+    """What one participant voted, encrypted, until the vote closes (docs/ballots.md).
+
+    During the vote the ballot sits here, next to its participation, under a key the database
+    does not hold (settings.YISHI_BALLOT_KEYS): a database reader sees who voted but not what.
+    When the vote closes, budgets.services.open_ballots decrypts every sealed ballot of the
+    cycle, writes them to Ballot in a shuffled order in one transaction, and deletes these rows,
+    so nothing links a public ballot to a participation: not order, ids, time or transaction."""
+
+    participation = models.OneToOneField(
+        Participation, primary_key=True, on_delete=models.CASCADE, related_name="sealed"
+    )
+    cycle = models.ForeignKey(BudgetCycle, on_delete=models.CASCADE, related_name="+")
+    sealed = models.BinaryField()
+
+    def __str__(self):
+        return f"sealed · {self.participation_id}"
 
 
 class Ballot(models.Model):
@@ -393,7 +463,7 @@ class ProgressUpdate(models.Model):
     spent_so_far = models.DecimalField(
         _("spent so far (yuan)"), max_digits=14, decimal_places=2, default=Decimal("0")
     )
-    photo = models.ImageField(_("photo"), upload_to="budgets/progress/%Y/%m/", blank=True)
+    photo = models.ImageField(_("photo"), upload_to=RandomName("budgets/progress"), blank=True)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created = models.DateTimeField(auto_now_add=True)
 
@@ -405,6 +475,10 @@ class ProgressUpdate(models.Model):
 
     def __str__(self):
         return f"{self.proposal} · {self.status}"
+
+    @property
+    def photo_url(self) -> str:
+        return reverse("budgets:progress_photo", args=[self.pk]) if self.photo else ""
 
 
 class Rating(models.Model):

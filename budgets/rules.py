@@ -3,7 +3,7 @@
 import rules
 
 from budgets.predicates import is_cycle_resident
-from councils.predicates import is_committee, is_official
+from councils.predicates import is_committee, is_official, is_supervisor
 
 is_officer = is_committee | is_official
 
@@ -13,6 +13,8 @@ rules.add_perm("budgets.submit_proposal", is_cycle_resident)
 rules.add_perm("budgets.review_proposal", is_committee)
 rules.add_perm("budgets.cast_ballot", is_cycle_resident)
 rules.add_perm("budgets.enter_paper_ballot", is_committee)
+# Who voted and how often they changed their ballot (never what): committee, supervisors, township.
+rules.add_perm("budgets.view_roll", is_committee | is_supervisor | is_official)
 rules.add_perm("budgets.publish_results", is_committee)
 rules.add_perm("budgets.override_result", is_committee)
 rules.add_perm("budgets.post_progress", is_committee)

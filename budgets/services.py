@@ -1,9 +1,10 @@
 """Use cases of participatory budgets: cycles, proposals, review, ballots, results, follow-up."""
 
 import copy
+import random
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -11,11 +12,11 @@ from fractions import Fraction
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from budgets import live
+from budgets import live, sealing
 from budgets.ballots import Rules, clean_choices, new_receipt_code, receipt_hash
 from budgets.models import (
     PHASE_ORDER,
@@ -34,6 +35,7 @@ from budgets.models import (
     ProposalStatus,
     Rating,
     ResultOverride,
+    SealedBallot,
     SubBudget,
 )
 from budgets.predicates import voter_council
@@ -42,8 +44,8 @@ from budgets.tally.profile import Instance, Project
 from budgets.tally.rules import tally
 from core.permissions import require_perm as _require
 from core.realtime import broadcast_on_commit, group_name
-from core.uploads import PHOTO_MAX_COUNT, check_photo
-from councils.models import Household
+from core.uploads import PHOTO_MAX_COUNT, clean_photo
+from councils.models import Household, HouseholdMember
 
 
 def _require_phase(cycle: BudgetCycle, kind: str, message: str) -> None:
@@ -148,8 +150,8 @@ def submit_proposal(
     photos = [photo for photo in photos if photo]
     if len(photos) > PHOTO_MAX_COUNT:
         raise ValidationError(_("You can add at most 3 photos."))
-    for photo in photos:
-        check_photo(photo)
+    # Decoded under the pixel cap and re-encoded without EXIF/GPS (core/uploads.py).
+    photos = [clean_photo(photo) for photo in photos]
     council = voter_council(author, cycle)
     sub_budget = cycle.sub_budgets.filter(council=council).first()
     proposal = Proposal.objects.create(
@@ -353,129 +355,183 @@ def voter_place(voter, cycle: BudgetCycle) -> VoterPlace:
     return VoterPlace(sub_budget=sub_budget, household=household)
 
 
+def member_place(member: HouseholdMember, cycle: BudgetCycle) -> VoterPlace:
+    """Where a villager on the household register votes (always on paper)."""
+    council_id = member.household.council_id
+    sub_budgets = list(cycle.sub_budgets.all())
+    if sub_budgets:
+        sub_budget = next((s for s in sub_budgets if s.council_id == council_id), None)
+        if sub_budget is None:
+            raise PermissionDenied(_("This person is not on the register of this council."))
+    elif council_id != cycle.council_id:
+        raise PermissionDenied(_("This person is not on the register of this council."))
+    else:
+        sub_budget = None
+    household = None
+    if cycle.eligibility == Eligibility.HOUSEHOLD:
+        if not member.is_head:
+            raise PermissionDenied(
+                _("This vote is one per household: only the household head votes.")
+            )
+        household = member.household
+    return VoterPlace(sub_budget=sub_budget, household=household)
+
+
 @dataclass
 class CastResult:
     receipt_code: str
-    ballot: Ballot
+    participation_id: int
+    channel: str
+    choices: dict[int, int]
     replaced: bool = False
-    choices: list = field(default_factory=list)
+    replacements_left: int = 0
 
 
 def cast_ballot(
     *,
-    voter,
     cycle: BudgetCycle,
     choices: dict[int, int],
-    replace_receipt: str = "",
+    voter=None,
+    member: HouseholdMember | None = None,
+    replace: bool = False,
     channel: str = Channel.ONLINE,
     entered_by=None,
 ) -> CastResult:
-    """Record one secret ballot and the voter's participation in one transaction.
+    """Record one secret ballot and the voter's participation, sealed (docs/ballots.md).
 
-    The participation row (unique per cycle and voter, and per household in 一户一票 mode) says
-    who voted; the ballot row says what, keyed by a random UUID and found only by the hash of
-    the receipt code returned here. To replace a ballot before the vote closes, the voter gives
-    the receipt of the ballot to replace (docs/ballots.md).
-    """
+    The participation row (unique per cycle and voter, per register entry, and per household in
+    一户一票 mode) says who voted. What they voted is sealed beside it (budgets.sealing) under a
+    key the database does not hold, and becomes a public, unlinkable ballot only when the vote
+    closes (`open_ballots`). The voter gets a receipt code; only its hash is ever stored, inside
+    the seal. `replace=True` replaces the voter's own ballot (never anybody else's: the sealed
+    ballot is found through the voter's participation, not through a receipt)."""
     _require_phase(cycle, PhaseKind.VOTE, _("Voting is not open now."))
-    place = voter_place(voter, cycle)
-    costs = {p.pk: p.cost for p in ballot_proposals(cycle, place.sub_budget)}
+    if member is not None:
+        place = member_place(member, cycle)
+        voter = member.user  # an account holder on the register still votes once
+        channel = Channel.PAPER
+    else:
+        place = voter_place(voter, cycle)
+    paper = ballot_proposals(cycle, place.sub_budget)
+    costs = {p.pk: p.cost for p in paper}
     cleaned = clean_choices(ballot_rules(cycle, place.sub_budget), costs, choices)
     code = new_receipt_code()
-    ballot = Ballot(
-        id=uuid.uuid4(),
-        cycle=cycle,
-        sub_budget=place.sub_budget,
-        receipt_hash=receipt_hash(code),
-        channel=channel,
-    )
-    if replace_receipt:
-        _replace_ballot(voter, cycle, replace_receipt, ballot, cleaned)
-        return CastResult(receipt_code=code, ballot=ballot, replaced=True)
     participation = Participation(
         cycle=cycle,
         voter=voter,
+        member=member,
         household=place.household,
         channel=channel,
         entered_by=entered_by,
         created=timezone.now(),
     )
+    sealed = sealing.seal(
+        context=participation.seal_context,
+        sub_budget_id=place.sub_budget.pk if place.sub_budget else None,
+        receipt_hash=receipt_hash(code),
+        ballot_paper=costs,
+        choices=cleaned,
+    )
+    if replace:
+        left = _replace_ballot(participation, sealed)
+        return CastResult(
+            receipt_code=code,
+            participation_id=participation.pk,
+            channel=channel,
+            choices=cleaned,
+            replaced=True,
+            replacements_left=left,
+        )
     record = _record_first_ballot_pg if connection.vendor == "postgresql" else _record_first_ballot
-    vote_open, recorded = record(participation, ballot, cleaned)
+    vote_open, recorded = record(participation, sealed)
     if not vote_open:
         raise ValidationError(_("Voting is not open now."), code="phase")
     if not recorded:
-        already = Participation.objects.filter(cycle=cycle, voter=voter).exists()
-        raise ValidationError(
-            _("You have already voted. To change your vote, give the receipt code of your ballot.")
-            if already
-            else _("Someone in your household has already voted."),
-            code="already_voted",
-        )
+        raise ValidationError(_already_voted_message(cycle, voter, member), code="already_voted")
     live.ballot_cast(cycle.pk)  # the turnout frame, throttled, after commit (budgets/live.py)
-    return CastResult(receipt_code=code, ballot=ballot)
+    return CastResult(
+        receipt_code=code,
+        participation_id=participation.pk,
+        channel=channel,
+        choices=cleaned,
+        replacements_left=cycle.max_replacements if channel == Channel.ONLINE else 0,
+    )
+
+
+def _already_voted_message(cycle, voter, member) -> str:
+    if member is not None and Participation.objects.filter(cycle=cycle, member=member).exists():
+        return _("This person has already voted.")
+    if voter is not None and Participation.objects.filter(cycle=cycle, voter=voter).exists():
+        if member is not None:
+            return _("This person has already voted.")
+        return _(
+            "You have already voted. To change your vote, choose to replace your ballot "
+            "before the vote closes."
+        )
+    return _("Someone in your household has already voted.")
 
 
 def _vote_open_now(cycle_id: int, now) -> bool:
-    """The phase check that counts: read in the ballot's own transaction, not from a cache."""
-    return Phase.objects.filter(
-        cycle_id=cycle_id, kind=PhaseKind.VOTE, starts_at__lte=now, ends_at__gt=now
-    ).exists()
+    """The phase check that counts: read in the ballot's own transaction, not from a cache, and
+    refused once the ballots have been opened (a ballot arriving then could not be counted)."""
+    return (
+        Phase.objects.filter(
+            cycle_id=cycle_id, kind=PhaseKind.VOTE, starts_at__lte=now, ends_at__gt=now
+        ).exists()
+        and BudgetCycle.objects.filter(pk=cycle_id, ballots_opened_at__isnull=True).exists()
+    )
 
 
-def _record_first_ballot(participation, ballot, cleaned) -> tuple[bool, bool]:
-    """Portable path: participation, ballot and choices in one transaction. A second vote by the
-    same voter (or household) breaks a unique constraint and rolls the whole ballot back."""
+def _record_first_ballot(participation, sealed: bytes) -> tuple[bool, bool]:
+    """Portable path: the participation and its sealed ballot in one transaction. A second vote
+    by the same voter (or household, or register entry) breaks a unique constraint and rolls
+    the whole ballot back."""
     try:
         with transaction.atomic():
             if not _vote_open_now(participation.cycle_id, participation.created):
                 return False, False
             participation.save(force_insert=True)
-            ballot.save(force_insert=True)
-            BallotChoice.objects.bulk_create(
-                BallotChoice(ballot=ballot, proposal_id=pk, value=value)
-                for pk, value in cleaned.items()
+            SealedBallot.objects.create(
+                participation=participation, cycle_id=participation.cycle_id, sealed=sealed
             )
     except IntegrityError:
         return True, False
     return True, True
 
 
-# PostgreSQL: the phase check and the three inserts in one statement, one round trip. The unique
+# PostgreSQL: the phase check and both inserts in one statement, one round trip. The unique
 # constraints on participation decide a race (ON CONFLICT DO NOTHING: the later request inserts
-# nothing, and so no ballot); a statement is atomic, so no transaction block is needed.
+# nothing, and so no ballot); a statement is atomic, so no transaction block is needed. Its
+# tables are locked before its snapshot is taken, so a ballot blocked by `open_ballots`'s table
+# lock sees the cycle opened and is refused (tests/budgets/test_secrecy_pg.py).
 _FIRST_BALLOT_SQL = """
 WITH open_vote AS (
     SELECT 1 FROM {phase}
     WHERE cycle_id = %(cycle)s AND kind = %(vote)s AND starts_at <= %(now)s AND ends_at > %(now)s
+      AND EXISTS (SELECT 1 FROM {cycle} WHERE id = %(cycle)s AND ballots_opened_at IS NULL)
 ), participation AS (
-    INSERT INTO {participation}
-        (cycle_id, voter_id, household_id, channel, entered_by_id, replacements, created)
-    SELECT %(cycle)s, %(voter)s, %(household)s, %(channel)s, %(entered_by)s, 0, %(now)s
+    INSERT INTO {participation} (cycle_id, voter_id, member_id, household_id, channel,
+                                 entered_by_id, replacements, created)
+    SELECT %(cycle)s, %(voter)s, %(member)s, %(household)s, %(channel)s, %(entered_by)s, 0,
+           %(now)s
     WHERE EXISTS (SELECT 1 FROM open_vote)
     ON CONFLICT DO NOTHING
-    RETURNING 1
-), ballot AS (
-    INSERT INTO {ballot} (id, cycle_id, sub_budget_id, receipt_hash, channel)
-    SELECT %(ballot)s, %(cycle)s, %(sub_budget)s, %(receipt_hash)s, %(channel)s
-    WHERE EXISTS (SELECT 1 FROM participation)
     RETURNING id
-), choices AS (
-    INSERT INTO {choice} (ballot_id, proposal_id, value)
-    SELECT ballot.id, chosen.proposal, chosen.value
-    FROM ballot, unnest(%(proposals)s::bigint[], %(values)s::integer[]) AS chosen(proposal, value)
+), sealed AS (
+    INSERT INTO {sealed} (participation_id, cycle_id, sealed)
+    SELECT participation.id, %(cycle)s, %(sealed)s FROM participation
     RETURNING 1
 )
-SELECT EXISTS (SELECT 1 FROM open_vote), EXISTS (SELECT 1 FROM participation)
+SELECT EXISTS (SELECT 1 FROM open_vote), (SELECT id FROM participation)
 """
 
 
-def _record_first_ballot_pg(participation, ballot, cleaned) -> tuple[bool, bool]:
+def _record_first_ballot_pg(participation, sealed: bytes) -> tuple[bool, bool]:
     sql = _FIRST_BALLOT_SQL.format(
         phase=Phase._meta.db_table,
+        cycle=BudgetCycle._meta.db_table,
         participation=Participation._meta.db_table,
-        ballot=Ballot._meta.db_table,
-        choice=BallotChoice._meta.db_table,
+        sealed=SealedBallot._meta.db_table,
     )
     with connection.cursor() as cursor:
         cursor.execute(
@@ -485,68 +541,252 @@ def _record_first_ballot_pg(participation, ballot, cleaned) -> tuple[bool, bool]
                 "vote": PhaseKind.VOTE,
                 "now": participation.created,
                 "voter": participation.voter_id,
+                "member": participation.member_id,
                 "household": participation.household_id,
                 "channel": participation.channel,
                 "entered_by": participation.entered_by_id,
-                "ballot": ballot.id,
-                "sub_budget": ballot.sub_budget_id,
-                "receipt_hash": ballot.receipt_hash,
-                "proposals": list(cleaned),
-                "values": list(cleaned.values()),
+                "sealed": sealed,
             },
         )
-        vote_open, recorded = cursor.fetchone()
-    if recorded:
-        ballot._state.adding, ballot._state.db = False, connection.alias
-    return vote_open, recorded
+        vote_open, participation_id = cursor.fetchone()
+    if participation_id is not None:
+        participation.pk = participation_id
+        participation._state.adding, participation._state.db = False, connection.alias
+    return vote_open, participation_id is not None
 
 
 @transaction.atomic
-def _replace_ballot(voter, cycle, replace_receipt, ballot, cleaned) -> None:
-    """Swap the ballot that `replace_receipt` names for `ballot`. The voter's participation row
-    is locked, so that two replacements with the same receipt cannot both find the old ballot."""
+def _replace_ballot(new: Participation, sealed: bytes) -> int:
+    """Replace the sealed ballot of the voter's own participation; returns the changes left.
+
+    The participation row is locked, so two replacements cannot race past the cap. Only an
+    online voter replaces, and only their own ballot: nothing here is found by a receipt."""
     participation = (
-        Participation.objects.select_for_update().filter(cycle=cycle, voter=voter).first()
+        Participation.objects.select_for_update()
+        .filter(cycle_id=new.cycle_id, voter=new.voter)
+        .first()
+        if new.voter_id
+        else None
     )
     if participation is None:
         raise ValidationError(
-            _("You have not voted yet: leave the receipt code empty."), code="not_voted"
+            _("You have not voted yet: there is no ballot to replace."), code="not_voted"
         )
-    if participation.channel == Channel.PAPER or ballot.channel == Channel.PAPER:
+    if participation.channel == Channel.PAPER or new.channel == Channel.PAPER:
         raise ValidationError(_("A paper ballot cannot be replaced."), code="paper")
-    if not _vote_open_now(cycle.pk, timezone.now()):
+    cycle = BudgetCycle.objects.only("max_replacements").get(pk=new.cycle_id)
+    if participation.replacements >= cycle.max_replacements:
+        raise ValidationError(
+            _("You have already changed your ballot %(n)d times, the most this vote allows.")
+            % {"n": participation.replacements},
+            code="too_many_replacements",
+        )
+    if not _vote_open_now(new.cycle_id, timezone.now()):
         raise ValidationError(_("Voting is not open now."), code="phase")
-    old = Ballot.objects.filter(cycle=cycle, receipt_hash=receipt_hash(replace_receipt))
-    if not old.delete()[0]:
-        raise ValidationError(_("No ballot has that receipt code."), code="bad_receipt")
+    if participation.household_id != new.household_id:
+        raise ValidationError(_("Your household has changed since you voted."), code="household")
+    # Sealed against the stored participation (same cycle, voter and channel: same context).
+    if not SealedBallot.objects.filter(participation=participation).update(sealed=sealed):
+        # Opened meanwhile (the vote closed): nothing is replaced.
+        raise ValidationError(_("Voting is not open now."), code="phase")
     participation.replacements += 1
     participation.save(update_fields=["replacements"])
-    ballot.save(force_insert=True)
-    BallotChoice.objects.bulk_create(
-        BallotChoice(ballot=ballot, proposal_id=pk, value=value) for pk, value in cleaned.items()
-    )
+    new.pk = participation.pk
+    return cycle.max_replacements - participation.replacements
 
 
-def enter_paper_ballot(*, officer, cycle: BudgetCycle, voter, choices: dict[int, int]):
-    """An officer enters a paper ballot for `voter`, checked against the roll like any other."""
+def enter_paper_ballot(
+    *,
+    officer,
+    cycle: BudgetCycle,
+    choices: dict[int, int],
+    voter=None,
+    member: HouseholdMember | None = None,
+) -> CastResult:
+    """An officer enters a paper ballot for a voter with an account, or for a villager on the
+    household register; either is checked against the roll like any other ballot, once."""
     _require(
         officer,
         "budgets.enter_paper_ballot",
         cycle,
         _("Only the committee can enter paper ballots."),
     )
+    if (voter is None) == (member is None):
+        raise ValidationError(_("Choose the voter: a mobile number or a register entry."))
     return cast_ballot(
-        voter=voter, cycle=cycle, choices=choices, channel=Channel.PAPER, entered_by=officer
+        voter=voter,
+        member=member,
+        cycle=cycle,
+        choices=choices,
+        channel=Channel.PAPER,
+        entered_by=officer,
     )
 
 
+def sealed_choices(*, participation_id: int, receipt_code: str) -> dict[int, int] | None:
+    """Before the vote closes: the choices sealed for a participation, if `receipt_code` is the
+    receipt of that very ballot (so the page right after casting shows what was recorded)."""
+    row = (
+        SealedBallot.objects.select_related("participation")
+        .filter(participation_id=participation_id)
+        .first()
+    )
+    if row is None:
+        return None
+    try:
+        opened = sealing.unseal(row.sealed, context=row.participation.seal_context)
+    except sealing.SealError:
+        return None
+    return opened.choices if opened.receipt_hash == receipt_hash(receipt_code) else None
+
+
 def find_ballot(*, cycle: BudgetCycle, receipt_code: str) -> Ballot | None:
-    """The ballot a receipt code belongs to, so its voter can check it was counted as cast."""
+    """The public ballot a receipt code belongs to, once the vote has closed and the ballots are
+    open, so its voter can check it was counted as cast."""
+    if not cycle.vote_closed():
+        return None
+    ensure_opened(cycle)
     return (
         Ballot.objects.filter(cycle=cycle, receipt_hash=receipt_hash(receipt_code))
         .prefetch_related("choices__proposal")
         .first()
     )
+
+
+# -- opening the ballots --------------------------------------------------------------------------
+
+
+class BallotCountError(ValidationError):
+    """Participations and ballots do not match: results are not computed nor published."""
+
+
+def ensure_opened(cycle: BudgetCycle) -> None:
+    """Open the cycle's sealed ballots if the vote has closed and any are still sealed."""
+    if cycle.vote_closed() and SealedBallot.objects.filter(cycle_id=cycle.pk).exists():
+        open_ballots(cycle=cycle)
+
+
+def open_ballots(*, cycle: BudgetCycle) -> int:
+    """Turn every sealed ballot of a closed vote into a public ballot, unlinkably.
+
+    In one transaction: decrypt each sealed ballot (refusing the lot if any fails its check),
+    shuffle them with the cycle's already-public ballots (a late one, or an imported list), write
+    them all again in that random order under new random keys, and delete the sealed rows. Every
+    public ballot of the cycle then has the same transaction id, and row order, keys and
+    positions are a fresh random permutation: nothing links one to a participation. On
+    PostgreSQL the sealed table is locked first, so a ballot still being cast either commits
+    before (and is opened now) or is refused after (budgets.services._vote_open_now)."""
+    if not cycle.vote_closed():
+        raise ValidationError(_("Ballots are opened only after the vote closes."))
+    with transaction.atomic():
+        # Always this order (cycle row, then the sealed table), here and in publish_results.
+        locked = BudgetCycle.objects.select_for_update().get(pk=cycle.pk)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"LOCK TABLE {SealedBallot._meta.db_table} IN SHARE ROW EXCLUSIVE MODE"
+                )
+        sealed = list(
+            SealedBallot.objects.filter(cycle_id=cycle.pk).select_related("participation")
+        )
+        if not sealed:
+            if locked.ballots_opened_at is None:
+                locked.ballots_opened_at = timezone.now()
+                locked.save(update_fields=["ballots_opened_at"])
+            return 0
+        ballots = []
+        for row in sealed:
+            try:
+                opened = sealing.unseal(row.sealed, context=row.participation.seal_context)
+            except sealing.SealError as error:
+                raise BallotCountError(
+                    _("A sealed ballot fails its check: the database was altered. Nothing opened.")
+                ) from error
+            ballots.append(
+                (opened.sub_budget_id, opened.receipt_hash, row.participation.channel, opened)
+            )
+        public: dict = {}
+        for ballot_id, sub_budget_id, digest, channel in Ballot.objects.filter(
+            cycle_id=cycle.pk
+        ).values_list("id", "sub_budget_id", "receipt_hash", "channel"):
+            public[ballot_id] = (sub_budget_id, digest, channel, {})
+        for ballot_id, proposal_id, value in BallotChoice.objects.filter(
+            ballot__cycle_id=cycle.pk
+        ).values_list("ballot_id", "proposal_id", "value"):
+            public[ballot_id][3][proposal_id] = value
+        everything = [
+            (sub, digest, channel, sealing.Opened(sub, digest, picks))
+            for sub, digest, channel, picks in public.values()
+        ] + ballots
+        random.SystemRandom().shuffle(everything)
+        BallotChoice.objects.filter(ballot__cycle_id=cycle.pk).delete()
+        Ballot.objects.filter(cycle_id=cycle.pk).delete()
+        SealedBallot.objects.filter(cycle_id=cycle.pk).delete()
+        rows, picks = [], []
+        for sub_budget_id, digest, channel, opened in everything:
+            ballot = Ballot(
+                id=uuid.uuid4(),
+                cycle_id=cycle.pk,
+                sub_budget_id=sub_budget_id,
+                receipt_hash=digest,
+                channel=channel,
+            )
+            rows.append(ballot)
+            picks.extend(
+                BallotChoice(ballot=ballot, proposal_id=pk, value=value)
+                for pk, value in sorted(opened.choices.items())
+            )
+        Ballot.objects.bulk_create(rows, batch_size=2000)
+        BallotChoice.objects.bulk_create(picks, batch_size=5000)
+        locked.ballots_opened_at = timezone.now()
+        locked.save(update_fields=["ballots_opened_at"])
+        forget_ballot_cycle(cycle.pk)
+    return len(ballots)
+
+
+def ballot_count_problems(cycle: BudgetCycle) -> list[str]:
+    """Every participation has exactly one ballot, paper and online alike: counted per channel
+    (sealed and public ballots together). Empty when the counts hold."""
+    participations = dict(
+        Participation.objects.filter(cycle_id=cycle.pk)
+        .values_list("channel")
+        .annotate(n=Count("pk"))
+        .values_list("channel", "n")
+    )
+    ballots: dict[str, int] = {}
+    for channel, n in (
+        Ballot.objects.filter(cycle_id=cycle.pk)
+        .values_list("channel")
+        .annotate(n=Count("pk"))
+        .values_list("channel", "n")
+    ):
+        ballots[channel] = ballots.get(channel, 0) + n
+    for channel, n in (
+        SealedBallot.objects.filter(cycle_id=cycle.pk)
+        .values_list("participation__channel")
+        .annotate(n=Count("pk"))
+        .values_list("participation__channel", "n")
+    ):
+        ballots[channel] = ballots.get(channel, 0) + n
+    problems = []
+    for channel in Channel:
+        if cycle.imported_from and not participations:
+            continue  # an imported election has its ballots but no participations
+        expected, found = participations.get(channel.value, 0), ballots.get(channel.value, 0)
+        if expected != found:
+            problems.append(
+                _("%(channel)s: %(participations)d people voted but there are %(ballots)d ballots.")
+                % {"channel": channel.label, "participations": expected, "ballots": found}
+            )
+    return problems
+
+
+def check_ballot_counts(cycle: BudgetCycle) -> None:
+    problems = ballot_count_problems(cycle)
+    if problems:
+        raise BallotCountError(
+            [_("The ballots do not match the participations; results are withheld.")] + problems
+        )
 
 
 # -- results --------------------------------------------------------------------------------------
@@ -626,7 +866,12 @@ def election_for(cycle: BudgetCycle, sub_budget: SubBudget | None):
 
 
 def compute_results(cycle: BudgetCycle) -> list[Result]:
-    """Tally the cycle (per sub-budget when it has them) with its stored rule and variant."""
+    """Tally the cycle (per sub-budget when it has them) with its stored rule and variant.
+
+    The ballots are opened first if the vote has closed, and counted against the participations:
+    a mismatch raises BallotCountError instead of a result."""
+    ensure_opened(cycle)
+    check_ballot_counts(cycle)
     results = []
     overrides = {o.proposal_id: o for o in ResultOverride.objects.filter(proposal__cycle=cycle)}
     for sub_budget in list(cycle.sub_budgets.select_related("council")) or [None]:
@@ -700,6 +945,8 @@ def publish_results(*, by, cycle: BudgetCycle) -> BudgetCycle:
     _require(by, "budgets.publish_results", cycle, _("Only the committee publishes results."))
     if not cycle.vote_closed():
         raise ValidationError(_("Results are published only after the vote closes."))
+    ensure_opened(cycle)
+    check_ballot_counts(cycle)  # refuse to publish when a ballot is missing or extra
     cycle.results_published_at = timezone.now()
     cycle.save(update_fields=["results_published_at"])
     broadcast_on_commit(
@@ -769,7 +1016,7 @@ def post_progress(
         proposal=proposal, status=status, note=note.strip(), spent_so_far=spent_so_far, by=by
     )
     if photo:
-        update.photo = photo
+        update.photo = clean_photo(photo)
     update.full_clean()
     update.save()
     return update

@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.core.signing import BadSignature
-from django.db.models import Avg, Count, Prefetch
+from django.db.models import Avg, Count, Prefetch, Q, Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import add_never_cache_headers
@@ -22,14 +22,26 @@ from budgets.forms import (
     ProposalForm,
     RatingForm,
     ReceiptForm,
+    RegisterLookupForm,
     ReviewForm,
     parse_ballot,
 )
-from budgets.models import Ballot, BallotChoice, BudgetCycle, PhaseKind, Proposal
+from budgets.models import (
+    Ballot,
+    BallotChoice,
+    BudgetCycle,
+    Participation,
+    PhaseKind,
+    ProgressUpdate,
+    Proposal,
+    ProposalPhoto,
+)
 from budgets.tally.pabulib import write_pabulib
 from budgets.tally.profile import Election
 from core.adapters import normalise_phone
+from core.files import serve_file
 from core.models import User
+from councils.models import HouseholdMember
 from disclosure.selectors import project_spending
 
 # The receipt travels from the ballot POST to the page that shows it once in a signed, HttpOnly
@@ -73,6 +85,7 @@ def cycle_detail(request, pk: int):
             "proposals": proposals,
             "can_propose": phase == PhaseKind.COLLECT
             and request.user.has_perm("budgets.submit_proposal", cycle),
+            "can_view_roll": request.user.has_perm("budgets.view_roll", cycle),
             "can_vote": phase == PhaseKind.VOTE
             and request.user.has_perm("budgets.cast_ballot", cycle),
             "can_enter_paper": phase == PhaseKind.VOTE
@@ -108,6 +121,22 @@ def propose(request, pk: int):
         {"cycle": cycle, "form": form},
         status=400 if form.errors else 200,
     )
+
+
+def proposal_photo(request, pk: int):
+    """A proposal's photo, for whoever may see the proposal's cycle."""
+    photo = get_object_or_404(ProposalPhoto.objects.select_related("proposal__cycle"), pk=pk)
+    if not request.user.has_perm("budgets.view_cycle", photo.proposal.cycle):
+        raise Http404
+    return serve_file(photo.image)
+
+
+def progress_photo(request, pk: int):
+    """A progress update's photo, for whoever may see the project's cycle."""
+    update = get_object_or_404(ProgressUpdate.objects.select_related("proposal__cycle"), pk=pk)
+    if not request.user.has_perm("budgets.view_cycle", update.proposal.cycle):
+        raise Http404
+    return serve_file(update.photo)
 
 
 def proposal_detail(request, pk: int):
@@ -211,24 +240,40 @@ def rate(request, pk: int):
     )
 
 
-def _ballot_page(request, cycle, *, voter, template, extra=None):
+def _ballot_page(request, cycle, *, voter=None, member=None, template, officer=None):
+    """The ballot form, for the voter themself or for an officer entering a paper ballot."""
     try:
-        place = services.voter_place(voter, cycle)
+        place = (
+            services.member_place(member, cycle)
+            if member is not None
+            else services.voter_place(voter, cycle)
+        )
     except PermissionDenied as denied:
         messages.error(request, str(denied))
         return redirect(cycle.get_absolute_url())
+    own = voter if officer is None else None
+    participation = (
+        Participation.objects.filter(cycle=cycle, voter=own).only("replacements").first()
+        if own is not None
+        else None
+    )
     errors, chosen = [], {}
-    if request.method == "POST":
+    # An officer's page also POSTs the voter look-up; the ballot form says it is one.
+    if request.method == "POST" and (officer is None or request.POST.get("ballot")):
         chosen, errors = parse_ballot(request.POST, cycle.ballot_type)
         if not errors:
             try:
-                result = services.cast_ballot(
-                    voter=voter,
-                    cycle=cycle,
-                    choices=chosen,
-                    replace_receipt=request.POST.get("replace_receipt", ""),
-                    **(extra or {}),
-                )
+                if officer is not None:
+                    result = services.enter_paper_ballot(
+                        officer=officer, cycle=cycle, choices=chosen, voter=voter, member=member
+                    )
+                else:
+                    result = services.cast_ballot(
+                        voter=voter,
+                        cycle=cycle,
+                        choices=chosen,
+                        replace=request.POST.get("replace") == "1",
+                    )
             except ValidationError as error:
                 errors = error.messages
             else:
@@ -239,8 +284,10 @@ def _ballot_page(request, cycle, *, voter, template, extra=None):
                         {
                             "cycle": cycle.pk,
                             "code": result.receipt_code,
+                            "participation": result.participation_id,
                             "replaced": result.replaced,
-                            "paper": bool(extra),
+                            "left": result.replacements_left,
+                            "paper": officer is not None,
                         }
                     ),
                     salt=RECEIPT_COOKIE_SALT,
@@ -263,7 +310,12 @@ def _ballot_page(request, cycle, *, voter, template, extra=None):
             "proposals": proposals,
             "rules": rules,
             "errors": errors,
-            "voter": voter if extra else None,
+            "voter": voter if officer is not None else None,
+            "member": member,
+            "participation": participation,
+            "changes_left": (
+                cycle.max_replacements - participation.replacements if participation else None
+            ),
         },
         status=400 if errors else 200,
     )
@@ -282,35 +334,73 @@ def vote(request, pk: int):
 
 @login_required
 def paper_ballot(request, pk: int):
-    """An officer enters a paper ballot: first the voter's number, then their choices."""
+    """An officer enters a paper ballot: first the voter (a mobile number, or an entry of the
+    household register for a villager without one), then their choices. Everything is POSTed:
+    no phone number or name ever sits in a URL or an access log."""
     cycle = _ballot_cycle(pk)
     if not request.user.has_perm("budgets.enter_paper_ballot", cycle):
         raise PermissionDenied
     if cycle.phase_at() != PhaseKind.VOTE:
         messages.error(request, _("Voting is not open now."))
         return redirect(cycle.get_absolute_url())
-    phone = request.POST.get("phone") or request.GET.get("phone")
-    voter_form = PaperBallotVoterForm({"phone": phone} if phone else None)
-    voter = None
+    data = request.POST if request.method == "POST" else None
+    voter_form = PaperBallotVoterForm(data if data and "phone" in data else None)
+    register_form = RegisterLookupForm(data if data and "household" in data else None)
+    voter = member = None
+    members = None
     if voter_form.is_valid():
         voter = User.objects.filter(phone=normalise_phone(voter_form.cleaned_data["phone"])).first()
         if voter is None or not voter.has_perm("budgets.cast_ballot", cycle):
             voter_form.add_error("phone", _("This number is not on the roll of this council."))
             voter = None
-    if voter is None:
+    elif data and data.get("member"):
+        member = (
+            HouseholdMember.objects.select_related("household", "user")
+            .filter(pk=data["member"] if str(data["member"]).isdigit() else 0)
+            .first()
+        )
+        if member is None or not _on_cycle_register(member, cycle):
+            messages.error(request, _("This person is not on the register of this council."))
+            member = None
+    elif register_form.is_valid():
+        members = list(
+            HouseholdMember.objects.select_related("household").filter(
+                household__council_id__in=_register_councils(cycle),
+                household__number=register_form.cleaned_data["household"].strip(),
+            )
+        )
+        if not members:
+            register_form.add_error(
+                "household", _("No one is on the register under this house number.")
+            )
+    if voter is None and member is None:
         return render(
             request,
             "budgets/paper_voter.html",
-            {"cycle": cycle, "form": voter_form},
-            status=400 if voter_form.errors else 200,
+            {
+                "cycle": cycle,
+                "form": voter_form,
+                "register_form": register_form,
+                "members": members,
+            },
+            status=400 if (voter_form.errors or register_form.errors) else 200,
         )
     return _ballot_page(
         request,
         cycle,
         voter=voter,
+        member=member,
         template="budgets/vote.html",
-        extra={"channel": "paper", "entered_by": request.user},
+        officer=request.user,
     )
+
+
+def _register_councils(cycle) -> list[int]:
+    return [s.council_id for s in cycle.sub_budgets.all()] or [cycle.council_id]
+
+
+def _on_cycle_register(member, cycle) -> bool:
+    return member.household.council_id in _register_councils(cycle)
 
 
 def receipt_shown(request, pk: int):
@@ -328,17 +418,29 @@ def receipt_shown(request, pk: int):
         not isinstance(data, dict)
         or data.get("cycle") != cycle.pk
         or not isinstance(data.get("code"), str)
+        or not isinstance(data.get("participation"), int)
     ):
         return redirect(cycle.get_absolute_url())
-    ballot = services.find_ballot(cycle=cycle, receipt_code=data["code"])
+    # What is sealed for that participation, shown only if this receipt is that ballot's.
+    choices = services.sealed_choices(
+        participation_id=data["participation"], receipt_code=data["code"]
+    )
+    titles = {p.pk: p for p in cycle.proposals.all()}
+    recorded = [
+        (titles[pk], value)
+        for pk, value in sorted((choices or {}).items(), key=lambda kv: (kv[1], kv[0]))
+        if pk in titles
+    ]
     response = render(
         request,
         "budgets/receipt.html",
         {
             "cycle": cycle,
             "code": data["code"],
-            "ballot": ballot,
+            "recorded": recorded,
+            "found": choices is not None,
             "replaced": data.get("replaced"),
+            "left": data.get("left"),
             "paper": data.get("paper"),
         },
     )
@@ -349,17 +451,24 @@ def receipt_shown(request, pk: int):
 
 
 def check_receipt(request, pk: int):
+    """A receipt is checked by POST: it never appears in a URL, a referrer or an access log."""
     cycle = _cycle(pk)
-    form = ReceiptForm(request.GET or None)
+    form = ReceiptForm(request.POST if request.method == "POST" else None)
     ballot = None
     searched = form.is_valid()
-    if searched:
-        ballot = services.find_ballot(cycle=cycle, receipt_code=form.cleaned_data["code"])
-    return render(
+    closed = cycle.vote_closed()
+    if searched and closed:
+        try:
+            ballot = services.find_ballot(cycle=cycle, receipt_code=form.cleaned_data["code"])
+        except services.BallotCountError as error:
+            form.add_error(None, _errors(error))
+    response = render(
         request,
         "budgets/check_receipt.html",
-        {"cycle": cycle, "form": form, "ballot": ballot, "searched": searched},
+        {"cycle": cycle, "form": form, "ballot": ballot, "searched": searched, "closed": closed},
     )
+    add_never_cache_headers(response)
+    return response
 
 
 def _closed_or_403(cycle):
@@ -367,9 +476,28 @@ def _closed_or_403(cycle):
         raise PermissionDenied(_("Results are hidden until the vote closes."))
 
 
+def _opened_or_409(request, cycle):
+    """Open the sealed ballots of a closed vote and check them against the participations. On a
+    mismatch, the page says so (409) instead of showing anything computed from the ballots."""
+    try:
+        services.ensure_opened(cycle)
+        services.check_ballot_counts(cycle)
+    except services.BallotCountError as error:
+        return render(
+            request,
+            "budgets/ballot_count_error.html",
+            {"cycle": cycle, "problems": error.messages},
+            status=409,
+        )
+    return None
+
+
 def results(request, pk: int):
     cycle = _cycle(pk)
     _closed_or_403(cycle)
+    refused = _opened_or_409(request, cycle)
+    if refused:
+        return refused
     return render(
         request,
         "budgets/results.html",
@@ -379,6 +507,32 @@ def results(request, pk: int):
             "can_publish": request.user.has_perm("budgets.publish_results", cycle)
             and not cycle.results_published_at,
         },
+    )
+
+
+@login_required
+def roll(request, pk: int):
+    """Who voted, how and how often they changed their ballot: for the committee, the
+    supervisory committee and the township (never what anyone voted)."""
+    cycle = _cycle(pk)
+    if not request.user.has_perm("budgets.view_roll", cycle):
+        raise PermissionDenied
+    participations = (
+        Participation.objects.filter(cycle=cycle)
+        .select_related("voter", "member__household", "entered_by")
+        .order_by("-replacements", "pk")
+    )
+    summary = participations.aggregate(
+        total=Count("pk"),
+        paper=Count("pk", filter=Q(channel="paper")),
+        replaced=Count("pk", filter=Q(replacements__gt=0)),
+        replacements=Sum("replacements"),
+    )
+    page_obj = Paginator(participations, 100).get_page(request.GET.get("page", 1))
+    return render(
+        request,
+        "budgets/roll.html",
+        {"cycle": cycle, "page_obj": page_obj, "summary": summary},
     )
 
 
@@ -399,6 +553,9 @@ def ballot_list(request, pk: int):
     """Every ballot by receipt hash, so anyone can count them and each voter find theirs."""
     cycle = _cycle(pk)
     _closed_or_403(cycle)
+    refused = _opened_or_409(request, cycle)
+    if refused:
+        return refused
     ballots = Ballot.objects.filter(cycle=cycle).prefetch_related(
         Prefetch("choices", queryset=BallotChoice.objects.select_related("proposal"))
     )
@@ -409,6 +566,9 @@ def ballot_list(request, pk: int):
 def ballots_pabulib(request, pk: int):
     cycle = _cycle(pk)
     _closed_or_403(cycle)
+    refused = _opened_or_409(request, cycle)
+    if refused:
+        return refused
     parts = []
     for sub_budget in list(cycle.sub_budgets.select_related("council")) or [None]:
         instance, profile, _proposals = services.election_for(cycle, sub_budget)
@@ -505,7 +665,7 @@ def promote(request, topic_pk: int):
             cost = None
         if cycle is None:
             errors.append(_("Choose a budget that is collecting proposals."))
-        if cost is None or cost <= 0:
+        if cost is None or not cost.is_finite() or cost <= 0:  # "NaN" and "Infinity" parse
             errors.append(_("The estimated cost must be more than 0 yuan."))
         if not errors:
             try:

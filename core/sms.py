@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import urllib.parse
 import urllib.request
 import uuid
@@ -18,6 +19,8 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 logger = logging.getLogger("yishi.sms")
@@ -110,6 +113,125 @@ def get_backend() -> SmsBackend:
     return import_string(settings.YISHI_SMS_BACKEND)()
 
 
+# --- What SMS may cost (docs/sms.md, "Spend") ----------------------------------------------
+# Every SMS is paid for, and an SMS form is an open tap: the counters below bound the spend per
+# number and per day. They live in the shared cache (Redis in production), counted with
+# add + incr so that every worker counts together and two requests never read the same count.
+
+# Mainland mobile numbers, as normalise_phone stores them: 11 digits, 13x-19x.
+MAINLAND_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+_DAY_SECONDS = 26 * 60 * 60  # a counter outlives its day by a margin, then expires by itself
+
+
+class SmsRefused(Exception):
+    """No SMS was sent: `reason` is "destination", "locked_out", "number_cap" or "budget"."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def may_receive_sms(phone: str) -> bool:
+    """A mainland mobile number, or one of YISHI_SMS_ALLOWED_NUMBERS (testers abroad)."""
+    return (
+        bool(MAINLAND_MOBILE.fullmatch(phone or "")) or phone in settings.YISHI_SMS_ALLOWED_NUMBERS
+    )
+
+
+def _key(what: str, phone: str = "") -> str:
+    return f"yishi:sms:{what}:{timezone.localdate().isoformat()}:{phone}"
+
+
+def _count(key: str) -> int:
+    """Add one to a day counter, atomically, and return the new count."""
+    cache.add(key, 0, timeout=_DAY_SECONDS)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 0, timeout=_DAY_SECONDS)
+        return cache.incr(key)
+
+
+def _over(count: int, cap: int | None) -> bool:
+    return cap is not None and count > cap
+
+
+def codes_sent_today(phone: str) -> int:
+    return cache.get(_key("sent", phone), 0)
+
+
+def wrong_codes_today(phone: str) -> int:
+    return cache.get(_key("wrong", phone), 0)
+
+
+def is_locked_out(phone: str) -> bool:
+    """Too many wrong codes for this number today: no code is accepted or sent until tomorrow.
+
+    Counted per number, not per sign-in attempt, so asking for a new code resets nothing."""
+    cap = settings.YISHI_SMS_WRONG_CODES_PER_NUMBER_PER_DAY
+    return cap is not None and wrong_codes_today(phone) >= cap
+
+
+def record_wrong_code(phone: str) -> int:
+    return _count(_key("wrong", phone))
+
+
+def number_cap_reached(phone: str) -> bool:
+    cap = settings.YISHI_SMS_CODES_PER_NUMBER_PER_DAY
+    return cap is not None and codes_sent_today(phone) >= cap
+
+
+def budget_spent() -> bool:
+    budget = settings.YISHI_SMS_DAILY_BUDGET
+    return budget is not None and cache.get(_key("total"), 0) >= budget
+
+
+def budget_alert() -> dict | None:
+    """Today's alert, set when the daily SMS budget ran out (shown on the Wagtail admin home)."""
+    return cache.get(_key("budget-spent"))
+
+
+def refusal_reason(phone: str) -> str | None:
+    """Why an SMS to `phone` would be refused now, or None. For forms, before anything is sent;
+    `send_sms` decides again, atomically."""
+    if not may_receive_sms(phone):
+        return "destination"
+    if is_locked_out(phone):
+        return "locked_out"
+    if number_cap_reached(phone):
+        return "number_cap"
+    if budget_spent():
+        return "budget"
+    return None
+
+
 def send_sms(*, phone: str, message: str, params: dict | None = None) -> None:
-    """Send one SMS through the configured backend."""
+    """Send one SMS through the configured backend, within the number's and the day's limits.
+
+    Raises SmsRefused, and sends nothing, when the number may not receive SMS, is locked out,
+    has had its codes for today, or when today's budget (YISHI_SMS_DAILY_BUDGET) is spent; the
+    first refusal for the budget raises the admin alert.
+    """
+    if not may_receive_sms(phone):
+        raise SmsRefused("destination")
+    if is_locked_out(phone):
+        raise SmsRefused("locked_out")
+    if _over(_count(_key("sent", phone)), settings.YISHI_SMS_CODES_PER_NUMBER_PER_DAY):
+        raise SmsRefused("number_cap")
+    total = _count(_key("total"))
+    if _over(total, settings.YISHI_SMS_DAILY_BUDGET):
+        if cache.add(
+            _key("budget-spent"),
+            {"day": timezone.localdate(), "budget": settings.YISHI_SMS_DAILY_BUDGET},
+            timeout=_DAY_SECONDS,
+        ):
+            logger.error(
+                "Daily SMS budget of %s spent: no more SMS today.", settings.YISHI_SMS_DAILY_BUDGET
+            )
+        raise SmsRefused("budget")
     get_backend().send(phone, message, params=params)
+
+
+def masked(phone: str) -> str:
+    """138****8000: enough for a log reader to tell numbers apart, not to call them."""
+    return phone[:3] + "****" + phone[-4:] if len(phone) >= 8 else "****"

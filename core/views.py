@@ -1,5 +1,5 @@
 from django.db import connection
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
@@ -34,3 +34,10 @@ def healthz(request):
     except Exception:  # noqa: BLE001 - any database failure means "unhealthy"
         return JsonResponse({"status": "error", "database": False}, status=503)
     return JsonResponse({"status": "ok", "database": True})
+
+
+def switched_off(request, *args, **kwargs):
+    """An allauth page that makes no sense on a phone-only site (e-mail, passwords): 404.
+
+    Mounted in front of allauth's own URLs (yishi/urls.py), so their names still reverse."""
+    raise Http404

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.models import User
+from core.text import validate_display_name
 
 
 class JoinCouncilForm(forms.Form):
@@ -38,7 +39,10 @@ class ProfileForm(forms.ModelForm):
         fields = ["display_name", "real_name"]
 
     def clean_display_name(self):
-        name = self.cleaned_data["display_name"].strip()
+        name = self.cleaned_data["display_name"]
+        if name:  # before strip(): "\u200b王" must not pass as a name of 2 characters
+            validate_display_name(name)
+        name = name.strip()
         if name and len(name) < 2:
             raise forms.ValidationError(_("A display name needs at least 2 characters."))
         return name
@@ -61,3 +65,26 @@ class HouseholdForm(forms.Form):
         self.fields["representative"].choices = [("", _("— none —"))] + [
             (str(user.pk), user.public_name) for user in representatives
         ]
+
+
+class RegisterMemberForm(forms.Form):
+    """A villager on the household register (for paper ballots without an account)."""
+
+    number = forms.CharField(
+        label=_("House number"),
+        max_length=40,
+        error_messages={"required": _("Write the house number, for example 3组12号.")},
+    )
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=40,
+        error_messages={"required": _("Write the person's name.")},
+    )
+    birth_year = forms.IntegerField(
+        label=_("Year of birth (optional)"),
+        required=False,
+        min_value=1900,
+        max_value=2100,
+        help_text=_("Only to tell two people of the same name apart."),
+    )
+    is_head = forms.BooleanField(label=_("Household head"), required=False)

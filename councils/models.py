@@ -179,6 +179,54 @@ class Household(models.Model):
         return f"{self.council.title} {self.number}"
 
 
+class HouseholdMember(models.Model):
+    """A person on the household register (户籍名册) kept by the committee.
+
+    The register is how a villager without a phone or an account still votes: the committee
+    records their paper ballot against this entry, once (budgets.Participation.member has the
+    same one-person-one-ballot constraint as an online voter). Only what tells people apart is
+    kept (PIPL minimisation): a name and a birth year, never an ID number or a phone."""
+
+    household = models.ForeignKey(
+        Household,
+        on_delete=models.CASCADE,
+        related_name="register",
+        verbose_name=_("household"),
+    )
+    name = models.CharField(_("name"), max_length=40)
+    birth_year = models.PositiveSmallIntegerField(_("year of birth"), null=True, blank=True)
+    is_head = models.BooleanField(_("household head"), default=False)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="register_entry",
+        verbose_name=_("account"),
+        help_text=_("When this person also has an account: they then vote once, either way."),
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("household member")
+        verbose_name_plural = _("household members")
+        ordering = ["household", "-is_head", "name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household"],
+                condition=Q(is_head=True),
+                name="one_register_head_per_household",
+            ),
+            models.CheckConstraint(
+                condition=Q(birth_year__isnull=True) | Q(birth_year__gte=1900),
+                name="register_birth_year_plausible",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.household} · {self.name}"
+
+
 class Role(models.TextChoices):
     RESIDENT = "resident", _("Resident")
     REPRESENTATIVE = "representative", _("Village representative")
@@ -186,6 +234,19 @@ class Role(models.TextChoices):
     SUPERVISOR = "supervisor", _("Supervisory committee member")
     GRID_WORKER = "grid_worker", _("Grid worker")
     OFFICIAL = "official", _("Township official")
+
+
+# Roles one person may not hold together in one council: the village committee and the
+# supervisory committee that watches it (村民委员会组织法 art. 32).
+EXCLUSIVE_ROLES = {Role.COMMITTEE: Role.SUPERVISOR, Role.SUPERVISOR: Role.COMMITTEE}
+
+
+def role_conflict_message(role: str) -> str:
+    return _(
+        "This person is already on the %(other)s of this council. The village committee and the "
+        "supervisory committee are held by different people (Organic Law of the Villagers' "
+        "Committees, art. 32): remove the other role first."
+    ) % {"other": Role(EXCLUSIVE_ROLES[role]).label}
 
 
 # Roles that carry down the tree: a township official acts in every council under the
@@ -314,6 +375,28 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} · {self.get_role_display()} · {self.council.title}"
+
+    def clean(self):
+        # Every form that makes a membership (the Wagtail admin included) validates the model.
+        super().clean()
+        if self.role in EXCLUSIVE_ROLES and self.status in ACTIVE_STATUSES and self.user_id:
+            if self.holds_conflicting_role():
+                raise ValidationError({"role": role_conflict_message(self.role)})
+
+    def holds_conflicting_role(self) -> bool:
+        """The same person holds (or asked for) the role this one excludes, in this council."""
+        if self.role not in EXCLUSIVE_ROLES:
+            return False
+        return (
+            Membership.objects.filter(
+                user_id=self.user_id,
+                council_id=self.council_id,
+                role=EXCLUSIVE_ROLES[self.role],
+                status__in=ACTIVE_STATUSES,
+            )
+            .exclude(pk=self.pk)
+            .exists()
+        )
 
     @property
     def is_verified(self) -> bool:

@@ -1,5 +1,6 @@
 """Use cases of the councils app: joining a council and verifying residency."""
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -9,9 +10,11 @@ from councils.models import (
     ACTIVE_STATUSES,
     CouncilPage,
     Household,
+    HouseholdMember,
     Membership,
     MembershipStatus,
     Role,
+    role_conflict_message,
 )
 from councils.predicates import forget_roles
 
@@ -57,11 +60,23 @@ def _decide(membership_id: int, *, by, council_check) -> Membership:
     return membership
 
 
+def _refuse_conflicting_role(membership: Membership) -> None:
+    """Committee and supervisory committee are never the same person in one council (art. 32).
+
+    The person's row is locked first, so two grants to the same person take turns and cannot
+    both pass this check.
+    """
+    get_user_model().objects.select_for_update().filter(pk=membership.user_id).first()
+    if membership.holds_conflicting_role():
+        raise ValidationError(role_conflict_message(membership.role))
+
+
 @transaction.atomic
 def verify_membership(*, membership_id: int, by, household_number: str = "") -> Membership:
     """A committee member confirms residency; optionally places the resident in a household."""
 
     def attach_household(membership: Membership) -> None:
+        _refuse_conflicting_role(membership)
         number = household_number.strip() or membership.house_number
         if number:
             membership.household, _created = Household.objects.get_or_create(
@@ -108,6 +123,7 @@ def grant_role(*, user, council: CouncilPage, role: str, by=None) -> Membership:
         .filter(user=user, council=council, role=role, status__in=ACTIVE_STATUSES)
         .first()
     ) or Membership(user=user, council=council, role=role)
+    _refuse_conflicting_role(membership)
     if membership.status != MembershipStatus.VERIFIED or membership.pk is None:
         membership.status = MembershipStatus.VERIFIED
         membership.decided_by = by
@@ -139,3 +155,43 @@ def save_household(*, council: CouncilPage, number: str, representative=None, by
     household.representative = representative
     household.save(update_fields=["representative"])
     return household
+
+
+# -- the household register (户籍名册): villagers without an account ------------------------------
+
+
+@transaction.atomic
+def add_register_member(
+    *, by, council: CouncilPage, number: str, name: str, birth_year=None, is_head: bool = False
+) -> HouseholdMember:
+    """The committee puts a villager on its household register, so that their paper ballot can
+    be recorded against it once (budgets.services.enter_paper_ballot)."""
+    if not by.has_perm("councils.manage_household", council):
+        raise PermissionDenied(_("Only the committee manages households."))
+    number, name = number.strip(), " ".join(name.split())
+    if not number:
+        raise ValidationError(_("Write the house number, for example 3组12号."))
+    if not name:
+        raise ValidationError(_("Write the person's name."))
+    if any(ch.isdigit() for ch in name):
+        raise ValidationError(_("A name has no digits: do not write ID or phone numbers here."))
+    household, _created = Household.objects.get_or_create(council=council, number=number)
+    if is_head and household.register.filter(is_head=True).exists():
+        raise ValidationError(_("This household already has a head on the register."))
+    return HouseholdMember.objects.create(
+        household=household, name=name, birth_year=birth_year, is_head=is_head
+    )
+
+
+@transaction.atomic
+def remove_register_member(*, by, member: HouseholdMember) -> None:
+    if not by.has_perm("councils.manage_household", member.household.council):
+        raise PermissionDenied(_("Only the committee manages households."))
+    from django.db.models import ProtectedError
+
+    try:
+        member.delete()
+    except ProtectedError as error:
+        raise ValidationError(
+            _("This person has voted on the register: they stay on it until the vote is archived.")
+        ) from error

@@ -8,6 +8,12 @@ urlpatterns = [
     path("<int:pk>/join/", views.join, name="join"),
     path("<int:pk>/members/", views.members, name="members"),
     path("<int:pk>/households/", views.households, name="households"),
+    path("<int:pk>/register/", views.register, name="register"),
+    path(
+        "register/<int:member_id>/remove/",
+        views.remove_from_register,
+        name="remove_from_register",
+    ),
     path(
         "memberships/<int:membership_id>/verify/",
         views.decide,

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -11,10 +12,11 @@ from councils.forms import (
     HouseholdForm,
     JoinCouncilForm,
     ProfileForm,
+    RegisterMemberForm,
     RejectMembershipForm,
     VerifyMembershipForm,
 )
-from councils.models import CouncilPage, Membership, MembershipStatus
+from councils.models import CouncilPage, HouseholdMember, Membership, MembershipStatus
 
 
 def _council(pk: int) -> CouncilPage:
@@ -161,3 +163,51 @@ def households(request, pk: int):
         {"council": council, "form": form, "page_obj": page_obj},
         status=400 if form.errors else 200,
     )
+
+
+@login_required
+def register(request, pk: int):
+    """The household register: villagers without an account, for paper ballots (committee)."""
+    council = _council(pk)
+    if not request.user.has_perm("councils.manage_household", council):
+        raise PermissionDenied
+    form = RegisterMemberForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.add_register_member(
+                by=request.user,
+                council=council,
+                number=form.cleaned_data["number"],
+                name=form.cleaned_data["name"],
+                birth_year=form.cleaned_data["birth_year"],
+                is_head=form.cleaned_data["is_head"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Added to the register."))
+            return redirect("councils:register", pk=council.pk)
+    page_obj = Paginator(
+        HouseholdMember.objects.filter(household__council=council).select_related("household"),
+        100,
+    ).get_page(request.GET.get("page", 1))
+    return render(
+        request,
+        "councils/register.html",
+        {"council": council, "form": form, "page_obj": page_obj},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def remove_from_register(request, member_id: int):
+    member = get_object_or_404(HouseholdMember.objects.select_related("household"), pk=member_id)
+    council = member.household.council
+    try:
+        services.remove_register_member(by=request.user, member=member)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Removed from the register."))
+    return redirect("councils:register", pk=council.pk)

@@ -14,6 +14,7 @@ from deliberation.models import (
 )
 
 PHOTO_HELP = _("Optional. A JPEG, PNG or WebP photo of at most 5 MB.")
+PHOTO_INPUT = forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"})
 
 
 class TopicForm(forms.Form):
@@ -38,9 +39,17 @@ class TopicForm(forms.Form):
         required=False,
         help_text=_("For example: 3组村口桥头"),
     )
-    photo_1 = forms.ImageField(label=_("Photo 1"), required=False, help_text=PHOTO_HELP)
-    photo_2 = forms.ImageField(label=_("Photo 2"), required=False, help_text=PHOTO_HELP)
-    photo_3 = forms.ImageField(label=_("Photo 3"), required=False, help_text=PHOTO_HELP)
+    # Plain file fields: the photo is decoded (under a pixel cap) and re-encoded once, by the
+    # service (core/uploads.py), which explains what is wrong with it.
+    photo_1 = forms.FileField(
+        label=_("Photo 1"), required=False, help_text=PHOTO_HELP, widget=PHOTO_INPUT
+    )
+    photo_2 = forms.FileField(
+        label=_("Photo 2"), required=False, help_text=PHOTO_HELP, widget=PHOTO_INPUT
+    )
+    photo_3 = forms.FileField(
+        label=_("Photo 3"), required=False, help_text=PHOTO_HELP, widget=PHOTO_INPUT
+    )
 
     def clean(self):
         cleaned = super().clean()

@@ -15,6 +15,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from core.uploads import RandomName
 from councils.models import CouncilPage
 
 MESSAGE_MAX_LENGTH = 1000
@@ -170,14 +171,18 @@ class TopicPhoto(models.Model):
     topic = models.ForeignKey(
         Topic, on_delete=models.CASCADE, related_name="photos", verbose_name=_("topic")
     )
-    image = models.ImageField(_("photo"), upload_to="topics/%Y/%m/")
+    image = models.ImageField(_("photo"), upload_to=RandomName("topics"))
 
     class Meta:
         verbose_name = _("photo")
         verbose_name_plural = _("photos")
 
     def __str__(self):
-        return self.image.name
+        return f"{self.topic_id} · {self.pk}"
+
+    def get_absolute_url(self) -> str:
+        """The photo itself, through the permission-checked view (never MEDIA_URL)."""
+        return reverse("deliberation:topic_photo", args=[self.pk])
 
 
 class TopicEventKind(models.TextChoices):

@@ -15,10 +15,11 @@ from django.utils.translation import gettext as _
 
 from core.permissions import require_perm as _require
 from core.realtime import broadcast_on_commit
+from core.text import require_visible_text
+from core.uploads import clean_photo
 from deliberation import moderation
 from deliberation.models import (
     MESSAGE_MAX_LENGTH,
-    PHOTO_MAX_BYTES,
     PHOTO_MAX_COUNT,
     ConsultationDay,
     DayRegistration,
@@ -38,7 +39,6 @@ from deliberation.models import (
 )
 from deliberation.selectors import event_for, message_frame, stances_frame, topic_group
 
-PHOTO_FORMATS = {"JPEG", "PNG", "WEBP"}
 CLIENT_ID_MAX_LENGTH = 64
 
 
@@ -48,29 +48,6 @@ def _broadcast(topic_id: int, frame: dict) -> None:
 
 def _lock_topic(topic_id: int) -> Topic:
     return Topic.objects.select_for_update().select_related("hall__council").get(pk=topic_id)
-
-
-def _check_photo(photo) -> None:
-    from PIL import Image, UnidentifiedImageError
-
-    if photo.size > PHOTO_MAX_BYTES:
-        raise ValidationError(
-            _("The photo %(name)s is larger than 5 MB.") % {"name": photo.name}, code="too_large"
-        )
-    try:
-        photo.seek(0)
-        with Image.open(photo) as image:
-            image_format = image.format
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError):
-        image_format = None
-    finally:
-        photo.seek(0)
-    if image_format not in PHOTO_FORMATS:
-        raise ValidationError(
-            _("The file %(name)s is not a JPEG, PNG or WebP photo.") % {"name": photo.name},
-            code="bad_photo",
-        )
 
 
 # --- Topics ------------------------------------------------------------------------------
@@ -102,8 +79,8 @@ def raise_topic(
     photos = list(photos)
     if len(photos) > PHOTO_MAX_COUNT:
         raise ValidationError(_("You can add at most 3 photos."), code="too_many")
-    for photo in photos:
-        _check_photo(photo)
+    # Decoded under the pixel cap and re-encoded without EXIF/GPS (core/uploads.py).
+    photos = [clean_photo(photo) for photo in photos]
     topic = Topic.objects.create(
         hall=hall,
         author=author,
@@ -250,6 +227,7 @@ def _clean_body(body) -> str:
     body = body.strip()
     if not body:
         raise ValidationError(_("Write something first."), code="empty")
+    require_visible_text(body, code="empty")  # zero-width spaces are empty too
     if len(body) > MESSAGE_MAX_LENGTH:
         raise ValidationError(
             _("A message can be at most %(max)d characters; this one has %(n)d.")

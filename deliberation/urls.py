@@ -8,6 +8,7 @@ urlpatterns = [
     path("<int:pk>/topics/new/", views.raise_topic, name="raise_topic"),
     path("<int:pk>/days/new/", views.schedule_day, name="schedule_day"),
     path("topics/<int:pk>/", views.topic_detail, name="topic"),
+    path("photos/<int:pk>/file", views.topic_photo, name="topic_photo"),
     path("topics/<int:pk>/post/", views.post_message, name="post_message"),
     path("topics/<int:pk>/stance/", views.set_stance, name="set_stance"),
     path("topics/<int:pk>/status/", views.change_status, name="change_status"),

@@ -7,11 +7,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.files import serve_file
 from deliberation import selectors, services
 from deliberation.forms import (
     AnswerForm,
@@ -33,6 +35,7 @@ from deliberation.models import (
     ModerationLog,
     Stance,
     Topic,
+    TopicPhoto,
     TopicStatus,
 )
 
@@ -117,6 +120,14 @@ def raise_topic(request, pk: int):
         {"hall": hall, "form": form},
         status=400 if form.errors else 200,
     )
+
+
+def topic_photo(request, pk: int):
+    """A topic's photo, for whoever may see the topic (a closed hall's: not the public)."""
+    photo = get_object_or_404(TopicPhoto.objects.select_related("topic__hall__council"), pk=pk)
+    if not request.user.has_perm("deliberation.view_topic", photo.topic):
+        raise Http404
+    return serve_file(photo.image)
 
 
 def topic_detail(request, pk: int, *, message_form=None, stance_form=None, status=200):

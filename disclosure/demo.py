@@ -84,7 +84,8 @@ def build(village) -> int:
             record=welfare,
             by=committee,
             date=last_quarter + datetime.timedelta(days=20),
-            description=name,
+            description="最低生活保障金",
+            person_name=name,  # kept only as 王*英
             expense=Decimal("780.00"),
             voucher_number=f"低保-{number:02d}",
             account="低保金",

@@ -503,7 +503,8 @@ def export_headers(extra: bool) -> list[str]:
 
 def line_values(line, *, mask) -> list:
     """One line as export values, in template order."""
-    counterparty = mask(line.counterparty) if mask else line.counterparty
+    # A welfare line's name column (person_name) is stored masked already; mask again anyway.
+    counterparty = mask(line.person_name or line.counterparty) if mask else line.counterparty
     return [
         line.date,
         line.voucher_number,

@@ -71,7 +71,8 @@ def period_rows(council, period_kind: str, start: datetime.date):
         record__period_end__lte=period.end,
     ).order_by("date", "record_id", "position")
     for line in lines.iterator(chunk_size=2000):
-        yield excel.line_values(line, mask=None), _extra(line)
+        mask = mask_name if line.record.is_welfare_list else None
+        yield excel.line_values(line, mask=mask), _extra(line)
 
 
 def _sha256(data: bytes) -> str:

@@ -15,10 +15,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.files import serve_file
 from councils.models import Level
 from disclosure import charts, excel, exports, linecheck, notice, selectors, services
 from disclosure.forms import ChartFilterForm, ImportForm, NoticeForm
 from disclosure.models import ChainEntry, ImportBatch, ImportStatus, Kind, Status
+from disclosure.tasks import reading_status
 from disclosure.views import _council, _crumbs, _error_text, _kind, _visible_record
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -196,6 +198,7 @@ def import_status(request, pk: int):
             "percent": batch.percent_read,
             "done": batch.is_finished_reading or batch.status == ImportStatus.SAVED,
             "problems": batch.result.get("problem_count", 0) if batch.result else 0,
+            "task": reading_status(batch),
             "url": batch.get_absolute_url(),
         }
     )
@@ -235,11 +238,18 @@ def import_discard(request, pk: int):
 @login_required
 @require_POST
 def import_read_again(request, pk: int):
-    """Read an upload in this request, when the background reading was interrupted."""
+    """Queue the upload for reading again, when the background reading was interrupted."""
     batch = _batch(request, pk)
     if batch.status != ImportStatus.SAVED and (_is_stuck(batch) or batch.is_finished_reading):
-        services.read_import(batch_id=batch.pk)
+        services.queue_import_reading(batch=batch)
     return redirect(batch.get_absolute_url())
+
+
+@login_required
+def import_file(request, pk: int):
+    """The uploaded spreadsheet itself, from the private storage: the committee's only."""
+    batch = _batch(request, pk)
+    return serve_file(batch.file, storage_alias="private", download_name=batch.original_name)
 
 
 # --- exports -----------------------------------------------------------------------------------
@@ -372,6 +382,8 @@ def record_notice(request, pk: int):
             "by_account": by_account,
             "totals": totals,
             "sign_offs": notice.sign_offs(record),
+            # The heads when printed: an anchor outside the database (docs/ledgers.md).
+            "anchors": notice.anchor_lines(council.pk),
             "mask_names": record.is_welfare_list,
             "printed_at": timezone.localtime(),
         },

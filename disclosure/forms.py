@@ -112,7 +112,9 @@ class LineItemForm(forms.Form):
         label=_("Counterparty or recipient"),
         max_length=100,
         required=False,
-        help_text=_("On welfare lists the name is shown masked in public, e.g. 王*英."),
+        help_text=_(
+            "On a welfare list, the person's name: only its partly hidden form (王*英) is kept."
+        ),
     )
     project = forms.TypedChoiceField(
         label=_("Micro-project (微实事)"),

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext_lazy as _
 
-from disclosure.privacy import ID_NUMBER, MOBILE_NUMBER
+from disclosure.privacy import identity_kind
 
 MAX_AMOUNT = Decimal("999999999999.99")
 CENT = Decimal("0.01")
@@ -44,6 +44,12 @@ MESSAGES = {
         "The sheet has more than %(max)s lines. Split it into smaller files, one per month."
     ),
     "unreadable": _("The file could not be read: it may be damaged. Save it again in Excel."),
+    # the same words as core.uploads.check_zip_archive (a file kept before the check existed)
+    "zip_too_big": _(
+        "The file would unpack to more than %(mb)s MB (or has more than %(members)s "
+        "parts): it is not an ordinary sheet of lines. Save the sheet again in Excel "
+        "or WPS, or split it."
+    ),
     # one cell or one line
     "date_missing": _("Give the date of the transaction."),
     "date_invalid": _("Write a date like 2025-03-15."),
@@ -57,12 +63,12 @@ MESSAGES = {
     "amount_both": _("This line has both an income and an expense. Split it into two lines."),
     "amount_none": _("This line has neither an income nor an expense."),
     "id_number": _(
-        "Remove the ID card number: lists of people are public, and ID numbers must never be "
-        "published (write the name and the amount only)."
+        "Remove the ID card number: everything in the ledgers is published and kept for good, "
+        "and ID numbers must never be published."
     ),
     "mobile_number": _(
-        "Remove the phone number: lists of people are public, and phone numbers must never be "
-        "published."
+        "Remove the phone number: everything in the ledgers is published and kept for good, "
+        "and phone numbers must never be published."
     ),
     "project_invalid": _("Write the number of a funded micro-project, for example 12."),
     "project_unknown": _("No funded micro-project of this village has the number %(value)s."),
@@ -231,12 +237,11 @@ def check_line(
         problems.append(Problem("amount_both", "expense"))
     elif not has_income and not has_expense:
         problems.append(Problem("amount_none", "income"))
-    if welfare:
-        for column, text in texts.items():
-            if text and ID_NUMBER.search(text):
-                problems.append(Problem("id_number", column))
-            elif text and MOBILE_NUMBER.search(text):
-                problems.append(Problem("mobile_number", column))
+    # On every record, not only welfare lists: whatever is published is hashed for good.
+    for column, text in texts.items():
+        kind = identity_kind(text)
+        if kind:
+            problems.append(Problem("id_number" if kind == "id" else "mobile_number", column))
     if project is not None and project not in funded_projects:
         problems.append(Problem("project_unknown", "project", {"value": project}))
     return problems

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.uploads import RandomName, private_storage
 from councils.models import CouncilPage
 
 GENESIS_HASH = "0" * 64
@@ -273,6 +274,9 @@ class LineItem(GuardedByRecord):
         _("expense (yuan)"), max_digits=14, decimal_places=2, default=Decimal("0")
     )
     counterparty = models.CharField(_("counterparty"), max_length=100, blank=True)
+    # Welfare lists only: the person's name, stored ONLY in its masked public form (王*英, see
+    # disclosure.privacy.mask_name). The full name is never kept: it would be hashed for good.
+    person_name = models.CharField(_("name (partly hidden)"), max_length=40, blank=True)
     reverses = models.OneToOneField(
         "self",
         null=True,
@@ -326,7 +330,7 @@ class Attachment(GuardedByRecord):
     record = models.ForeignKey(
         Record, on_delete=models.PROTECT, related_name="attachments", verbose_name=_("record")
     )
-    file = models.FileField(_("file"), upload_to="disclosure/%Y/%m/")
+    file = models.FileField(_("file"), upload_to=RandomName("disclosure/attachments"))
     original_name = models.CharField(_("file name"), max_length=200)
     content_type = models.CharField(_("type"), max_length=60)
     size = models.PositiveIntegerField(_("size (bytes)"))
@@ -341,6 +345,10 @@ class Attachment(GuardedByRecord):
     def __str__(self):
         return self.original_name
 
+    def get_absolute_url(self) -> str:
+        """The file itself, through the permission-checked view (never MEDIA_URL)."""
+        return reverse("disclosure:attachment", args=[self.pk])
+
 
 class Action(models.TextChoices):
     DRAFTED = "drafted", _("drafted")
@@ -349,6 +357,21 @@ class Action(models.TextChoices):
     OBJECTED = "objected", _("objected")
     PUBLISHED = "published", _("published")
     CORRECTED = "corrected", _("corrected by a new record")
+    EDITED = "edited", _("edited")
+    LINE_ADDED = "line_added", _("added a line")
+    LINE_REMOVED = "line_removed", _("removed a line")
+    ATTACHED = "attached", _("attached a file")
+
+
+# Whoever did one of these to a record prepared it, and may not sign it off (docs/permissions.md).
+PREPARING_ACTIONS = (
+    Action.DRAFTED,
+    Action.EDITED,
+    Action.LINE_ADDED,
+    Action.LINE_REMOVED,
+    Action.ATTACHED,
+    Action.SUBMITTED,
+)
 
 
 class RecordEvent(models.Model):
@@ -365,6 +388,9 @@ class RecordEvent(models.Model):
         related_name="+",
         verbose_name=_("by"),
     )
+    # The actor's user id, kept when the account is deleted (then `actor` is NULL): it is what
+    # the journal hashes, so who acted cannot be changed afterwards without breaking the journal.
+    actor_number = models.PositiveIntegerField(_("actor number"), null=True, blank=True)
     actor_role = models.CharField(_("as"), max_length=20, blank=True)
     reason = models.TextField(_("reason"), blank=True)
     created = models.DateTimeField(_("when"), default=timezone.now)
@@ -441,6 +467,95 @@ class ChainEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("A chain entry cannot be removed."))
+
+
+class JournalKind(models.TextChoices):
+    EVENT = "event", _("step of a record")
+    QUESTION = "question", _("question")
+    ANSWER = "answer", _("answer")
+
+
+class JournalHead(models.Model):
+    """The last entry of a council's journal; its row is the lock that serialises appends."""
+
+    council = models.OneToOneField(
+        CouncilPage,
+        primary_key=True,
+        on_delete=models.PROTECT,
+        related_name="journal_head",
+        verbose_name=_("council"),
+    )
+    position = models.PositiveIntegerField(_("length"), default=0)
+    entry_hash = models.CharField(_("head hash"), max_length=64, default=GENESIS_HASH)
+
+    class Meta:
+        verbose_name = _("journal head")
+        verbose_name_plural = _("journal heads")
+
+    def __str__(self):
+        return f"{self.council_id}@{self.position}"
+
+
+class JournalEntry(models.Model):
+    """The council's second chain: every step of every record (drafted, submitted, signed off,
+    objected, published ...), every question and every answer, in the order they happened.
+
+    Linked like the ledger chain (entry_hash = sha256(previous + content)); verify_ledgers
+    recomputes each entry from the RecordEvent or Question row it points to.
+    """
+
+    council = models.ForeignKey(
+        CouncilPage, on_delete=models.PROTECT, related_name="journal", verbose_name=_("council")
+    )
+    position = models.PositiveIntegerField(_("position"))
+    kind = models.CharField(_("kind"), max_length=10, choices=JournalKind.choices)
+    event = models.OneToOneField(
+        RecordEvent,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="journal_entry",
+        verbose_name=_("record event"),
+    )
+    question = models.ForeignKey(
+        "Question",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="journal_entries",
+        verbose_name=_("question"),
+    )
+    previous_hash = models.CharField(_("previous hash"), max_length=64)
+    content_hash = models.CharField(_("content hash"), max_length=64)
+    entry_hash = models.CharField(_("entry hash"), max_length=64)
+    created = models.DateTimeField(_("appended at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("journal entry")
+        verbose_name_plural = _("journal entries")
+        ordering = ["council", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["council", "position"], name="unique_journal_position"
+            ),
+            models.UniqueConstraint(
+                fields=["question", "kind"],
+                condition=Q(question__isnull=False),
+                name="one_journal_entry_per_question_kind",
+            ),
+            models.CheckConstraint(condition=Q(position__gte=1), name="journal_position_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.council_id}~{self.position}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError(_("A journal entry cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("A journal entry cannot be removed."))
 
 
 class QuestionQuerySet(models.QuerySet):
@@ -575,7 +690,12 @@ class ImportBatch(models.Model):
     period_start = models.DateField(_("period starts"))
     period_end = models.DateField(_("period ends"))
     title = models.CharField(_("title"), max_length=200)
-    file = models.FileField(_("file"), upload_to="disclosure/imports/%Y/%m/", blank=True)
+    file = models.FileField(
+        _("file"),
+        upload_to=RandomName("disclosure/imports"),
+        storage=private_storage,
+        blank=True,
+    )
     original_name = models.CharField(_("file name"), max_length=200)
     size = models.PositiveIntegerField(_("size (bytes)"))
     status = models.CharField(
@@ -583,6 +703,8 @@ class ImportBatch(models.Model):
     )
     rows_total = models.PositiveIntegerField(_("rows in the sheet"), null=True, blank=True)
     rows_read = models.PositiveIntegerField(_("rows read"), default=0)
+    # The task that reads the file (django-tasks; `manage.py db_worker` runs it).
+    task_id = models.CharField(_("reading task"), max_length=64, blank=True, default="")
     # {"columns": [...], "ignored": [...], "lines": [[date, voucher, account, description,
     #  income, expense, counterparty, project], ...], "problems": [{"row", "column", "code",
     #  "params"}, ...], "income": "...", "expense": "..."}
@@ -608,6 +730,10 @@ class ImportBatch(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("disclosure:import_batch", args=[self.pk])
+
+    @property
+    def file_url(self) -> str:
+        return reverse("disclosure:import_file", args=[self.pk]) if self.file else ""
 
     @property
     def is_finished_reading(self) -> bool:

@@ -13,6 +13,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from disclosure.anchors import current_heads
 from disclosure.models import Action, Record, RecordEvent
 
 QR_QUIET_ZONE = 4  # modules of white around the code, as the standard asks
@@ -82,4 +83,25 @@ def sign_offs(record: Record) -> list[SignOff]:
             name=event.actor.public_name if event.actor else _("Former member"),
         )
         for event in events.order_by("created", "pk")
+    ]
+
+
+@dataclass(frozen=True)
+class AnchorLine:
+    chain: str
+    position: int
+    hash_grouped: str
+    line: str  # `council chain position hash`, as verify_ledgers --anchor reads it
+
+
+def anchor_lines(council_id: int) -> list[AnchorLine]:
+    """The council's ledger and journal heads at the moment of printing, to copy or keep."""
+    return [
+        AnchorLine(
+            chain=anchor.chain,
+            position=anchor.position,
+            hash_grouped=group_hash(anchor.hash),
+            line=f"{anchor.council} {anchor.chain} {anchor.position} {anchor.hash}",
+        )
+        for anchor in current_heads([council_id])
     ]

@@ -7,7 +7,7 @@ bare council.
 
 import rules
 
-from disclosure.models import Record, Status
+from disclosure.models import PREPARING_ACTIONS, Action, Record, RecordEvent, Status
 
 
 def _record(obj) -> Record | None:
@@ -40,6 +40,29 @@ def is_drafter(user, obj=None) -> bool:
         and getattr(user, "is_authenticated", False)
         and record.created_by_id == user.pk
     )
+
+
+def _acted(user, record, actions) -> bool:
+    return RecordEvent.objects.filter(record=record, actor=user, action__in=actions).exists()
+
+
+@rules.predicate
+def is_preparer(user, obj=None) -> bool:
+    """The user prepared this record: drafted, edited, added or removed lines or files, or
+    submitted it. A preparer never signs it off (separation of duties, docs/permissions.md)."""
+    record = _record(obj)
+    if record is None or not getattr(user, "is_authenticated", False):
+        return False
+    return record.created_by_id == user.pk or _acted(user, record, PREPARING_ACTIONS)
+
+
+@rules.predicate
+def is_signer(user, obj=None) -> bool:
+    """The user signed this record off; a signer never publishes it."""
+    record = _record(obj)
+    if record is None or not getattr(user, "is_authenticated", False):
+        return False
+    return _acted(user, record, [Action.SIGNED_OFF])
 
 
 @rules.predicate

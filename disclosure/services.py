@@ -18,13 +18,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.permissions import require_perm as _require
+from core.uploads import check_zip_archive, clean_photo
 from councils.models import CouncilPage, Level, Role
 from councils.predicates import roles_in
 from disclosure import excel, linecheck
 from disclosure.hashchain import ChainReport, append_to_chain
 from disclosure.hashchain import verify_chain as _verify_chain
+from disclosure.journal import journal_answer, journal_event, journal_question
 from disclosure.models import (
     LINE_ITEM_TYPES,
+    PREPARING_ACTIONS,
     TYPES_BY_KIND,
     WELFARE_TYPES,
     Action,
@@ -41,7 +44,7 @@ from disclosure.models import (
     Status,
     immutable_message,
 )
-from disclosure.privacy import check_no_identity_numbers
+from disclosure.privacy import check_no_identity_numbers, mask_name
 from disclosure.schedule import period_containing
 from disclosure.selectors import funded_project_ids
 
@@ -78,12 +81,38 @@ def _role_label(by, council) -> str:
 
 
 def _event(record: Record, *, action: str, by, reason: str = "") -> RecordEvent:
-    return RecordEvent.objects.create(
+    """Keep a step in the record's history and append it to the council's journal."""
+    event = RecordEvent.objects.create(
         record=record,
         action=action,
         actor=by,
+        actor_number=getattr(by, "pk", None),
         actor_role=_role_label(by, record.council),
         reason=reason,
+    )
+    journal_event(event, record.council_id)
+    return event
+
+
+def preparer_ids(record: Record) -> set[int]:
+    """Everyone who prepared the record: drafted, edited, added or removed lines or files, or
+    submitted it (from its history). None of them may sign it off."""
+    ids = set(
+        RecordEvent.objects.filter(record=record, action__in=PREPARING_ACTIONS)
+        .exclude(actor__isnull=True)
+        .values_list("actor_id", flat=True)
+    )
+    if record.created_by_id:
+        ids.add(record.created_by_id)
+    return ids
+
+
+def signer_ids(record: Record) -> set[int]:
+    """Everyone who signed the record off (in any round of review). None of them publishes it."""
+    return set(
+        RecordEvent.objects.filter(record=record, action=Action.SIGNED_OFF)
+        .exclude(actor__isnull=True)
+        .values_list("actor_id", flat=True)
     )
 
 
@@ -149,8 +178,8 @@ def _clean_record_fields(*, kind, record_type, title, body) -> tuple[str, str]:
     title, body = (title or "").strip(), (body or "").strip()
     if len(title) < 2:
         raise ValidationError({"title": _("Write a title of at least 2 characters.")})
-    if record_type in WELFARE_TYPES:
-        check_no_identity_numbers(title=title, body=body)
+    # Every record, not only welfare lists: what is published is hashed and kept for good.
+    check_no_identity_numbers(title=title, body=body)
     return title, body
 
 
@@ -225,6 +254,7 @@ def update_draft(
     record.record_type, record.period_kind = record_type, period_kind
     record.title, record.body = title, body
     record.save()
+    _event(record, action=Action.EDITED, by=by)
     return record
 
 
@@ -255,10 +285,13 @@ def add_line_item(
     account: str = "",
     counterparty: str = "",
     project: int | None = None,
+    person_name: str = "",
 ) -> LineItem:
     """Add one line to a draft's account or welfare list: exactly one of income or expense.
 
     `project` (a proposal id) books the line against a funded micro-project of the council.
+    On a welfare list `person_name` (or, failing it, the counterparty, which there names the
+    person) is required and kept only in its masked form (王*英).
     """
     record = _locked(record)
     _refuse_unless_draft(record)
@@ -281,19 +314,37 @@ def add_line_item(
             }
         )
     voucher_number, account = voucher_number.strip(), account.strip()
-    counterparty = counterparty.strip()
+    counterparty, person_name = counterparty.strip(), (person_name or "").strip()
+    check_no_identity_numbers(
+        description=description,
+        counterparty=counterparty,
+        voucher_number=voucher_number,
+        account=account,
+        person_name=person_name,
+    )
     if record.record_type in WELFARE_TYPES:
-        check_no_identity_numbers(
-            description=description,
-            counterparty=counterparty,
-            voucher_number=voucher_number,
-            account=account,
+        if not person_name:  # the counterparty of a welfare line is the person on the list
+            person_name, counterparty = counterparty, ""
+        if not person_name:
+            raise ValidationError(
+                {
+                    "person_name": _(
+                        "Write the name of the person on the list (only 王*英 is kept)."
+                    )
+                }
+            )
+        if len(person_name) > 20:
+            raise ValidationError({"person_name": _("A name has at most 20 characters.")})
+        person_name, counterparty = mask_name(person_name), mask_name(counterparty)
+    elif person_name:
+        raise ValidationError(
+            {"person_name": _("Only welfare lists have a name column; use the description.")}
         )
     project = getattr(project, "pk", project)
     if project is not None and project not in funded_project_ids(record.council):
         raise ValidationError({"project": linecheck.message("project_unknown", {"value": project})})
     position = (record.lines.aggregate(n=Max("position"))["n"] or 0) + 1
-    return LineItem.objects.create(
+    line = LineItem.objects.create(
         record=record,
         position=position,
         date=date,
@@ -303,8 +354,11 @@ def add_line_item(
         income=income,
         expense=expense,
         counterparty=counterparty,
+        person_name=person_name,
         project_id=project,
     )
+    _event(record, action=Action.LINE_ADDED, by=by, reason=str(position))
+    return line
 
 
 @transaction.atomic
@@ -315,7 +369,9 @@ def remove_line_item(*, line: LineItem, by) -> None:
     _require(by, "disclosure.change_record", record, _("Only the committee edits drafts."))
     if line.reverses_id:
         raise ValidationError(_("A reversing line of a correction cannot be removed."))
+    position = line.position
     line.delete()
+    _event(record, action=Action.LINE_REMOVED, by=by, reason=str(position))
 
 
 @transaction.atomic
@@ -328,6 +384,7 @@ def attach_file(*, record: Record, by, upload: UploadedFile) -> Attachment:
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if extension not in ALLOWED_UPLOADS:
         raise ValidationError({"file": _("Attach a PDF, JPG or PNG file.")})
+    check_no_identity_numbers(file=name)  # the file name is published and hashed too
     if upload.size is None or upload.size > max_upload_bytes():
         raise ValidationError(
             {
@@ -344,19 +401,31 @@ def attach_file(*, record: Record, by, upload: UploadedFile) -> Attachment:
         raise ValidationError(
             {"file": _("This file is not really a %(ext)s file.") % {"ext": extension.upper()}}
         )
+    if content_type.startswith("image/"):
+        # Re-encoded under the pixel cap, without EXIF/GPS; what is stored is what is hashed.
+        try:
+            stored = clean_photo(upload, max_bytes=max_upload_bytes())
+        except ValidationError as error:
+            raise ValidationError({"file": error.messages}) from error
+        content_type = "image/png" if stored.name.endswith(".png") else "image/jpeg"
+    else:
+        stored = upload
+        stored.name = "attachment." + extension  # only the extension reaches the storage
     digest = hashlib.sha256()
-    upload.seek(0)
-    for chunk in upload.chunks():
+    stored.seek(0)
+    for chunk in stored.chunks():
         digest.update(chunk)
-    upload.seek(0)
-    return Attachment.objects.create(
+    stored.seek(0)
+    attachment = Attachment.objects.create(
         record=record,
-        file=upload,
+        file=stored,
         original_name=name,
         content_type=content_type,
-        size=upload.size,
+        size=stored.size,
         sha256=digest.hexdigest(),
     )
+    _event(record, action=Action.ATTACHED, by=by, reason=attachment.sha256)
+    return attachment
 
 
 # --- spreadsheet import (see docs/finance-tools.md) -------------------------------------------
@@ -368,6 +437,21 @@ def max_import_bytes() -> int:
 
 def max_import_rows() -> int:
     return int(getattr(settings, "YISHI_IMPORT_MAX_ROWS", 50_000))
+
+
+def max_import_unpacked_bytes() -> int:
+    """An .xlsx is a zip: refuse one that would unpack to more than this (a zip bomb)."""
+    return int(getattr(settings, "YISHI_IMPORT_MAX_UNPACKED_MB", 200)) * 1024 * 1024
+
+
+def max_import_members() -> int:
+    return int(getattr(settings, "YISHI_IMPORT_MAX_ZIP_MEMBERS", 1000))
+
+
+def _check_import_archive(source) -> None:
+    check_zip_archive(
+        source, max_unpacked_bytes=max_import_unpacked_bytes(), max_members=max_import_members()
+    )
 
 
 def _kind_of_type(record_type: str) -> str:
@@ -416,6 +500,13 @@ def start_import(
         problem = "not_xlsx"
     if problem:
         raise ValidationError({"file": linecheck.message(problem)})
+    try:
+        _check_import_archive(upload)
+    except ValidationError as error:
+        # A damaged zip is kept and explained by the reader, like any unreadable sheet.
+        if error.code == "zip_too_big":
+            raise ValidationError({"file": error.messages}) from error
+    upload.name = "import.xlsx"  # the stored name is random; the original stays in original_name
     batch = ImportBatch.objects.create(
         council=council,
         created_by=by,
@@ -429,25 +520,27 @@ def start_import(
         size=upload.size,
     )
     if getattr(settings, "YISHI_IMPORT_IN_BACKGROUND", True):
-        transaction.on_commit(lambda: _read_in_background(batch.pk))
+        transaction.on_commit(lambda: queue_import_reading(batch=batch))
     else:
         read_import(batch_id=batch.pk)
         batch.refresh_from_db()
     return batch
 
 
-def _read_in_background(batch_id: int) -> None:
-    import threading
+def queue_import_reading(*, batch: ImportBatch) -> str:
+    """Have the task runner read the batch's file, never the web worker (docs/files.md).
 
-    def run():
-        from django.db import connections
+    With the database backend `manage.py db_worker` picks it up; the progress page follows
+    the batch's rows_read. Returns the task's id, which is kept on the batch.
+    """
+    from disclosure.tasks import read_import_task
 
-        try:
-            read_import(batch_id=batch_id)
-        finally:
-            connections.close_all()  # this thread's connections only
-
-    threading.Thread(target=run, name=f"import-{batch_id}", daemon=True).start()
+    ImportBatch.objects.filter(pk=batch.pk).exclude(status=ImportStatus.SAVED).update(
+        status=ImportStatus.UPLOADED, updated_at=timezone.now()
+    )
+    result = read_import_task.enqueue(batch.pk)
+    ImportBatch.objects.filter(pk=batch.pk).update(task_id=str(result.id))
+    return str(result.id)
 
 
 def read_import(*, batch_id: int) -> ImportBatch:
@@ -470,6 +563,7 @@ def read_import(*, batch_id: int) -> ImportBatch:
 
     try:
         with batch.file.open("rb") as source:
+            _check_import_archive(source)
             result = excel.read_lines(
                 source,
                 period_start=batch.period_start,
@@ -482,6 +576,11 @@ def read_import(*, batch_id: int) -> ImportBatch:
     except excel.FileProblem as problem:
         batch.status = ImportStatus.FAILED
         batch.result = {"file_problem": {"code": problem.code, "params": problem.params}}
+    except ValidationError as error:
+        batch.status = ImportStatus.FAILED
+        code = "zip_too_big" if error.code == "zip_too_big" else "not_xlsx"
+        params = {"mb": max_import_unpacked_bytes() // 2**20, "members": max_import_members()}
+        batch.result = {"file_problem": {"code": code, "params": params}}
     except OSError:
         batch.status = ImportStatus.FAILED
         batch.result = {"file_problem": {"code": "unreadable", "params": {}}}
@@ -545,6 +644,8 @@ def save_import(*, batch: ImportBatch, by) -> Record:
                 _("Row %(row)s: %(problem)s")
                 % {"row": number, "problem": problems[0].message if problems else "?"}
             )
+        # On a welfare list the counterparty column names the person: keep it masked only.
+        person = mask_name(party) if welfare else ""
         lines.append(
             LineItem(
                 record=record,
@@ -555,7 +656,8 @@ def save_import(*, batch: ImportBatch, by) -> Record:
                 description=description,
                 income=income,
                 expense=expense,
-                counterparty=party,
+                counterparty="" if welfare else party,
+                person_name=person,
                 project_id=project,
             )
         )
@@ -602,12 +704,23 @@ def sign_off_record(*, record: Record, by) -> Record:
     """A supervisor signs off a record under review. Nobody signs off their own draft."""
     record = _locked(record)
     _refuse_if_published(record)
-    if record.created_by_id == by.pk:
+    if by.pk in preparer_ids(record):
         raise PermissionDenied(
-            _("You drafted this record, so another supervisor must sign it off.")
+            _(
+                "You prepared this record (drafted, edited, added lines or files, or submitted "
+                "it), so another supervisor must sign it off."
+            )
         )
     if record.status != Status.IN_REVIEW:
         raise ValidationError(_("Only a record submitted for review can be signed off."))
+    if Role.COMMITTEE in roles_in(by, record.council):
+        raise PermissionDenied(
+            _(
+                "You are on the village committee as well: the committee and the supervisory "
+                "committee are held by different people (Organic Law, art. 32), so you cannot "
+                "sign off."
+            )
+        )
     _require(
         by,
         "disclosure.sign_off_record",
@@ -651,6 +764,10 @@ def publish_record(*, record: Record, by) -> Record:
         raise ValidationError(
             _("A record is published only after the supervisory committee has signed it off.")
         )
+    if by.pk in signer_ids(record):
+        raise PermissionDenied(
+            _("You signed this record off, so another committee member must publish it.")
+        )
     _require(by, "disclosure.publish_record", record, _("Only the committee publishes."))
     record.status = Status.PUBLISHED
     # Whole seconds: the published time is part of the hashed content and of docs/ledgers.md.
@@ -681,8 +798,7 @@ def correct_record(*, original: Record, by, reason: str, title: str = "") -> Rec
             _("This record already has a correction. Correct the correction instead.")
         )
     _require(by, "disclosure.correct_record", original, _("Only the committee corrects records."))
-    if original.record_type in WELFARE_TYPES:
-        check_no_identity_numbers(reason=reason)
+    check_no_identity_numbers(reason=reason, title=title or "")
     correction = Record.objects.create(
         council=original.council,
         kind=original.kind,
@@ -707,6 +823,7 @@ def correct_record(*, original: Record, by, reason: str, title: str = "") -> Rec
             income=-line.income,
             expense=-line.expense,
             counterparty=line.counterparty,
+            person_name=line.person_name,
             reverses=line,
             project_id=line.project_id,
         )
@@ -735,7 +852,7 @@ def ask_question(*, record: Record, by, text: str) -> Question:
     )
     check_no_identity_numbers(text=text)
     now = timezone.now()
-    return Question.objects.create(
+    question = Question.objects.create(
         record=record,
         council=record.council,
         asked_by=by,
@@ -743,6 +860,8 @@ def ask_question(*, record: Record, by, text: str) -> Question:
         asked_at=now,
         due_at=now + datetime.timedelta(days=question_deadline_days()),
     )
+    journal_question(question)
+    return question
 
 
 @transaction.atomic
@@ -766,6 +885,7 @@ def answer_question(*, question: Question, by, answer: str) -> Question:
     question.answered_by = by
     question.answered_at = timezone.now()
     question.save()
+    journal_answer(question)
     return question
 
 

@@ -11,8 +11,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.files import serve_file
 from councils.models import CouncilPage, Level
 from disclosure import selectors, services
+from disclosure.anchors import heads_document
 from disclosure.forms import (
     AnswerForm,
     AttachmentForm,
@@ -24,6 +26,7 @@ from disclosure.forms import (
     RecordForm,
 )
 from disclosure.models import (
+    Attachment,
     ImmutableRecordError,
     Kind,
     LineItem,
@@ -187,6 +190,15 @@ def chain_json(request, council_id: int):
     return response
 
 
+def chain_head_json(request, council_id: int):
+    """The heads of the ledger chain and the journal (position + hash) of a village, or of every
+    village under a township or district: anchors anyone may keep (docs/ledgers.md)."""
+    council = _council(council_id)
+    response = JsonResponse(heads_document(council), json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 # --- drafting -----------------------------------------------------------------------------------
 
 
@@ -265,7 +277,7 @@ def edit(request, pk: int):
     )
 
 
-def _why_not(record: Record, perm: str) -> str:
+def _why_not(record: Record, perm: str, user=None) -> str:
     """Why `perm` is refused on `record`: its state first (true for everyone), else the role.
     The same words the services use."""
     status = record.status
@@ -288,6 +300,15 @@ def _why_not(record: Record, perm: str) -> str:
         if record.corrections.exists():
             return _("This record already has a correction. Correct the correction instead.")
         return _("Only the committee corrects records.")
+    if perm == "disclosure.sign_off_record" and status == Status.IN_REVIEW:
+        if user is not None and user.pk in services.preparer_ids(record):
+            return _(
+                "You prepared this record (drafted, edited, added lines or files, or submitted "
+                "it), so another supervisor must sign it off."
+            )
+    if perm == "disclosure.publish_record" and status == Status.SIGNED_OFF:
+        if user is not None and user.pk in services.signer_ids(record):
+            return _("You signed this record off, so another committee member must publish it.")
     if perm == "disclosure.ask_question":
         if status != Status.PUBLISHED:
             return _("Questions can be asked only about published records.")
@@ -301,7 +322,7 @@ def _post_form(request, record, form_class, form_name, action, *, perm: str):
     The record page shows the form only to someone `perm` allows: anyone else is told why with
     a message, since a form shown again where it is hidden would hide its errors too."""
     if not request.user.has_perm(perm, record):
-        messages.error(request, _why_not(record, perm))
+        messages.error(request, _why_not(record, perm, request.user))
         return redirect(record.get_absolute_url())
     form = form_class(request.POST, request.FILES)
     if form.is_valid():
@@ -373,6 +394,14 @@ def attach(request, pk: int):
         return failed
     messages.success(request, _("File attached."))
     return redirect(record.get_absolute_url() + "#attachments")
+
+
+def attachment_file(request, pk: int):
+    """An attachment's file, for whoever may see its record (a draft's: 404 for anyone else)."""
+    attachment = get_object_or_404(Attachment.objects.select_related("record"), pk=pk)
+    if not request.user.has_perm("disclosure.view_record", attachment.record):
+        raise Http404
+    return serve_file(attachment.file, download_name=attachment.original_name)
 
 
 def _simple_step(service, success_message):

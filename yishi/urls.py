@@ -1,6 +1,5 @@
-from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.i18n import JavaScriptCatalog
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
@@ -16,6 +15,12 @@ urlpatterns = [
     path("prefs/large-text/", core_views.toggle_large_text, name="toggle_large_text"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    # Phone + SMS code only: allauth's e-mail and password pages answer 404 (docs/threat-model.md).
+    re_path(
+        r"^accounts/(?:email|confirm-email|password|reauthenticate)(?:/|$)",
+        core_views.switched_off,
+        name="account_switched_off",
+    ),
     path("accounts/", include("allauth.urls")),
     path("councils/", include("councils.urls")),
     path("halls/", include("deliberation.urls")),
@@ -26,9 +31,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# MEDIA_URL is never served, not even in development: every uploaded file goes through its app's
+# view, which checks who may see the record it belongs to (core/files.py, docs/files.md).
 
 urlpatterns += [path("", include(wagtail_urls))]

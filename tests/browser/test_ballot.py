@@ -7,7 +7,8 @@ import pytest
 from playwright.sync_api import expect
 
 from budgets.models import Ballot
-from tests.budgets.factories import add_proposal, make_cycle
+from budgets import services
+from tests.budgets.factories import add_proposal, make_cycle, set_phase
 from tests.councils.factories import make_tree, member
 
 pytestmark = pytest.mark.browser
@@ -52,7 +53,11 @@ def test_resident_casts_a_knapsack_ballot_and_verifies_the_receipt(open_context,
     )
     shots(page, "receipt")
 
-    # Later, from another device and without signing in, the receipt is found in the count.
+    # Sealed until the vote closes; then, from another device and without signing in, the
+    # receipt is found in the count (checked by POST: the code never enters a URL).
+    assert not Ballot.objects.filter(cycle=cycle).exists()
+    set_phase(cycle, "results")
+    services.forget_ballot_cycle(cycle.pk)
     check = open_context(phone=True)
     check.goto(cycle.get_absolute_url())
     check.get_by_role("link", name="Check my receipt").click()
@@ -63,6 +68,7 @@ def test_resident_casts_a_knapsack_ballot_and_verifies_the_receipt(open_context,
     expect(found).to_contain_text("修村口排水沟")
     expect(found).to_contain_text("安装路灯")
     expect(found).not_to_contain_text("建儿童游乐场")
+    assert code not in check.url and code.lower() not in check.url
     shots(check, "receipt-found")
 
     # A mistyped code is not.

@@ -43,3 +43,13 @@ def add_proposal(cycle, title, cost, *, feasible=True, sub_budget=None):
         status=ProposalStatus.FEASIBLE if feasible else ProposalStatus.SUBMITTED,
         sub_budget=sub_budget,
     )
+
+
+def close_vote(cycle):
+    """End the vote now (the results phase opens) and open the sealed ballots, as the first
+    results page, receipt check or `open_ballots` command after the close would."""
+    set_phase(cycle, "results")
+    cycle.refresh_from_db()
+    services.forget_ballot_cycle(cycle.pk)
+    services.open_ballots(cycle=cycle)
+    return cycle

@@ -6,9 +6,16 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from budgets import services
-from budgets.models import Ballot, BallotChoice, BallotType, Eligibility, Participation
+from budgets.models import (
+    Ballot,
+    BallotChoice,
+    BallotType,
+    Eligibility,
+    Participation,
+    SealedBallot,
+)
 from councils.models import Household, MembershipStatus, Role
-from tests.budgets.factories import add_proposal, make_cycle, set_phase
+from tests.budgets.factories import add_proposal, close_vote, make_cycle, set_phase
 from tests.councils.factories import UserFactory, member
 
 pytestmark = pytest.mark.django_db
@@ -50,6 +57,10 @@ def use(cycle, ballot_type):
 def test_approval_ballot_is_stored_without_the_voter(tree, cycle, projects):
     voter = member(tree["village"])
     result = cast(cycle, voter, {projects[0].pk: 1, projects[2].pk: 1})
+    assert not Ballot.objects.exists()  # sealed until the vote closes
+    assert SealedBallot.objects.get().participation.voter == voter
+    close_vote(cycle)
+    assert not SealedBallot.objects.exists()
     ballot = Ballot.objects.get()
     assert sorted(ballot.choices.values_list("proposal_id", flat=True)) == [
         projects[0].pk,
@@ -102,6 +113,7 @@ def test_invalid_ballots_are_refused_with_a_reason(
 def test_valid_ballots_of_each_type(tree, cycle, projects, ballot_type, picks, stored):
     use(cycle, ballot_type)
     cast(cycle, member(tree["village"]), {projects[i].pk: v for i, v in picks.items()})
+    close_vote(cycle)
     assert dict(BallotChoice.objects.values_list("proposal_id", "value")) == {
         projects[i].pk: v for i, v in stored.items()
     }
@@ -158,12 +170,12 @@ def test_household_mode_one_vote_per_household_cast_by_the_head(tree, cycle, pro
         cast(cycle, head, {projects[1].pk: 1})
 
 
-def test_voting_twice_is_refused_without_a_receipt(tree, cycle, projects):
+def test_voting_twice_is_refused_unless_replacing(tree, cycle, projects):
     voter = member(tree["village"])
     cast(cycle, voter, {projects[0].pk: 1})
     with pytest.raises(ValidationError, match="already voted"):
         cast(cycle, voter, {projects[1].pk: 1})
-    assert (Participation.objects.count(), Ballot.objects.count()) == (1, 1)
+    assert (Participation.objects.count(), SealedBallot.objects.count()) == (1, 1)
 
 
 # -- paper ballots -------------------------------------------------------------------------------
@@ -175,12 +187,14 @@ def test_paper_then_online_for_the_same_person_is_refused(tree, cycle, projects)
     result = services.enter_paper_ballot(
         officer=officer, cycle=cycle, voter=voter, choices={projects[0].pk: 1}
     )
-    assert result.ballot.channel == "paper"
+    assert result.channel == "paper"
     assert Participation.objects.get().entered_by == officer
     with pytest.raises(ValidationError, match="already voted"):
         cast(cycle, voter, {projects[1].pk: 1})
     with pytest.raises(ValidationError, match="paper ballot cannot be replaced"):
-        cast(cycle, voter, {projects[1].pk: 1}, replace_receipt=result.receipt_code)
+        cast(cycle, voter, {projects[1].pk: 1}, replace=True)
+    close_vote(cycle)
+    assert Ballot.objects.get().channel == "paper"
 
 
 def test_online_then_paper_for_the_same_person_is_refused(tree, cycle, projects):
@@ -191,7 +205,9 @@ def test_online_then_paper_for_the_same_person_is_refused(tree, cycle, projects)
         services.enter_paper_ballot(
             officer=officer, cycle=cycle, voter=voter, choices={projects[1].pk: 1}
         )
-    assert Ballot.objects.count() == 1
+    assert SealedBallot.objects.count() == 1
+    close_vote(cycle)
+    assert Ballot.objects.get().channel == "online"
 
 
 @pytest.mark.parametrize("role", [Role.RESIDENT, Role.SUPERVISOR, Role.REPRESENTATIVE])
@@ -211,6 +227,8 @@ def test_only_the_committee_enters_paper_ballots(tree, cycle, projects, role):
 def test_receipt_finds_exactly_the_ballot_cast(tree, cycle, projects):
     first = cast(cycle, member(tree["village"]), {projects[0].pk: 1})
     second = cast(cycle, member(tree["village"]), {projects[1].pk: 1})
+    assert services.find_ballot(cycle=cycle, receipt_code=first.receipt_code) is None  # sealed
+    close_vote(cycle)
     found = services.find_ballot(cycle=cycle, receipt_code=first.receipt_code.lower())
     assert [c.proposal for c in found.choices.all()] == [projects[0]]
     assert services.find_ballot(cycle=cycle, receipt_code=second.receipt_code).pk != found.pk
@@ -220,8 +238,9 @@ def test_receipt_finds_exactly_the_ballot_cast(tree, cycle, projects):
 def test_replacing_a_ballot_keeps_one_ballot_per_participation(tree, cycle, projects):
     voter = member(tree["village"])
     first = cast(cycle, voter, {projects[0].pk: 1})
-    second = cast(cycle, voter, {projects[1].pk: 1}, replace_receipt=first.receipt_code)
-    assert second.replaced
+    second = cast(cycle, voter, {projects[1].pk: 1}, replace=True)
+    assert second.replaced and second.replacements_left == cycle.max_replacements - 1
+    close_vote(cycle)
     assert services.find_ballot(cycle=cycle, receipt_code=first.receipt_code) is None
     assert [
         c.proposal
@@ -230,12 +249,10 @@ def test_replacing_a_ballot_keeps_one_ballot_per_participation(tree, cycle, proj
     assert (Participation.objects.get().replacements, Ballot.objects.count()) == (1, 1)
 
 
-def test_replacing_with_a_wrong_receipt_changes_nothing(tree, cycle, projects):
-    voter = member(tree["village"])
-    first = cast(cycle, voter, {projects[0].pk: 1})
-    with pytest.raises(ValidationError, match="No ballot has that receipt"):
-        cast(cycle, voter, {projects[1].pk: 1}, replace_receipt="AAAA-BBBB-CCCC-DDDD")
-    assert services.find_ballot(cycle=cycle, receipt_code=first.receipt_code) is not None
+def test_replacing_without_having_voted_changes_nothing(tree, cycle, projects):
+    with pytest.raises(ValidationError, match="no ballot to replace"):
+        cast(cycle, member(tree["village"]), {projects[1].pk: 1}, replace=True)
+    assert not Participation.objects.exists() and not SealedBallot.objects.exists()
 
 
 def test_no_replacement_after_the_vote_closes(tree, cycle, projects):
@@ -243,4 +260,7 @@ def test_no_replacement_after_the_vote_closes(tree, cycle, projects):
     first = cast(cycle, voter, {projects[0].pk: 1})
     set_phase(cycle, "results")
     with pytest.raises(ValidationError, match="Voting is not open"):
-        cast(cycle, voter, {projects[1].pk: 1}, replace_receipt=first.receipt_code)
+        cast(cycle, voter, {projects[1].pk: 1}, replace=True)
+    close_vote(cycle)
+    found = services.find_ballot(cycle=cycle, receipt_code=first.receipt_code)
+    assert [c.proposal for c in found.choices.all()] == [projects[0]]

@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import close_old_connections, connection
 
 from budgets import services
-from budgets.models import Ballot, Participation
-from tests.budgets.factories import add_proposal, make_cycle
+from budgets.models import Ballot, Participation, SealedBallot
+from tests.budgets.factories import add_proposal, close_vote, make_cycle
 from tests.councils.factories import member
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -53,11 +53,15 @@ def test_200_concurrent_submissions_by_50_voters(tree):
     assert outcomes["ok"] == 50 and outcomes["refused"] == 150
     assert Participation.objects.filter(cycle=cycle).count() == 50
     assert Participation.objects.values("voter").distinct().count() == 50
+    assert SealedBallot.objects.filter(cycle=cycle).count() == 50
+    close_vote(cycle)
     assert Ballot.objects.filter(cycle=cycle).count() == 50
 
 
-def test_concurrent_replacements_keep_exactly_one_ballot(tree):
-    cycle = make_cycle(tree["village"], phase="vote", total_amount=Decimal("100000"))
+def test_concurrent_replacements_keep_exactly_one_ballot_and_the_cap(tree):
+    cycle = make_cycle(
+        tree["village"], phase="vote", total_amount=Decimal("100000"), max_replacements=3
+    )
     projects = [add_proposal(cycle, f"项目{i}", "10000") for i in range(4)]
     voter = member(tree["village"])
     first = services.cast_ballot(voter=voter, cycle=cycle, choices={projects[0].pk: 1})
@@ -74,7 +78,7 @@ def test_concurrent_replacements_keep_exactly_one_ballot(tree):
                         voter=voter,
                         cycle=cycle,
                         choices={project.pk: 1},
-                        replace_receipt=first.receipt_code,
+                        replace=True,
                     )
                 )
             except ValidationError:
@@ -87,6 +91,9 @@ def test_concurrent_replacements_keep_exactly_one_ballot(tree):
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert sum(r is not None for r in results) == 1  # one receipt replaces one ballot, once
+    assert first.replacements_left == 3
+    assert sum(r is not None for r in results) == 3  # six racing changes, a cap of three
+    assert SealedBallot.objects.filter(cycle=cycle).count() == 1
+    assert Participation.objects.get(cycle=cycle).replacements == 3
+    close_vote(cycle)
     assert Ballot.objects.filter(cycle=cycle).count() == 1
-    assert Participation.objects.get(cycle=cycle).replacements == 1

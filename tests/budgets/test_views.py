@@ -58,7 +58,11 @@ def test_vote_without_javascript_then_see_the_receipt(client, tree, cycle):
     assert "修路" in receipt_page and "儿童角" in receipt_page and "路灯" not in receipt_page
     # The code is shown once: a reload does not show it again.
     assert client.get(response["Location"]).status_code == 302
-    check = client.get(f"/budgets/cycles/{cycle.pk}/check/", {"code": code}).content.decode()
+    # Sealed until the vote closes: the check says so, and finds it after the close.
+    early = client.post(f"/budgets/cycles/{cycle.pk}/check/", {"code": code}).content.decode()
+    assert "stay sealed until the vote closes" in early and "in the count" not in early
+    set_phase(cycle, "results")
+    check = client.post(f"/budgets/cycles/{cycle.pk}/check/", {"code": code}).content.decode()
     assert "This ballot is in the count" in check and "修路" in check
 
 
@@ -158,9 +162,9 @@ def test_paper_ballot_entry_by_the_committee(client, tree, cycle):
     road = Proposal.objects.order_by("pk").first()
     voter = member(tree["village"])
     client.force_login(member(tree["village"], Role.COMMITTEE))
-    wrong = client.get(f"/budgets/cycles/{cycle.pk}/paper/", {"phone": "13000000000"})
+    wrong = client.post(f"/budgets/cycles/{cycle.pk}/paper/", {"phone": "13000000000"})
     assert wrong.status_code == 400 and "not on the roll" in wrong.content.decode()
-    page = client.get(f"/budgets/cycles/{cycle.pk}/paper/", {"phone": voter.phone})
+    page = client.post(f"/budgets/cycles/{cycle.pk}/paper/", {"phone": voter.phone})
     assert voter.public_name in page.content.decode()
     response = client.post(
         f"/budgets/cycles/{cycle.pk}/paper/",
@@ -173,7 +177,9 @@ def test_paper_ballot_entry_by_the_committee(client, tree, cycle):
         {"phone": voter.phone, field(road): "1", "ballot": "1"},
     )
     assert "already voted" in again.content.decode()
-    assert Ballot.objects.count() == 1
+    set_phase(cycle, "results")
+    assert client.get(f"/budgets/cycles/{cycle.pk}/ballots/").status_code == 200  # opens them
+    assert Ballot.objects.count() == 1 and Ballot.objects.get().channel == "paper"
 
 
 @pytest.mark.parametrize("role", [None, Role.RESIDENT, Role.SUPERVISOR])
@@ -184,21 +190,24 @@ def test_paper_ballot_page_is_for_the_committee(client, tree, cycle, role):
 
 def test_ballot_list_query_count_is_constant(client, tree, cycle):
     road, lamps, corner = Proposal.objects.order_by("pk")
+    other = make_cycle(tree["village"], phase="vote", title="另一年")
+    other_road = add_proposal(other, "修桥", "30000")
     for _ in range(3):
         services.cast_ballot(
             voter=member(tree["village"]), cycle=cycle, choices={road.pk: 1, corner.pk: 1}
         )
+    for _ in range(15):
+        services.cast_ballot(
+            voter=member(tree["village"]), cycle=other, choices={other_road.pk: 1}
+        )
     set_phase(cycle, "results")
-    url = f"/budgets/cycles/{cycle.pk}/ballots/"
-    client.get(url)
+    set_phase(other, "results")
+    for c in (cycle, other):
+        client.get(f"/budgets/cycles/{c.pk}/ballots/")  # the first view after the close opens
     with CaptureQueriesContext(connection) as few:
-        client.get(url)
-    set_phase(cycle, "vote")
-    for _ in range(12):
-        services.cast_ballot(voter=member(tree["village"]), cycle=cycle, choices={lamps.pk: 1})
-    set_phase(cycle, "results")
+        client.get(f"/budgets/cycles/{cycle.pk}/ballots/")
     with CaptureQueriesContext(connection) as many:
-        html = client.get(url).content.decode()
+        html = client.get(f"/budgets/cycles/{other.pk}/ballots/").content.decode()
     assert html.count("<tr>") == 16
     assert len(many) == len(few)
 

@@ -17,28 +17,11 @@ from tests.councils.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-ACTIONS = [
-    "signup",
-    "change_phone",
-    "change_password",
-    "reauthenticate",
-    "reset_password",
-    "manage_email",
-]
+ACTIONS = ["signup", "change_phone"]
+# Password and e-mail pages answer 404 on this phone-only site (tests/core/test_trust_signin.py).
 PAGES = {
     "/accounts/signup/": ("anonymous", {"phone": "13912345678"}),
     "/accounts/phone/change/": ("resident", {"phone": "13712345678"}),
-    "/accounts/password/change/": (
-        "resident",
-        {"oldpassword": "x", "password1": "村口的路2025!", "password2": "村口的路2025!"},
-    ),
-    "/accounts/password/set/": (
-        "resident",
-        {"password1": "村口的路2025!", "password2": "村口的路2025!"},
-    ),
-    "/accounts/reauthenticate/": ("resident", {"password": "x"}),
-    "/accounts/password/reset/": ("anonymous", {"email": "a@b.cn"}),
-    "/accounts/email/": ("resident", {"email": "a@b.cn"}),
 }
 
 

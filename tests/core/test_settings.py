@@ -15,6 +15,8 @@ GOOD_ENV = {
     "DATABASE_URL": "sqlite:///" + str(ROOT / "var" / "deploy-check.sqlite3"),
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "YISHI_SMS_BACKEND": "core.sms.AliyunSmsBackend",
+    # base64 of 32 bytes: the key that seals ballots until the vote closes (budgets/sealing.py)
+    "YISHI_BALLOT_KEYS": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 }
 
 
@@ -34,7 +36,8 @@ def run_manage(env_overrides, *args):
 
 
 @pytest.mark.parametrize(
-    "missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"]
+    "missing",
+    ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "YISHI_BALLOT_KEYS"],
 )
 def test_production_refuses_to_start_without(missing):
     env = {k: v for k, v in GOOD_ENV.items() if k != missing}
@@ -46,6 +49,11 @@ def test_production_refuses_to_start_without(missing):
 def test_production_refuses_a_short_secret_key():
     result = run_manage({**GOOD_ENV, "DJANGO_SECRET_KEY": "short"}, "check")
     assert result.returncode != 0 and "at least 50 characters" in result.stderr
+
+
+def test_production_refuses_a_ballot_key_of_the_wrong_size():
+    result = run_manage({**GOOD_ENV, "YISHI_BALLOT_KEYS": "c2hvcnQ="}, "check")
+    assert result.returncode != 0 and "32 bytes" in result.stderr
 
 
 def test_production_refuses_the_console_sms_backend():

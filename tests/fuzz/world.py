@@ -98,6 +98,11 @@ def build_world() -> World:
         officials="李明（镇党委副书记）",
     )
 
+    # councils: a villager without an account on the household register
+    o["register_entry"] = councils.add_register_member(
+        by=committee, council=village, number="9组1号", name="王秀兰"
+    )
+
     # budgets: one cycle collecting, one voting, one closed with a finished project
     o["collect_cycle"] = collect = make_cycle(village, phase="collect")
     o["submitted"] = add_proposal(collect, "修水渠", "5000", feasible=False)

@@ -11,10 +11,18 @@ from dataclasses import dataclass, field
 
 from django.urls import reverse
 
-from budgets.models import Ballot, BudgetCycle, ProgressUpdate, Proposal, Rating, ResultOverride
+from budgets.models import (
+    BudgetCycle,
+    Participation,
+    ProgressUpdate,
+    Proposal,
+    Rating,
+    ResultOverride,
+    SealedBallot,
+)
 from core.context_processors import LARGE_TEXT_COOKIE
 from core.models import User
-from councils.models import Household, Membership, MembershipStatus
+from councils.models import Household, HouseholdMember, Membership, MembershipStatus
 from deliberation.models import (
     AgendaItem,
     ConsultationDay,
@@ -87,6 +95,18 @@ ROWS: dict[str, Row] = {
         url=lambda w: reverse("councils:households", args=[w.village.pk]),
         data=lambda w: {"number": "3组12号", "representative": ""},
         effect=_count(Household),
+        allowed=COMMITTEE,
+    ),
+    "councils:register": Row(
+        url=lambda w: reverse("councils:register", args=[w.village.pk]),
+        data=lambda w: {"number": "3组12号", "name": "李秀英", "birth_year": "1941"},
+        effect=_count(HouseholdMember),
+        allowed=COMMITTEE,
+    ),
+    "councils:remove_from_register": Row(
+        url=lambda w: reverse("councils:remove_from_register", args=[w.register_entry.pk]),
+        data=lambda w: {},
+        effect=_count(HouseholdMember),
         allowed=COMMITTEE,
     ),
     "councils:verify": Row(
@@ -425,14 +445,22 @@ ROWS: dict[str, Row] = {
     "budgets:vote": Row(
         url=lambda w: reverse("budgets:vote", args=[w.voting_cycle.pk]),
         data=lambda w: {f"p{w.road.pk}": "1"},
-        effect=_count(Ballot),
+        effect=_count(SealedBallot),
         allowed=VILLAGERS,
     ),
     "budgets:paper": Row(
         url=lambda w: reverse("budgets:paper", args=[w.voting_cycle.pk]),
-        data=lambda w: {"phone": w.paper_voter.phone, f"p{w.road.pk}": "1"},
-        effect=_count(Ballot),
+        data=lambda w: {"phone": w.paper_voter.phone, f"p{w.road.pk}": "1", "ballot": "1"},
+        effect=_count(Participation, channel="paper"),
         allowed=COMMITTEE,
+    ),
+    # A POST so that the code stays out of URLs and logs; it writes nothing, for anyone.
+    "budgets:check_receipt": Row(
+        url=lambda w: reverse("budgets:check_receipt", args=[w.voting_cycle.pk]),
+        data=lambda w: {"code": "ABCD-EFGH-JKLM-NPQR"},
+        effect=lambda w: None,
+        allowed=ROLES_ALL,
+        response_effect=lambda response: response.status_code == 200,
     ),
     "budgets:publish": Row(
         url=lambda w: reverse("budgets:publish", args=[w.closed_cycle.pk]),

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from budgets import services as budget_services
 from budgets.models import ProgressStatus
-from councils.models import MembershipStatus, Role
+from councils.models import Household, HouseholdMember, MembershipStatus, Role
 from deliberation import services as hall_services
 from deliberation import sessions
 from deliberation.models import ConsultationDay, Hall, SessionKind
@@ -80,6 +80,12 @@ class World:
         """Someone else's pending request to join the village."""
         user = UserFactory()
         return member(self.village, user=user, status=MembershipStatus.PENDING).memberships.get()
+
+    @cached_property
+    def register_entry(self):
+        """A villager without an account, on the household register."""
+        household = Household.objects.create(council=self.village, number="9组1号")
+        return HouseholdMember.objects.create(household=household, name="王秀兰")
 
     # --- halls ----------------------------------------------------------------------------
 

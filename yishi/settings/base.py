@@ -23,6 +23,22 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", "dev-only-insecure-key-never-used-in-production-0123456789")
+
+
+def ballot_keys() -> list[bytes]:
+    """YISHI_BALLOT_KEYS: base64 32-byte keys, comma-separated, the sealing one first
+    (budgets/sealing.py). Kept outside the database so that a database reader cannot open a
+    sealed ballot. Without it (development, tests) a key is derived from SECRET_KEY."""
+    import base64
+    import hashlib
+
+    raw = env_list("YISHI_BALLOT_KEYS")
+    if raw:
+        return [base64.b64decode(item) for item in raw]
+    return [hashlib.sha256(b"yishi-dev-ballot-key:" + SECRET_KEY.encode()).digest()]
+
+
+YISHI_BALLOT_KEYS = ballot_keys()
 DEBUG = False
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
@@ -54,6 +70,8 @@ INSTALLED_APPS = [
     "rules.apps.AutodiscoverRulesConfig",
     "channels",
     "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -156,7 +174,8 @@ ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 3
 ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 300
 ACCOUNT_PHONE_VERIFICATION_ENABLED = True
 ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = True
-ACCOUNT_PHONE_VERIFICATION_TIMEOUT = 600
+# One lifetime for every SMS code, so that the SMS can say it (core.adapters).
+ACCOUNT_PHONE_VERIFICATION_TIMEOUT = ACCOUNT_LOGIN_BY_CODE_TIMEOUT
 # Six digits: what every Chinese SMS code looks like, easy to read aloud and type on a keypad.
 ALLAUTH_USER_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
 ACCOUNT_EMAIL_VERIFICATION = "none"
@@ -173,6 +192,16 @@ ACCOUNT_RATE_LIMITS = {
     "verify_phone": "1/60s/key,60/h/ip",
     "request_login_code": "20/m/ip,3/5m/key",
 }
+# Wrong codes count per number and per day too (core.sms), however many codes were asked for.
+ACCOUNT_FORMS = {
+    "confirm_login_code": "core.forms.ConfirmLoginCodeForm",
+    "verify_phone": "core.forms.VerifyPhoneForm",
+}
+# The client's address is REMOTE_ADDR, which uvicorn sets from the TCP peer or, for the proxy's
+# address only (--forwarded-allow-ips, docs/deploy.md), from the X-Forwarded-For nginx wrote.
+# allauth must never read forwarded headers itself: a client could choose its rate-limit bucket.
+ALLAUTH_TRUSTED_PROXY_COUNT = 0
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = None
 LOGIN_REDIRECT_URL = "/"
 LOGIN_URL = "account_login"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
@@ -185,6 +214,16 @@ YISHI_SMS_SETTINGS = {
     "SIGN_NAME": env("YISHI_SMS_SIGN_NAME", "议事"),
     "TEMPLATE_CODE": env("YISHI_SMS_TEMPLATE_CODE"),
 }
+# What SMS may cost (docs/sms.md, "Spend"). Only mainland mobile numbers receive SMS, plus these
+# (E.164, e.g. +447700900123, comma-separated).
+YISHI_SMS_ALLOWED_NUMBERS = env_list("YISHI_SMS_ALLOWED_NUMBERS")
+YISHI_SMS_CODES_PER_NUMBER_PER_DAY = int(env("YISHI_SMS_CODES_PER_NUMBER_PER_DAY", "10"))
+# Wrong codes per number per day before the number is locked out until the next day.
+YISHI_SMS_WRONG_CODES_PER_NUMBER_PER_DAY = int(
+    env("YISHI_SMS_WRONG_CODES_PER_NUMBER_PER_DAY", "10")
+)
+# SMS per day for the whole site; when spent, sending stops and the admin home shows an alert.
+YISHI_SMS_DAILY_BUDGET = int(env("YISHI_SMS_DAILY_BUDGET", "2000"))
 
 # --- Language and time -----------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -203,11 +242,26 @@ STATIC_ROOT = BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("DJANGO_MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+# Uploaded photos and attachments live under MEDIA_ROOT, import spreadsheets under
+# PRIVATE_MEDIA_ROOT; neither is served by any web server directly: each file goes through a
+# view that checks who may see its record (docs/files.md). MEDIA_URL is never routed.
+PRIVATE_MEDIA_ROOT = Path(env("DJANGO_PRIVATE_MEDIA_ROOT", str(BASE_DIR / "var" / "private")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PRIVATE_MEDIA_ROOT, "base_url": "/no-public-url/"},
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Storage alias -> nginx `internal` location that serves it (X-Accel-Redirect, docs/nginx.conf).
+# Empty: Django streams the file itself (development, tests). Production sets both.
+YISHI_FILES_ACCEL_REDIRECT = {}
+
+# --- Background tasks (django-tasks; Django's own tasks framework from 6.0) ------------------
+# Spreadsheet imports are read by `manage.py db_worker`, never in the web worker (docs/files.md).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # --- Cache, channel layer: Redis when REDIS_URL is set, in-process otherwise ------------
 # A dead Redis must not take the site down (docs/realtime.md, "When Redis is down"): the cache

@@ -5,7 +5,13 @@ from django.core.exceptions import ImproperlyConfigured
 from .base import *  # noqa: F403
 from .base import database_pool_options, env, env_list
 
-REQUIRED = ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"]
+REQUIRED = [
+    "DJANGO_SECRET_KEY",
+    "DJANGO_ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "YISHI_BALLOT_KEYS",
+]
 missing = [name for name in REQUIRED if not env(name)]
 if missing:
     raise ImproperlyConfigured(
@@ -13,6 +19,11 @@ if missing:
     )
 if len(env("DJANGO_SECRET_KEY")) < 50:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be at least 50 characters long.")
+if any(len(key) != 32 for key in YISHI_BALLOT_KEYS):  # noqa: F405
+    raise ImproperlyConfigured(
+        "YISHI_BALLOT_KEYS: base64 keys of 32 bytes each "
+        "(python -c 'import base64,os;print(base64.b64encode(os.urandom(32)).decode())')."
+    )
 if (
     env("YISHI_SMS_BACKEND", "core.sms.ConsoleSmsBackend")
     in (
@@ -26,6 +37,12 @@ if (
         "set YISHI_ALLOW_CONSOLE_SMS=1 only for a closed trial."
     )
 
+if any("*" in (env(name) or "") for name in ("YISHI_PROXY_ADDRESS", "FORWARDED_ALLOW_IPS")):
+    raise ImproperlyConfigured(
+        "YISHI_PROXY_ADDRESS must be the proxy's address, not '*': with '*' anyone could choose "
+        "the address that rate limits and logs see (docs/deploy.md)."
+    )
+
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
@@ -36,6 +53,11 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS") or [
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
     DATABASES["default"]["OPTIONS"] = {"pool": database_pool_options()}  # noqa: F405
+
+# nginx sends uploaded files once Django has checked who may see them (docs/nginx.conf,
+# docs/files.md). Set YISHI_FILES_X_ACCEL=0 only when no nginx is in front (Django streams).
+if env("YISHI_FILES_X_ACCEL", "1") == "1":
+    YISHI_FILES_ACCEL_REDIRECT = {"default": "/_files/media/", "private": "/_files/private/"}
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env("DJANGO_SECURE_SSL_REDIRECT", "1") == "1"

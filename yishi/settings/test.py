@@ -14,5 +14,18 @@ YISHI_SMS_BACKEND = "core.sms.MemorySmsBackend"
 # allauth's limits off (False: an empty dict would keep allauth's defaults, e.g. one phone change a
 # minute per user). Tests of the limits put back the production values (tests/security).
 ACCOUNT_RATE_LIMITS = False
+# The daily SMS caps likewise (counts would carry between tests in the shared cache); tests of
+# the caps put back the production values (tests/core/test_trust_signin.py).
+YISHI_SMS_CODES_PER_NUMBER_PER_DAY = None
+YISHI_SMS_WRONG_CODES_PER_NUMBER_PER_DAY = None
+YISHI_SMS_DAILY_BUDGET = None
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
+PRIVATE_MEDIA_ROOT = BASE_DIR / "var" / "test-private"  # noqa: F405
+STORAGES["private"] = {  # noqa: F405
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": PRIVATE_MEDIA_ROOT, "base_url": "/no-public-url/"},
+}
+# Tasks run at once, in the caller's thread, so tests are deterministic; tests of the worker
+# switch to the database backend (tests/disclosure/test_files_import_task.py).
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - whitenoise warns when it is missing
