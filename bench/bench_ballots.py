@@ -10,6 +10,7 @@ errors and duplicates (must be 0), and the ratio ours / baseline.
 """
 
 import argparse
+import datetime
 import http.client
 import os
 import socket
@@ -236,11 +237,14 @@ def main() -> int:
     from django.db import connection
 
     django.setup()
-    from budgets.models import Ballot, Participation
+    from budgets.models import Participation, SealedBallot
 
     participations = Participation.objects.filter(cycle_id=cycle).count()
     distinct = Participation.objects.filter(cycle_id=cycle).values("voter").distinct().count()
-    ballot_count = Ballot.objects.filter(cycle_id=cycle).count()
+    # Sealed until the vote closes (docs/ballots.md): one sealed ballot per participation.
+    ballot_count = SealedBallot.objects.filter(cycle_id=cycle).count()
+    # The close: every sealed ballot decrypted, shuffled and written as a public ballot, once.
+    opening = _time_the_opening(cycle)
     connection.close()
     errors = sum(1 for s in ours["statuses"] if s != 302)
     from collections import Counter
@@ -267,7 +271,33 @@ def main() -> int:
         f"participations {participations}, distinct voters {distinct}, ballots {ballot_count}; "
         f"duplicates: {participations - distinct + abs(ballot_count - participations)}"
     )
+    print(
+        f"opening {opening['ballots']} sealed ballots at the close: {opening['seconds']:.2f} s "
+        f"({opening['ballots'] / max(opening['seconds'], 1e-9):.0f} ballots/s), "
+        f"public ballots {opening['public']}, count problems {opening['problems']}"
+    )
     return 0 if errors == 0 and participations == distinct == ballot_count else 1
+
+
+def _time_the_opening(cycle_id: int) -> dict:
+    from django.utils import timezone
+
+    from budgets import services
+    from budgets.models import Ballot, BudgetCycle, Phase, PhaseKind
+
+    Phase.objects.filter(cycle_id=cycle_id, kind=PhaseKind.VOTE).update(
+        ends_at=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    cycle = BudgetCycle.objects.prefetch_related("phases").get(pk=cycle_id)
+    started = time.perf_counter()
+    opened = services.open_ballots(cycle=cycle)
+    seconds = time.perf_counter() - started
+    return {
+        "ballots": opened,
+        "seconds": seconds,
+        "public": Ballot.objects.filter(cycle_id=cycle_id).count(),
+        "problems": len(services.ballot_count_problems(cycle)),
+    }
 
 
 if __name__ == "__main__":

@@ -360,7 +360,7 @@ def audit(cycle_id: int, topic_id: int) -> dict:
     """Counted in the database after the run: one participation and one ballot per voter."""
     from django.db.models import Count
 
-    from budgets.models import Ballot, Participation
+    from budgets.models import Participation, SealedBallot
     from deliberation.models import Message
 
     rows = Participation.objects.filter(cycle_id=cycle_id)
@@ -369,7 +369,7 @@ def audit(cycle_id: int, topic_id: int) -> dict:
         "participations": rows.count(),
         "voters": rows.values("voter").distinct().count(),
         "twice": rows.values("voter").annotate(n=Count("pk")).filter(n__gt=1).count(),
-        "ballots": Ballot.objects.filter(cycle_id=cycle_id).count(),
+        "ballots": SealedBallot.objects.filter(cycle_id=cycle_id).count(),  # sealed till close
         "messages": messages.count(),
         "messages_twice": messages.values("client_id")
         .annotate(n=Count("pk"))

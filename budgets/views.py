@@ -251,12 +251,6 @@ def _ballot_page(request, cycle, *, voter=None, member=None, template, officer=N
     except PermissionDenied as denied:
         messages.error(request, str(denied))
         return redirect(cycle.get_absolute_url())
-    own = voter if officer is None else None
-    participation = (
-        Participation.objects.filter(cycle=cycle, voter=own).only("replacements").first()
-        if own is not None
-        else None
-    )
     errors, chosen = [], {}
     # An officer's page also POSTs the voter look-up; the ballot form says it is one.
     if request.method == "POST" and (officer is None or request.POST.get("ballot")):
@@ -302,6 +296,14 @@ def _ballot_page(request, cycle, *, voter=None, member=None, template, officer=N
     for proposal in proposals:
         proposal.chosen_value = chosen.get(proposal.pk)
     rules = services.ballot_rules(cycle, place.sub_budget)
+    # Read only to show the page: a ballot that is cast costs no query for it.
+    participation = (
+        Participation.objects.filter(cycle=cycle, voter=voter)
+        .only("channel", "replacements")
+        .first()
+        if officer is None
+        else None
+    )
     return render(
         request,
         template,

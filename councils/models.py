@@ -243,9 +243,9 @@ EXCLUSIVE_ROLES = {Role.COMMITTEE: Role.SUPERVISOR, Role.SUPERVISOR: Role.COMMIT
 
 def role_conflict_message(role: str) -> str:
     return _(
-        "This person is already on the %(other)s of this council. The village committee and the "
-        "supervisory committee are held by different people (Organic Law of the Villagers' "
-        "Committees, art. 32): remove the other role first."
+        "This person already holds the role “%(other)s” in this council. The village committee "
+        "and the supervisory committee are held by different people (Organic Law of the "
+        "Villagers' Committees, art. 32): remove the other role first."
     ) % {"other": Role(EXCLUSIVE_ROLES[role]).label}
 
 

@@ -535,9 +535,7 @@ class JournalEntry(models.Model):
         verbose_name_plural = _("journal entries")
         ordering = ["council", "position"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["council", "position"], name="unique_journal_position"
-            ),
+            models.UniqueConstraint(fields=["council", "position"], name="unique_journal_position"),
             models.UniqueConstraint(
                 fields=["question", "kind"],
                 condition=Q(question__isnull=False),

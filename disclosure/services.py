@@ -327,11 +327,7 @@ def add_line_item(
             person_name, counterparty = counterparty, ""
         if not person_name:
             raise ValidationError(
-                {
-                    "person_name": _(
-                        "Write the name of the person on the list (only 王*英 is kept)."
-                    )
-                }
+                {"person_name": _("Write the name of the person on the list (only 王*英 is kept).")}
             )
         if len(person_name) > 20:
             raise ValidationError({"person_name": _("A name has at most 20 characters.")})

@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from budgets.models import Ballot
 from budgets import services
+from budgets.models import Ballot
 from tests.budgets.factories import add_proposal, make_cycle, set_phase
 from tests.councils.factories import make_tree, member
 

@@ -23,7 +23,7 @@ DATA = {"title": "修巷道", "description": "坑洼积水", "estimated_cost": "
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_a_bomb_proposal_photo_gets_a_form_error_and_no_proposal(client, tree, language):
-    from tests.disclosure.test_files_access import needs_catalog
+    from tests.disclosure.test_files_access import needs_catalog, speak
 
     needs_catalog(language, "too many pixels")
     cycle = make_cycle(tree["village"], phase="collect")
@@ -32,7 +32,7 @@ def test_a_bomb_proposal_photo_gets_a_form_error_and_no_proposal(client, tree, l
     response = client.post(
         f"/budgets/cycles/{cycle.pk}/propose/",
         {**DATA, "photo_1": bomb},
-        HTTP_ACCEPT_LANGUAGE=language,
+        **speak(client, language),
     )
     assert response.status_code == 400
     says = "too many pixels" if language == "en" else "像素太多"

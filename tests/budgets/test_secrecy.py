@@ -136,7 +136,7 @@ def test_the_roll_is_for_the_township(client, tree, cycle):
     assert client.get(f"/budgets/cycles/{cycle.pk}/roll/").status_code == 200
 
 
-# -- 1. the invariant: one ballot per participation, paper = paper ----------------------------------
+# -- 1. the invariant: one ballot per participation, paper = paper ---------------------------
 
 
 def test_publishing_is_refused_when_a_ballot_is_missing(client, tree, cycle, projects):
@@ -483,3 +483,29 @@ def test_the_committee_keeps_the_register_without_numbers_in_names(client, tree,
     )
     assert HouseholdMember.objects.get().name == "王五"
     assert "王五" in client.get(url).content.decode()
+
+
+def test_the_open_ballots_command_opens_closed_votes_only(tree, cycle, projects):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    still_open = make_cycle(tree["village"], phase="vote", title="还在投票")
+    lamp = add_proposal(still_open, "路灯", "1000")
+    cast(cycle, member(tree["village"]), {projects[0].pk: 1})
+    cast(still_open, member(tree["village"]), {lamp.pk: 1})
+    set_phase(cycle, "results")
+    out = StringIO()
+    call_command("open_ballots", stdout=out)
+    assert f"cycle {cycle.pk}: 1 ballots opened" in out.getvalue()
+    assert Ballot.objects.filter(cycle=cycle).count() == 1
+    assert SealedBallot.objects.filter(cycle=still_open).count() == 1  # not before its close
+    # A sealed ballot tampered with is reported, and the command fails.
+    other = make_cycle(tree["village"], phase="vote", title="被篡改")
+    road = add_proposal(other, "修路", "1000")
+    cast(other, member(tree["village"]), {road.pk: 1})
+    SealedBallot.objects.filter(cycle=other).update(sealed=b"\0" * 80)
+    set_phase(other, "results")
+    with pytest.raises(CommandError, match="1 cycle"):
+        call_command("open_ballots", stdout=StringIO(), stderr=StringIO())

@@ -35,7 +35,11 @@ def _rows(sql):
 
 def _matches(participations_in_order, ballots_in_order, truth) -> int:
     """Pair the i-th participation with the i-th ballot; count the pairs that are right."""
-    return sum(1 for p, b in zip(participations_in_order, ballots_in_order) if truth.get(b) == p)
+    return sum(
+        1
+        for p, b in zip(participations_in_order, ballots_in_order, strict=True)
+        if truth.get(b) == p
+    )
 
 
 def _rank_correlation(first, second) -> float:

@@ -197,9 +197,7 @@ def test_ballot_list_query_count_is_constant(client, tree, cycle):
             voter=member(tree["village"]), cycle=cycle, choices={road.pk: 1, corner.pk: 1}
         )
     for _ in range(15):
-        services.cast_ballot(
-            voter=member(tree["village"]), cycle=other, choices={other_road.pk: 1}
-        )
+        services.cast_ballot(voter=member(tree["village"]), cycle=other, choices={other_road.pk: 1})
     set_phase(cycle, "results")
     set_phase(other, "results")
     for c in (cycle, other):

@@ -66,7 +66,7 @@ def test_gps_is_removed_from_a_topic_photo(client, tree):
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_a_bomb_photo_gets_a_form_error_and_no_topic(client, tree, language):
-    from tests.disclosure.test_files_access import needs_catalog
+    from tests.disclosure.test_files_access import needs_catalog, speak
 
     needs_catalog(language, "too many pixels")
     hall = HallFactory(council=tree["village"])
@@ -79,7 +79,7 @@ def test_a_bomb_photo_gets_a_form_error_and_no_topic(client, tree, language):
             "category": "roads",
             "photo_1": SimpleUploadedFile("huge.png", bomb_png(20000), "image/png"),
         },
-        HTTP_ACCEPT_LANGUAGE=language,
+        **speak(client, language),
     )
     assert response.status_code == 400
     says = "too many pixels" if language == "en" else "像素太多"

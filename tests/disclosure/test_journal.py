@@ -164,3 +164,22 @@ def test_an_answer_given_outside_the_services_is_caught(tree, published, p):
 def test_an_answer_removed_afterwards_is_caught(tree, published):
     Question.objects.update(answer="", answered_at=None)
     assert "changed afterwards" in verify(tree["village"])
+
+
+def test_the_migration_journals_existing_steps_so_that_they_verify(tree, published, p):
+    """Councils that existed before the journal get one, built in the order things happened."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("disclosure.migrations.0004_ledgers_journal_and_duties")
+    services.ask_question(record=published, by=p.resident, text="还有一个问题要问？")
+    JournalEntry.objects.all()._raw_delete(JournalEntry.objects.db)
+    JournalHead.objects.all().delete()
+    RecordEvent.objects.update(actor_number=None)
+    migration.forwards(apps, None)
+    report = verify_journal(tree["village"].pk)
+    assert report.ok, [str(problem) for problem in report.problems]
+    assert report.length == RecordEvent.objects.count() + 3  # two questions, one answer
+    migration.forwards(apps, None)  # idempotent
+    assert JournalEntry.objects.count() == report.length

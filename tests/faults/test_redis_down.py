@@ -18,7 +18,7 @@ from channels.testing import WebsocketCommunicator
 from django.core.cache import cache
 from django.test import Client
 
-from budgets.models import Ballot, BallotType, Proposal
+from budgets.models import BallotType, Proposal, SealedBallot
 from deliberation import moderation
 from deliberation.models import Message
 from tests.budgets.factories import add_proposal, make_cycle
@@ -192,7 +192,7 @@ async def test_redis_stopped_mid_debate_then_back_loses_nothing(on_private_redis
         "vote page": 200,
         "cast ballot": 302,
     }
-    assert await sync_to_async(Ballot.objects.filter(cycle=w["cycle"]).count)() == 1
+    assert await sync_to_async(SealedBallot.objects.filter(cycle=w["cycle"]).count)() == 1
     # A post over the socket is stored too, and the poster sees it (read from the database)
     # together with the form's post that no broadcast carried.
     await poster.send_to(text_data=json.dumps({"type": "post", "body": "第三条", "client_id": "c"}))

@@ -11,7 +11,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
-from budgets.models import Ballot
+from budgets.models import SealedBallot as Ballot  # what a vote writes until the close
 from deliberation.models import Message, RosterEntry, Stance, Vote
 from tests.deliberation.factories import session_cookie
 from tests.security.world import ROLES, VILLAGERS_AND_OFFICIAL, World
