@@ -80,6 +80,32 @@ class OverrideForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason (published)"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
+    confirm_over_budget = forms.BooleanField(
+        label=_("I confirm spending over the budget"),
+        required=False,
+        help_text=_(
+            "Needed only when funding this project takes the funded total past the budget; "
+            "the results page then shows by how much."
+        ),
+    )
+
+
+class ObjectionForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Your objection and its reason (published)"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Say what you object to and why.")},
+    )
+
+
+class ObjectionAnswerForm(forms.Form):
+    answer = forms.CharField(
+        label=_("The committee's answer (published)"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Write the answer.")},
+    )
 
 
 class ProgressForm(forms.Form):
@@ -133,6 +159,13 @@ def parse_ballot(data, ballot_type: str) -> tuple[dict[int, int], list[str]]:
     return choices, errors
 
 
+EQUAL_SHARES_HELP = _(
+    "Method of Equal Shares: the budget is split equally among the voters, and a project is "
+    "funded when its supporters' shares together can pay for it, so every group of neighbours "
+    "gets its fair part, not only the largest."
+)
+
+
 class CycleForm(forms.ModelForm):
     starts_on = forms.DateField(
         label=_("Proposals open on"), widget=forms.DateInput(attrs={"type": "date"})
@@ -159,6 +192,18 @@ class CycleForm(forms.ModelForm):
             "objection_days",
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        # One line in plain words for each choice a clerk may not know the words of.
+        help_texts = {
+            "max_choices": _(
+                "“Choose at most k”: each voter ticks (or ranks) no more than this many "
+                "projects. For approval and ranked ballots."
+            ),
+            "rule": EQUAL_SHARES_HELP,
+            "satisfaction": _(
+                "Satisfaction: how the count weighs what a voter gets from a funded project: "
+                "its cost in yuan, one for each project, or the points the voter gave it."
+            ),
+        }
 
     def clean(self):
         data = super().clean()
@@ -168,4 +213,51 @@ class CycleForm(forms.ModelForm):
             and data["min_choices"] > data["max_choices"]
         ):
             self.add_error("min_choices", _("At least m cannot be more than at most k."))
+        return data
+
+
+class PhaseChangeForm(forms.Form):
+    """End a phase early or extend it, with the reason residents will read."""
+
+    phase = forms.ChoiceField(
+        label=_("Phase"),
+        error_messages={
+            "required": _("Choose the phase."),
+            "invalid_choice": _("Choose the phase."),
+        },
+    )
+    end_now = forms.BooleanField(label=_("End it now"), required=False)
+    new_end = forms.DateTimeField(
+        label=_("Or the new end"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        help_text=_("The phases after it move by the same time and keep their length."),
+        error_messages={"invalid": _("Write the date and time like 2026-09-15 19:30.")},
+    )
+    reason = forms.CharField(
+        label=_("Reason (public)"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Shown to everyone in the budget's history."),
+        error_messages={
+            "required": _("Give residents the reason (at least 4 characters): it is made public.")
+        },
+    )
+
+    def __init__(self, *args, phases=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["phase"].choices = [
+            (p.kind, f"{p.get_kind_display()}（{p.starts_at:%Y-%m-%d} – {p.ends_at:%Y-%m-%d}）")
+            for p in phases
+        ]
+
+    def clean(self):
+        from django.utils import timezone
+
+        data = super().clean()
+        if data.get("end_now"):
+            data["new_end"] = timezone.now()
+        elif not data.get("new_end") and "new_end" not in self.errors:
+            self.add_error("new_end", _("Give the new end date and time, or choose to end it now."))
         return data

@@ -14,12 +14,14 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.uploads import RandomName
 from councils.models import CouncilPage
@@ -449,9 +451,52 @@ class ResultOverride(models.Model):
         return f"{self.proposal} · {self.funded}"
 
 
+class Objection(models.Model):
+    """A resident's objection (异议) to the results during 结果公示, and the committee's public
+    answer. Append-only: the answer is written once and nothing changes after it
+    (budgets.services.answer_objection); implementation waits until every one is answered."""
+
+    cycle = models.ForeignKey(BudgetCycle, on_delete=models.PROTECT, related_name="objections")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="budget_objections"
+    )
+    reason = models.TextField(_("reason"), max_length=2000)
+    answer = models.TextField(_("answer"), max_length=2000, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("objection")
+        verbose_name_plural = _("objections")
+        ordering = ["created", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(answered_at__isnull=True, answered_by__isnull=True, answer="")
+                    | (Q(answered_at__isnull=False, answered_by__isnull=False) & ~Q(answer=""))
+                ),
+                name="objection_answered_in_full",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.cycle_id} · {self.pk}"
+
+    @property
+    def is_answered(self) -> bool:
+        return self.answered_at is not None
+
+
 class ProgressStatus(models.TextChoices):
     PLANNED = "planned", _("Planned")
-    IN_PROGRESS = "in_progress", _("In progress")
+    IN_PROGRESS = "in_progress", pgettext_lazy("a funded project", "In progress")
     DONE = "done", _("Done")
     STOPPED = "stopped", _("Stopped")
 
@@ -500,3 +545,47 @@ class Rating(models.Model):
 
     def __str__(self):
         return f"{self.proposal} · {self.score}"
+
+
+class PhaseChangeKind(models.TextChoices):
+    END_EARLY = "end_early", _("Ended early")
+    EXTEND = "extend", _("Extended")
+
+
+class PhaseChange(models.Model):
+    """A phase's end moved by the committee, with the public reason: the cycle's history.
+
+    Append-only (budgets.services.change_phase_end writes it; nothing changes or deletes it).
+    The phases after the changed one move by the same amount, so they stay contiguous."""
+
+    cycle = models.ForeignKey(BudgetCycle, on_delete=models.CASCADE, related_name="phase_changes")
+    phase = models.CharField(_("phase"), max_length=16, choices=PhaseKind.choices)
+    kind = models.CharField(_("change"), max_length=10, choices=PhaseChangeKind.choices)
+    old_end = models.DateTimeField(_("planned end"))
+    new_end = models.DateTimeField(_("new end"))
+    reason = models.CharField(_("reason"), max_length=500)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("changed by"),
+    )
+    at = models.DateTimeField(_("changed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("phase change")
+        verbose_name_plural = _("phase changes")
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.get_phase_display()} · {self.get_kind_display()}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError(_("This record is append-only and cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("This record is append-only and cannot be deleted."))

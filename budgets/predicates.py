@@ -19,3 +19,11 @@ def voter_council(user, cycle):
 @rules.predicate
 def is_cycle_resident(user, cycle) -> bool:
     return cycle is not None and user.is_authenticated and voter_council(user, cycle) is not None
+
+
+@rules.predicate
+def in_results_phase(user, cycle) -> bool:
+    """结果公示: the results phase (the objection window) is open now."""
+    from budgets.models import PhaseKind
+
+    return cycle is not None and cycle.phase_at() == PhaseKind.RESULTS

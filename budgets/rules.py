@@ -2,7 +2,7 @@
 
 import rules
 
-from budgets.predicates import is_cycle_resident
+from budgets.predicates import in_results_phase, is_cycle_resident
 from councils.predicates import is_committee, is_official, is_supervisor
 
 is_officer = is_committee | is_official
@@ -19,3 +19,8 @@ rules.add_perm("budgets.publish_results", is_committee)
 rules.add_perm("budgets.override_result", is_committee)
 rules.add_perm("budgets.post_progress", is_committee)
 rules.add_perm("budgets.rate_project", is_cycle_resident)
+# 结果公示: residents object to the results while they are on public notice; the committee answers.
+rules.add_perm("budgets.file_objection", is_cycle_resident & in_results_phase)
+rules.add_perm("budgets.answer_objection", is_committee)
+# Ending a phase early or extending it, with a public reason (budgets.PhaseChange).
+rules.add_perm("budgets.change_phase", is_committee)

@@ -26,6 +26,7 @@ from budgets.models import (
     BudgetCycle,
     Channel,
     Eligibility,
+    Objection,
     Participation,
     Phase,
     PhaseKind,
@@ -820,6 +821,15 @@ class Result:
     def used(self) -> Decimal:
         return sum((p.proposal.cost for p in self.projects if p.funded), Decimal("0"))
 
+    @property
+    def over_by(self) -> Decimal:
+        """How far the funded total goes past the budget (only an override can make it so)."""
+        return max(self.used - self.budget, Decimal("0"))
+
+    @property
+    def overrides(self) -> list[ResultOverride]:
+        return [p.overridden for p in self.projects if p.overridden is not None]
+
 
 def tally_id(proposal: Proposal) -> str:
     """The id a project has in the tally: an imported election keeps its own ids, so that ties
@@ -957,8 +967,13 @@ def publish_results(*, by, cycle: BudgetCycle) -> BudgetCycle:
 
 
 @transaction.atomic
-def override_result(*, by, proposal: Proposal, funded: bool, reason: str) -> ResultOverride:
-    """Overrule the tally for one project; only with a reason, which is published."""
+def override_result(
+    *, by, proposal: Proposal, funded: bool, reason: str, confirm_over_budget: bool = False
+) -> ResultOverride:
+    """Overrule the tally for one project; only with a reason, which is published.
+
+    Funding a project that takes the funded total past the budget (the village's share, in a
+    cycle with shares) needs `confirm_over_budget`; the results page then shows by how much."""
     _require(
         by,
         "budgets.override_result",
@@ -970,10 +985,31 @@ def override_result(*, by, proposal: Proposal, funded: bool, reason: str) -> Res
         raise ValidationError(_("Explain the override in at least 10 characters; it is published."))
     if not proposal.cycle.vote_closed():
         raise ValidationError(_("Results can be overridden only after the vote closes."))
+    # One override at a time per cycle: two committee members cannot each stay within the budget
+    # and together go past it.
+    cycle = BudgetCycle.objects.select_for_update().get(pk=proposal.cycle_id)
     override, _created = ResultOverride.objects.update_or_create(
         proposal=proposal, defaults={"funded": funded, "reason": reason, "by": by}
     )
-    cycle = proposal.cycle
+    if funded and not confirm_over_budget:
+        for result in compute_results(cycle):
+            if result.over_by > 0 and any(
+                row.proposal.pk == proposal.pk for row in result.projects
+            ):
+                # Raising rolls the override back with the transaction.
+                raise ValidationError(
+                    _(
+                        "Funding this project brings the funded total to %(used)s yuan, "
+                        "%(over)s yuan over the budget of %(budget)s yuan. Tick “I confirm "
+                        "spending over the budget” to publish it anyway."
+                    )
+                    % {
+                        "used": f"{result.used:,}",
+                        "over": f"{result.over_by:,}",
+                        "budget": f"{result.budget:,}",
+                    },
+                    code="over_budget",
+                )
     if cycle.results_published_at:
         broadcast_on_commit(
             group_name("budget_cycle", cycle.pk),
@@ -1008,6 +1044,14 @@ def post_progress(
     _require(by, "budgets.post_progress", cycle, _("Only the committee reports progress."))
     if cycle.results_published_at is None or proposal.pk not in _funded_ids(cycle):
         raise ValidationError(_("Only funded projects have progress updates."))
+    if cycle.objections.filter(answered_at__isnull=True).exists():
+        raise ValidationError(
+            _(
+                "Implementation cannot start while an objection to the results is unanswered. "
+                "Answer every objection on the results page first."
+            ),
+            code="objection_unanswered",
+        )
     if not note.strip():
         raise ValidationError(_("Say what happened."))
     if spent_so_far < 0:
@@ -1039,3 +1083,156 @@ def rate_project(*, user, proposal: Proposal, score: int, comment: str = "") -> 
         proposal=proposal, user=user, defaults={"score": int(score), "comment": comment.strip()}
     )
     return rating
+
+
+# -- objections (异议) during 结果公示 ------------------------------------------------------------
+
+
+@transaction.atomic
+def file_objection(*, author, cycle: BudgetCycle, reason: str) -> Objection:
+    """A verified resident objects to the results while they are on public notice (结果公示)."""
+    cycle = BudgetCycle.objects.prefetch_related("phases", "sub_budgets").get(pk=cycle.pk)
+    if cycle.phase_at() != PhaseKind.RESULTS:
+        raise ValidationError(
+            _("Objections are filed only while the results are on public notice."), code="phase"
+        )
+    _require(
+        author,
+        "budgets.file_objection",
+        cycle,
+        _("Only verified residents of this council can object to its results."),
+    )
+    reason = (reason or "").strip()
+    if len(reason) < 5:
+        raise ValidationError(
+            _("Say what you object to and why, in at least 5 characters."), code="reason"
+        )
+    if len(reason) > 2000:
+        raise ValidationError(_("Keep the reason under 2000 characters."), code="reason")
+    return Objection.objects.create(cycle=cycle, author=author, reason=reason)
+
+
+@transaction.atomic
+def answer_objection(*, by, objection: Objection, answer: str) -> Objection:
+    """The committee answers an objection publicly, once: the answer is never changed."""
+    objection = Objection.objects.select_for_update().select_related("cycle").get(pk=objection.pk)
+    _require(
+        by,
+        "budgets.answer_objection",
+        objection.cycle,
+        _("Only the committee answers objections."),
+    )
+    if objection.is_answered:
+        raise ValidationError(
+            _("This objection has already been answered; answers are never changed."),
+            code="answered",
+        )
+    answer = (answer or "").strip()
+    if len(answer) < 5:
+        raise ValidationError(
+            _("Write an answer of at least 5 characters; it is published."), code="answer"
+        )
+    if len(answer) > 2000:
+        raise ValidationError(_("Keep the answer under 2000 characters."), code="answer")
+    objection.answer = answer
+    objection.answered_by = by
+    objection.answered_at = timezone.now()
+    objection.save(update_fields=["answer", "answered_by", "answered_at"])
+    return objection
+
+
+# -- ending a phase early or extending it (issue 14, point 5) -------------------------------------
+
+PHASE_REASON_MIN = 4
+PHASE_CHANGE_MAX = timedelta(days=366)
+
+
+@transaction.atomic
+def change_phase_end(*, by, cycle: BudgetCycle, phase: str, new_end, reason: str):
+    """End a phase earlier or later than planned, with a public reason (budgets.PhaseChange).
+
+    The phases after it move by the same amount, so the calendar stays contiguous and each
+    phase keeps its length (the objection window of 结果公示 in particular). Refused: a new end
+    in the past or before the phase starts; a phase already over, except a vote whose ballots
+    are still sealed (a vote cut short by an outage can be reopened before the count); any
+    change to the vote once its ballots have been opened (they are sealed until the vote
+    closes: budgets.services.open_ballots), and once results are published. Ending the vote
+    early is allowed with its reason, and the cycle page shows it prominently."""
+    from budgets.models import PhaseChange, PhaseChangeKind
+    from councils.services import log_action
+
+    _require(
+        by,
+        "budgets.change_phase",
+        cycle,
+        _("Only the committee can change the calendar of the budget."),
+    )
+    locked = BudgetCycle.objects.select_for_update().select_related("council").get(pk=cycle.pk)
+    phases = list(Phase.objects.select_for_update().filter(cycle=locked).order_by("starts_at"))
+    target = next((p for p in phases if p.kind == phase), None)
+    if target is None:
+        raise ValidationError({"phase": _("This budget has no such phase.")})
+    reason = " ".join((reason or "").split())
+    if len(reason) < PHASE_REASON_MIN:
+        raise ValidationError(
+            {"reason": _("Give residents the reason (at least 4 characters): it is made public.")}
+        )
+    if new_end is None:
+        raise ValidationError({"new_end": _("Give the new end date and time.")})
+    now = timezone.now()
+    # A minute of grace: "end now" typed on a phone is a few seconds old when it arrives.
+    if new_end < now - timedelta(minutes=1):
+        raise ValidationError(
+            {"new_end": _("The new end is in the past. To end the phase now, give the time now.")}
+        )
+    new_end = max(new_end, now)
+    if new_end <= target.starts_at:
+        raise ValidationError({"new_end": _("The new end must come after the phase starts.")})
+    if new_end == target.ends_at:
+        raise ValidationError({"new_end": _("This is already the planned end.")})
+    if phase == PhaseKind.VOTE and locked.ballots_opened_at is not None:
+        raise ValidationError(
+            _(
+                "The ballots of this vote have been opened and counted: the vote can no longer "
+                "be changed or reopened."
+            )
+        )
+    if locked.results_published_at is not None and PHASE_ORDER.index(phase) <= PHASE_ORDER.index(
+        PhaseKind.VOTE
+    ):
+        raise ValidationError(
+            _("The results are published: the vote and what came before it stay as they were.")
+        )
+    if target.ends_at <= now and phase != PhaseKind.VOTE:
+        raise ValidationError(_("This phase is over: its dates stay as they were."))
+    delta = new_end - target.ends_at
+    if delta > PHASE_CHANGE_MAX:
+        raise ValidationError({"new_end": _("A phase is extended by at most a year at a time.")})
+    old_end = target.ends_at
+    later = [p for p in phases if p.starts_at >= target.ends_at and p.pk != target.pk]
+    # Move the later phases first in the direction that never makes two phases overlap.
+    for item in sorted(later, key=lambda p: p.starts_at, reverse=delta > timedelta(0)):
+        item.starts_at += delta
+        item.ends_at += delta
+        item.save(update_fields=["starts_at", "ends_at"])
+    target.ends_at = new_end
+    target.save(update_fields=["ends_at"])
+    kind = PhaseChangeKind.EXTEND if delta > timedelta(0) else PhaseChangeKind.END_EARLY
+    change = PhaseChange.objects.create(
+        cycle=locked,
+        phase=phase,
+        kind=kind,
+        old_end=old_end,
+        new_end=new_end,
+        reason=reason[:500],
+        by=by,
+    )
+    log_action(
+        council=locked.council,
+        actor=by,
+        verb="change_phase",
+        target=f"{locked.title} · {PhaseKind(phase).label} · {PhaseChangeKind(kind).label}",
+        reason=reason,
+    )
+    forget_ballot_cycle(locked.pk)
+    return change

@@ -13,6 +13,8 @@ urlpatterns = [
     path("cycles/<int:pk>/check/", views.check_receipt, name="check_receipt"),
     path("cycles/<int:pk>/results/", views.results, name="results"),
     path("cycles/<int:pk>/publish/", views.publish, name="publish"),
+    path("cycles/<int:pk>/objections/", views.file_objection, name="file_objection"),
+    path("objections/<int:pk>/answer/", views.answer_objection, name="answer_objection"),
     path("cycles/<int:pk>/ballots/", views.ballot_list, name="ballots"),
     path("cycles/<int:pk>/roll/", views.roll, name="roll"),
     path("cycles/<int:pk>/ballots.pb", views.ballots_pabulib, name="ballots_pb"),
@@ -24,4 +26,7 @@ urlpatterns = [
     path("proposals/<int:pk>/override/", views.override, name="override"),
     path("proposals/<int:pk>/progress/", views.progress, name="progress"),
     path("proposals/<int:pk>/rate/", views.rate, name="rate"),
+]
+urlpatterns += [
+    path("cycles/<int:pk>/phases/", views.change_phase, name="change_phase"),
 ]

@@ -1,4 +1,5 @@
 import json
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
@@ -9,6 +10,7 @@ from django.core.signing import BadSignature
 from django.db.models import Avg, Count, Prefetch, Q, Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -16,6 +18,8 @@ from django.views.decorators.http import require_POST
 from budgets import services
 from budgets.forms import (
     CycleForm,
+    ObjectionAnswerForm,
+    ObjectionForm,
     OverrideForm,
     PaperBallotVoterForm,
     ProgressForm,
@@ -30,6 +34,7 @@ from budgets.models import (
     Ballot,
     BallotChoice,
     BudgetCycle,
+    Objection,
     Participation,
     PhaseKind,
     ProgressUpdate,
@@ -92,6 +97,8 @@ def cycle_detail(request, pk: int):
             and request.user.has_perm("budgets.enter_paper_ballot", cycle),
             "vote_closed": cycle.vote_closed(),
             "turnout": cycle.participations.count() if phase == PhaseKind.VOTE else None,
+            "phase_changes": list(cycle.phase_changes.all()),
+            "can_change_phase": request.user.has_perm("budgets.change_phase", cycle),
         },
     )
 
@@ -148,6 +155,7 @@ def proposal_detail(request, pk: int):
     )
     cycle = proposal.cycle
     ratings = proposal.ratings.aggregate(average=Avg("score"), count=Count("pk"))
+    spending = project_spending(proposal)
     return render(
         request,
         "budgets/proposal.html",
@@ -170,9 +178,27 @@ def proposal_detail(request, pk: int):
             and cycle.vote_closed(),
             "override_form": OverrideForm(),
             # budgeted vs spent, from published finance lines tagged with this project
-            "spending": project_spending(proposal),
+            "spending": spending,
+            "spending_mismatch": _spending_mismatch(proposal, spending),
         },
     )
+
+
+def _spending_mismatch(proposal, spending) -> dict | None:
+    """The latest self-reported spending when it differs from what the published accounts show
+    for the project (nothing booked counts as 0 yuan)."""
+    latest = proposal.updates.order_by("-created", "-pk").first()
+    if latest is None:
+        return None
+    booked = spending.spent if spending else Decimal("0")
+    if latest.spent_so_far == booked:
+        return None
+    return {
+        "reported": latest.spent_so_far,
+        "booked": booked,
+        "difference": abs(latest.spent_so_far - booked),
+        "when": latest.created,
+    }
 
 
 def _proposal_action(request, pk: int, form_class, action, success: str):
@@ -494,12 +520,18 @@ def _opened_or_409(request, cycle):
     return None
 
 
-def results(request, pk: int):
-    cycle = _cycle(pk)
-    _closed_or_403(cycle)
-    refused = _opened_or_409(request, cycle)
-    if refused:
-        return refused
+def _results_page(request, cycle, *, objection_form=None, answering=None, status=200):
+    """The results with the objections filed during 结果公示 and the committee's answers.
+    `answering` is (objection id, bound form) when an answer was refused."""
+    objections = list(cycle.objections.select_related("author", "answered_by"))
+    can_answer = request.user.has_perm("budgets.answer_objection", cycle)
+    for objection in objections:
+        if can_answer and not objection.is_answered:
+            objection.answer_form = (
+                answering[1]
+                if answering and answering[0] == objection.pk
+                else ObjectionAnswerForm(auto_id=f"id_o{objection.pk}_%s")
+            )
     return render(
         request,
         "budgets/results.html",
@@ -508,8 +540,83 @@ def results(request, pk: int):
             "results": services.compute_results(cycle),
             "can_publish": request.user.has_perm("budgets.publish_results", cycle)
             and not cycle.results_published_at,
+            "objections": objections,
+            "objections_open": cycle.phase_at() == PhaseKind.RESULTS,
+            "can_object": request.user.has_perm("budgets.file_objection", cycle),
+            "objection_form": objection_form or ObjectionForm(),
         },
+        status=status,
     )
+
+
+def results(request, pk: int):
+    cycle = _cycle(pk)
+    _closed_or_403(cycle)
+    refused = _opened_or_409(request, cycle)
+    if refused:
+        return refused
+    return _results_page(request, cycle)
+
+
+@login_required
+@require_POST
+def file_objection(request, pk: int):
+    """A resident objects to the results during 结果公示; the objection is public at once."""
+    cycle = _cycle(pk)
+    if not request.user.has_perm("budgets.file_objection", cycle):
+        if cycle.phase_at() != PhaseKind.RESULTS:
+            messages.error(
+                request, _("Objections are filed only while the results are on public notice.")
+            )
+            return redirect(cycle.get_absolute_url())
+        raise PermissionDenied(
+            _("Only verified residents of this council can object to its results.")
+        )
+    form = ObjectionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.file_objection(
+                author=request.user, cycle=cycle, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            form.add_error("reason", error)
+        else:
+            messages.success(
+                request, _("Your objection is published. The committee will answer it here.")
+            )
+            return redirect(reverse("budgets:results", args=[cycle.pk]) + "#objections")
+    refused = _opened_or_409(request, cycle)
+    if refused:
+        return refused
+    return _results_page(request, cycle, objection_form=form, status=400)
+
+
+@login_required
+@require_POST
+def answer_objection(request, pk: int):
+    """The committee answers an objection publicly, once."""
+    objection = get_object_or_404(Objection, pk=pk)
+    cycle = _cycle(objection.cycle_id)
+    if not request.user.has_perm("budgets.answer_objection", cycle):
+        raise PermissionDenied(_("Only the committee answers objections."))
+    form = ObjectionAnswerForm(request.POST, auto_id=f"id_o{objection.pk}_%s")
+    if form.is_valid():
+        try:
+            services.answer_objection(
+                by=request.user, objection=objection, answer=form.cleaned_data["answer"]
+            )
+        except ValidationError as error:
+            if getattr(error, "code", None) == "answered":
+                messages.error(request, _errors(error))
+                return redirect(reverse("budgets:results", args=[cycle.pk]) + "#objections")
+            form.add_error("answer", error)
+        else:
+            messages.success(request, _("Your answer is published."))
+            return redirect(reverse("budgets:results", args=[cycle.pk]) + "#objections")
+    refused = _opened_or_409(request, cycle)
+    if refused:
+        return refused
+    return _results_page(request, cycle, answering=(objection.pk, form), status=400)
 
 
 @login_required
@@ -684,4 +791,36 @@ def promote(request, topic_pk: int):
         "budgets/promote.html",
         {"topic": topic, "cycles": cycles, "errors": errors},
         status=400 if errors else 200,
+    )
+
+
+@login_required
+def change_phase(request, pk: int):
+    """The committee ends a phase early or extends it, with a public reason."""
+    from budgets.forms import PhaseChangeForm
+
+    cycle = _cycle(pk)
+    if not request.user.has_perm("budgets.change_phase", cycle):
+        raise PermissionDenied
+    phases = list(cycle.phases.all())
+    form = PhaseChangeForm(request.POST if request.method == "POST" else None, phases=phases)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.change_phase_end(
+                by=request.user,
+                cycle=cycle,
+                phase=form.cleaned_data["phase"],
+                new_end=form.cleaned_data["new_end"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)  # the service's field names are the form's
+        else:
+            messages.success(request, _("The calendar was changed; the reason is public."))
+            return redirect(cycle)
+    return render(
+        request,
+        "budgets/change_phase.html",
+        {"cycle": cycle, "form": form, "phases": phases, "phase": cycle.phase_at()},
+        status=400 if form.errors else 200,
     )

@@ -401,3 +401,56 @@ class Membership(models.Model):
     @property
     def is_verified(self) -> bool:
         return self.status == MembershipStatus.VERIFIED
+
+
+# -- what the committee did: one append-only log per council -----------------------------------
+
+
+class ActionVerb(models.TextChoices):
+    CREATE_HALL = "create_hall", _("Opened a discussion hall")
+    CREATE_COUNCIL = "create_council", _("Set up a council")
+    GRANT_ROLE = "grant_role", _("Assigned a role")
+    REVOKE_ROLE = "revoke_role", _("Removed a role")
+    SET_HOUSEHOLD = "set_household", _("Changed a household")
+    CHANGE_PHASE = "change_phase", _("Changed a budget phase")
+
+
+class CouncilAction(models.Model):
+    """One thing a committee member (or a township official) did to run the council: opening a
+    hall or a council, assigning or removing a role, changing a household, moving a budget
+    phase. Written by `councils.services.log_action`, by every app; read by the committee, the
+    supervisory committee and the township (`councils.view_actions`). Append-only: rows are
+    never changed or deleted. Only public names go into `target` (minimisation)."""
+
+    council = models.ForeignKey(
+        CouncilPage, on_delete=models.PROTECT, related_name="actions", verbose_name=_("council")
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("done by"),
+    )
+    verb = models.CharField(_("action"), max_length=20, choices=ActionVerb.choices)
+    target = models.CharField(_("what"), max_length=200)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("committee action")
+        verbose_name_plural = _("committee actions")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["council", "-at"])]
+
+    def __str__(self):
+        return f"{self.get_verb_display()} · {self.target}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError(_("This record is append-only and cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("This record is append-only and cannot be deleted."))

@@ -97,3 +97,25 @@ is_committee = has_role(Role.COMMITTEE)
 is_supervisor = has_role(Role.SUPERVISOR)
 is_grid_worker = has_role(Role.GRID_WORKER)
 is_official = has_role(Role.OFFICIAL)
+
+
+# Councils that a village's committee runs from the village: its grids and special councils.
+RUN_FROM_PARENT_LEVELS = {"grid", "worthies", "children"}
+
+
+@rules.predicate
+def is_committee_of_parent_village(user, obj=None) -> bool:
+    """The user sits on the committee of the village right above a grid or special council
+    (which have no committee of their own): used only where the village acts for them, such
+    as opening their hall. Roles still do not carry down (see docs/permissions.md)."""
+    council = council_of(obj)
+    if council is None or council.level not in RUN_FROM_PARENT_LEVELS:
+        return False
+    if not getattr(user, "is_authenticated", False) or council.depth <= 1:
+        return False
+    parent = (
+        CouncilPage.objects.filter(path=council.path[: -council.steplen], level="village")
+        .only("id", "path", "depth", "level")
+        .first()
+    )
+    return parent is not None and Role.COMMITTEE in roles_in(user, parent)

@@ -20,3 +20,7 @@ rules.add_perm("councils.view_members", is_committee | is_supervisor | is_offici
 rules.add_perm("councils.view_real_name", is_committee | is_supervisor | is_official)
 rules.add_perm("councils.assign_role", is_committee | is_official)
 rules.add_perm("councils.manage_household", is_committee)
+# Running the council from its own pages (issue 14, point 5): setting up a grid or a special
+# council under the village, and reading the log of what the committee did.
+rules.add_perm("councils.add_council", is_committee | is_official)
+rules.add_perm("councils.view_actions", is_committee | is_supervisor | is_official)

@@ -31,6 +31,9 @@ def council_page_context(council: CouncilPage, user) -> dict:
         "can_join": user.has_perm("councils.join_council", council),
         "can_manage_members": user.has_perm("councils.view_members", council),
         "can_manage_households": user.has_perm("councils.manage_household", council),
+        "can_assign_roles": council.level == "village"
+        and user.has_perm("councils.assign_role", council),
+        "can_view_actions": user.has_perm("councils.view_actions", council),
         "member_count": Membership.objects.filter(
             council=council, status=MembershipStatus.VERIFIED, role=Role.RESIDENT
         ).count(),
@@ -100,3 +103,46 @@ def representatives_of(council: CouncilPage):
             council=council, role=Role.REPRESENTATIVE, status=MembershipStatus.VERIFIED
         ).select_related("user")
     ]
+
+
+def residents_of(council: CouncilPage) -> list:
+    """Verified residents of the council itself (for choosing heads and role holders)."""
+    return [
+        m.user
+        for m in Membership.objects.filter(
+            council=council, role=Role.RESIDENT, status=MembershipStatus.VERIFIED
+        )
+        .select_related("user")
+        .order_by("user__display_name", "user_id")
+    ]
+
+
+def grids_of(village: CouncilPage) -> list[CouncilPage]:
+    return list(
+        CouncilPage.objects.child_of(village)
+        .filter(level="grid")
+        .order_by("title")
+        .only("id", "title", "path", "depth", "level", "slug", "url_path")
+    )
+
+
+def role_holders(village: CouncilPage, grids: list[CouncilPage]) -> list[Membership]:
+    """Verified representatives, supervisors (village) and grid workers (its grids)."""
+    from councils.services import MANAGED_ROLES
+
+    return list(
+        Membership.objects.filter(
+            council_id__in=[village.pk, *[g.pk for g in grids]],
+            role__in=MANAGED_ROLES,
+            status=MembershipStatus.VERIFIED,
+        )
+        .select_related("user", "council")
+        .order_by("role", "council__title", "user__display_name")
+    )
+
+
+def actions_of(council: CouncilPage, *, page: int = 1, per_page: int = 50):
+    from councils.models import CouncilAction
+
+    queryset = CouncilAction.objects.filter(council=council).select_related("actor")
+    return Paginator(queryset, per_page).get_page(page)

@@ -26,5 +26,8 @@ urlpatterns = [
         {"decision": "reject"},
         name="reject",
     ),
+    path("<int:pk>/roles/", views.roles, name="roles"),
+    path("roles/<int:membership_id>/remove/", views.remove_role, name="remove_role"),
+    path("<int:pk>/actions/", views.actions, name="actions"),
     path("me/", views.profile, name="profile"),
 ]

@@ -8,15 +8,17 @@ from django.views.decorators.http import require_POST
 
 from councils import selectors, services
 from councils.forms import (
+    AssignRoleForm,
     CouncilSearchForm,
-    HouseholdForm,
+    HouseholdEditForm,
     JoinCouncilForm,
     ProfileForm,
     RegisterMemberForm,
     RejectMembershipForm,
+    RemoveRoleForm,
     VerifyMembershipForm,
 )
-from councils.models import CouncilPage, HouseholdMember, Membership, MembershipStatus
+from councils.models import CouncilPage, HouseholdMember, Membership, MembershipStatus, Role
 
 
 def _council(pk: int) -> CouncilPage:
@@ -138,17 +140,34 @@ def households(request, pk: int):
     if not request.user.has_perm("councils.manage_household", council):
         raise PermissionDenied
     representatives = selectors.representatives_of(council)
-    form = HouseholdForm(
-        request.POST if request.method == "POST" else None, representatives=representatives
+    residents = selectors.residents_of(council)
+    initial = {}
+    editing = request.GET.get("number", "").strip()[:40]
+    if request.method != "POST" and editing:
+        existing = council.households.filter(number=editing).first()
+        if existing is not None:
+            initial = {
+                "number": existing.number,
+                "head": str(existing.head_id or ""),
+                "representative": str(existing.representative_id or ""),
+            }
+    form = HouseholdEditForm(
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        representatives=representatives,
+        residents=residents,
+        show_real_names=request.user.has_perm("councils.view_real_name", council),
     )
     if request.method == "POST" and form.is_valid():
         chosen = form.cleaned_data["representative"]
         representative = next((u for u in representatives if str(u.pk) == chosen), None)
+        head = next((u for u in residents if str(u.pk) == form.cleaned_data["head"]), None)
         try:
             services.save_household(
                 council=council,
                 number=form.cleaned_data["number"],
                 representative=representative,
+                head=head,
                 by=request.user,
             )
         except ValidationError as error:
@@ -160,7 +179,7 @@ def households(request, pk: int):
     return render(
         request,
         "councils/households.html",
-        {"council": council, "form": form, "page_obj": page_obj},
+        {"council": council, "form": form, "page_obj": page_obj, "editing": bool(initial)},
         status=400 if form.errors else 200,
     )
 
@@ -211,3 +230,94 @@ def remove_from_register(request, member_id: int):
     else:
         messages.success(request, _("Removed from the register."))
     return redirect("councils:register", pk=council.pk)
+
+
+# -- roles and the committee's log (issue 14, point 5) ---------------------------------------------
+
+
+def _role_form(request, council, data=None):
+    return AssignRoleForm(
+        data,
+        roles=[Role(r) for r in services.MANAGED_ROLES],
+        residents=selectors.residents_of(council),
+        grids=selectors.grids_of(council),
+        show_real_names=request.user.has_perm("councils.view_real_name", council),
+    )
+
+
+@login_required
+def roles(request, pk: int):
+    """Representatives, supervisors and grid workers of a village: assign and remove."""
+    council = _council(pk)
+    if not request.user.has_perm("councils.assign_role", council) or council.level != "village":
+        raise PermissionDenied
+    form = _role_form(request, council, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid() and form.cleaned_data.get("user"):
+        data = form.cleaned_data
+        try:
+            services.assign_role(
+                by=request.user,
+                village=council,
+                role=data["role"],
+                user=data["user"],
+                grid=data["grid_page"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Role assigned."))
+            return redirect("councils:roles", pk=council.pk)
+    grids = selectors.grids_of(council)
+    representatives, members = services.representatives_share(council)
+    return render(
+        request,
+        "councils/roles.html",
+        {
+            "council": council,
+            "form": form,
+            "holders": selectors.role_holders(council, grids),
+            "remove_form": RemoveRoleForm(),
+            "representatives": representatives,
+            "roster_members": members,
+            "four_fifths": services.meets_four_fifths(representatives, members),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def remove_role(request, membership_id: int):
+    membership = get_object_or_404(
+        Membership.objects.select_related("council"),
+        pk=membership_id,
+        role__in=services.MANAGED_ROLES,
+    )
+    village = membership.council
+    if village.level == "grid":
+        village = CouncilPage.objects.get(path=village.path[: -village.steplen])
+    if not request.user.has_perm("councils.assign_role", village):
+        raise PermissionDenied
+    form = RemoveRoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("councils:roles", pk=village.pk)
+    try:
+        services.remove_role(
+            by=request.user, membership=membership, reason=form.cleaned_data["reason"]
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Role removed."))
+    return redirect("councils:roles", pk=village.pk)
+
+
+@login_required
+def actions(request, pk: int):
+    """What the committee did: visible to the committee, the supervisors and the township."""
+    council = _council(pk)
+    if not request.user.has_perm("councils.view_actions", council):
+        raise PermissionDenied
+    page_obj = selectors.actions_of(council, page=request.GET.get("page", 1))
+    return render(request, "councils/actions.html", {"council": council, "page_obj": page_obj})

@@ -242,6 +242,12 @@ class TopicConsumer(AsyncWebsocketConsumer):
                     break
                 cursor = batch[-1].seq
         frames.append(selectors.stances_frame(self.topic_id))
+        if after is not None:
+            # The answer may have come (or changed) while this client was away; a page that
+            # already shows it replaces it with the same text.
+            answered = selectors.answered_topic(self.topic_id)
+            if answered is not None:
+                frames.append(selectors.answered_frame(answered))
         last = max([f["seq"] for f in frames if f["type"] == "message"] + [after or 0])
         return frames, last
 

@@ -130,6 +130,30 @@ class AnswerForm(forms.Form):
     )
 
 
+class TopicRatingForm(forms.Form):
+    """评事: the asker's score for the committee's answer (the same scale as budget projects)."""
+
+    score = forms.TypedChoiceField(
+        label=_("How satisfied are you with the answer?"),
+        coerce=int,
+        widget=forms.RadioSelect,
+        choices=[
+            (5, _("5 · very satisfied")),
+            (4, _("4 · satisfied")),
+            (3, _("3 · so-so")),
+            (2, _("2 · dissatisfied")),
+            (1, _("1 · very dissatisfied")),
+        ],
+        error_messages={"required": _("Choose a score from 1 to 5.")},
+    )
+    comment = forms.CharField(
+        label=_("Comment (optional)"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 class MergeForm(forms.Form):
     into = forms.IntegerField(
         label=_("Merge into topic number"),
@@ -212,3 +236,66 @@ class OutcomeForm(forms.Form):
         super().__init__(*args, **kwargs)
         if hall is not None:
             self.fields["topics"].queryset = Topic.objects.filter(hall=hall).order_by("-created")
+
+
+NEW_COUNCIL_CHOICES = {
+    "new:grid": "grid",
+    "new:worthies": "worthies",
+    "new:children": "children",
+}
+
+
+class HallForm(forms.Form):
+    """Open a hall in this council, in a council under it, or in a new grid or special council."""
+
+    place = forms.ChoiceField(
+        label=_("For which council"),
+        error_messages={
+            "required": _("Choose the council the hall is for."),
+            "invalid_choice": _("Choose the council the hall is for."),
+        },
+    )
+    new_council_title = forms.CharField(
+        label=_("Name of the new council"),
+        max_length=100,
+        required=False,
+        help_text=_("Only when setting up a new council, for example 柳树村新乡贤参事会."),
+    )
+    title = forms.CharField(
+        label=_("Name of the hall"),
+        max_length=100,
+        error_messages={"required": _("Write a title of at least 2 characters.")},
+    )
+    description = forms.CharField(
+        label=_("What it is for (optional)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    is_public = forms.BooleanField(
+        label=_("Public: anyone may read it"), required=False, initial=True
+    )
+
+    def __init__(self, *args, council, children=(), can_add_council=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("here", council.title)]
+        choices += [(str(c.pk), f"{c.title}（{c.get_level_display()}）") for c in children]
+        if can_add_council:
+            choices += [
+                ("new:worthies", _("A new council of rural worthies")),
+                ("new:children", _("A new children's council")),
+                ("new:grid", _("A new grid")),
+            ]
+        self.fields["place"].choices = choices
+        self.children = {str(c.pk): c for c in children}
+        if not can_add_council:
+            del self.fields["new_council_title"]
+
+    def clean(self):
+        data = super().clean()
+        place = data.get("place")
+        data["new_council_level"] = NEW_COUNCIL_CHOICES.get(place, "")
+        if data["new_council_level"] and len((data.get("new_council_title") or "").strip()) < 2:
+            self.add_error("new_council_title", _("Name the new council (at least 2 characters)."))
+        data["child"] = self.children.get(place or "")
+        return data

@@ -194,6 +194,7 @@ class TopicEventKind(models.TextChoices):
     REOPENED = "reopened", _("Reopened")
     MERGED = "merged", _("Merged into another topic")
     ABSORBED = "absorbed", _("Another topic was merged into this one")
+    RATED = "rated", _("The asker rated the answer")
 
 
 class TopicEvent(AppendOnlyModel):
@@ -227,6 +228,39 @@ class TopicEvent(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.topic_id} {self.kind}"
+
+
+class TopicRating(AppendOnlyModel):
+    """The asker's evaluation (评事) of the committee's answer: 1-5 and a comment, given once.
+
+    Like a budget project's rating (budgets.Rating), but only the topic's author gives it, only
+    after the official answer, and it is part of the topic's public record: it never changes.
+    """
+
+    topic = models.OneToOneField(
+        Topic, on_delete=models.PROTECT, related_name="rating", verbose_name=_("topic")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("rated by"),
+    )
+    score = models.PositiveSmallIntegerField(_("score"))
+    comment = models.CharField(_("comment"), max_length=500, blank=True)
+    created = models.DateTimeField(_("rated at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("rating of the answer")
+        verbose_name_plural = _("ratings of answers")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score__gte=1) & Q(score__lte=5), name="topic_rating_score_1_to_5"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.topic_id} · {self.score}"
 
 
 class MessageStatus(models.TextChoices):

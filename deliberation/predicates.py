@@ -21,6 +21,22 @@ def topic_is_discussable(user, obj=None) -> bool:
     return bool(obj is not None and getattr(obj, "is_discussable", True))
 
 
+@rules.predicate
+def is_topic_author(user, obj=None) -> bool:
+    """The user raised this topic (the asker)."""
+    return bool(
+        obj is not None
+        and getattr(user, "is_authenticated", False)
+        and getattr(obj, "author_id", None) == user.pk
+    )
+
+
+@rules.predicate
+def topic_is_answered(user, obj=None) -> bool:
+    """The committee has given the topic its official answer."""
+    return bool(obj is not None and getattr(obj, "answered_at", None))
+
+
 # --- Sessions ------------------------------------------------------------------------------------
 
 

@@ -6,7 +6,12 @@ Each permission takes a hall, a topic or a consultation day (anything with `.cou
 import rules
 
 from councils.predicates import is_committee, is_official, is_verified_member
-from deliberation.predicates import hall_is_public, topic_is_discussable
+from deliberation.predicates import (
+    hall_is_public,
+    is_topic_author,
+    topic_is_answered,
+    topic_is_discussable,
+)
 
 is_hall_officer = is_committee | is_official
 can_view = hall_is_public | is_verified_member | is_hall_officer
@@ -20,6 +25,8 @@ rules.add_perm("deliberation.moderate_message", is_hall_officer)
 rules.add_perm("deliberation.change_topic", is_hall_officer)
 rules.add_perm("deliberation.schedule_consultationday", is_hall_officer)
 rules.add_perm("deliberation.register_consultationday", is_verified_member)
+# 评事: the asker rates the committee's answer (once; the service checks that).
+rules.add_perm("deliberation.rate_topic", is_topic_author & topic_is_answered & can_view)
 
 # --- Sessions (docs/sessions.md) ------------------------------------------------------------------
 # The committee convenes and chairs (村民代表会议由村民委员会召集, Article 26); whoever is on the
@@ -48,3 +55,10 @@ rules.add_perm("deliberation.change_minutes", is_committee & minutes_are_draft)
 rules.add_perm("deliberation.publish_minutes", is_committee & minutes_are_draft)
 rules.add_perm("deliberation.correct_minutes", is_committee & minutes_are_published)
 rules.add_perm("deliberation.disclose_motion", is_committee & motion_passed)
+
+# --- Opening halls from the council's page (issue 14, point 5) ------------------------------------
+# The committee opens halls in its village and in the grids and special councils right under it
+# (which have no committee of their own); township officials anywhere under their township.
+from councils.predicates import is_committee_of_parent_village  # noqa: E402
+
+rules.add_perm("deliberation.add_hall", is_committee | is_official | is_committee_of_parent_village)

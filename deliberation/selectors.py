@@ -70,6 +70,25 @@ def stances_frame(topic_id: int) -> dict:
     return {"type": "stances", **stance_counts(topic_id)}
 
 
+def answered_frame(topic: Topic) -> dict:
+    """The official answer arrived (or changed): its text and the topic's status now."""
+    return {
+        "type": "answered",
+        "answer": topic.official_answer,
+        "answered_at": topic.answered_at.isoformat(),
+        "status": topic.status,
+    }
+
+
+def answered_topic(topic_id: int) -> Topic | None:
+    """The topic's answer and status, if it has been answered (for a reconnecting socket)."""
+    return (
+        Topic.objects.filter(pk=topic_id, answered_at__isnull=False)
+        .only("pk", "official_answer", "answered_at", "status")
+        .first()
+    )
+
+
 def event_for(frame: dict) -> dict:
     """A channel-layer event carrying `frame` serialised once for every socket in the group."""
     return {
@@ -110,7 +129,10 @@ def halls_section(council, user) -> dict:
     halls = Hall.objects.filter(council=council).order_by("title")
     if not roles_in(user, council):
         halls = halls.filter(is_public=True)
-    return {"halls": list(halls.only("id", "title"))}
+    return {
+        "halls": list(halls.only("id", "title")),
+        "can_add_hall": user.has_perm("deliberation.add_hall", council),
+    }
 
 
 def topic_for_socket(topic_id: int) -> Topic | None:

@@ -35,9 +35,16 @@ from deliberation.models import (
     TopicEvent,
     TopicEventKind,
     TopicPhoto,
+    TopicRating,
     TopicStatus,
 )
-from deliberation.selectors import event_for, message_frame, stances_frame, topic_group
+from deliberation.selectors import (
+    answered_frame,
+    event_for,
+    message_frame,
+    stances_frame,
+    topic_group,
+)
 
 CLIENT_ID_MAX_LENGTH = 64
 
@@ -150,15 +157,54 @@ def answer_topic(*, actor, topic: Topic, answer: str) -> TopicEvent:
     answer = answer.strip()
     if not answer:
         raise ValidationError(_("Write the answer."), code="empty")
+    if topic.status == TopicStatus.OPEN:
+        # Answering is taking the matter up (接单): the badge stops saying "open" and the
+        # history says so before it shows the answer.
+        topic.status, topic.status_reason = TopicStatus.TAKEN_UP, ""
+        TopicEvent.objects.create(topic=topic, kind=TopicEventKind.TAKEN_UP, actor=actor)
     topic.official_answer, topic.answered_at = answer, timezone.now()
-    topic.save(update_fields=["official_answer", "answered_at"])
+    topic.save(update_fields=["official_answer", "answered_at", "status", "status_reason"])
     event = TopicEvent.objects.create(
         topic=topic, kind=TopicEventKind.ANSWERED, actor=actor, note=answer
     )
-    _broadcast(
-        topic.pk, {"type": "answer", "answer": answer, "answered_at": topic.answered_at.isoformat()}
-    )
+    _broadcast(topic.pk, answered_frame(topic))
     return event
+
+
+RATING_COMMENT_MAX_LENGTH = 500
+
+
+@transaction.atomic
+def rate_topic(*, user, topic: Topic, score: int, comment: str = "") -> TopicRating:
+    """The asker rates the committee's answer (评事): a score of 1-5 and an optional comment,
+    once. The rating and a `rated` event are part of the topic's public record."""
+    topic = _lock_topic(topic.pk)  # two tabs rating at once: the second sees the first
+    _require(
+        user,
+        "deliberation.rate_topic",
+        topic,
+        _("Only the person who raised this topic can rate the committee's answer."),
+    )
+    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+        raise ValidationError(_("Give a score from 1 to 5."), code="bad_request")
+    if not isinstance(comment, str) or "\x00" in comment:
+        raise ValidationError(_("The comment must be text."), code="bad_request")
+    comment = comment.strip()
+    if len(comment) > RATING_COMMENT_MAX_LENGTH:
+        raise ValidationError(
+            _("A comment can be at most %(max)d characters.") % {"max": RATING_COMMENT_MAX_LENGTH},
+            code="too_long",
+        )
+    if TopicRating.objects.filter(topic=topic).exists():
+        raise ValidationError(_("You have already rated this answer."), code="already_rated")
+    rating = TopicRating.objects.create(topic=topic, author=user, score=score, comment=comment)
+    TopicEvent.objects.create(
+        topic=topic,
+        kind=TopicEventKind.RATED,
+        actor=user,
+        note=f"{score}/5" + (f" · {comment}" if comment else ""),
+    )
+    return rating
 
 
 @transaction.atomic
@@ -466,3 +512,55 @@ def publish_day_outcome(*, actor, day: ConsultationDay, outcome: str, topics=())
     day.save(update_fields=["outcome", "outcome_published_at"])
     day.topics.set(topics)
     return day
+
+
+# --- Halls opened from the council's page (issue 14, point 5) ------------------------------------
+
+
+@transaction.atomic
+def create_hall(
+    *,
+    by,
+    council,
+    title: str,
+    description: str = "",
+    is_public: bool = True,
+    new_council_level: str = "",
+    new_council_title: str = "",
+) -> Hall:
+    """Open a discussion hall in `council`, or first set up a grid, a council of rural worthies or
+    a children's council under the village `council` (new_council_level) and open its hall.
+    Both are written to the village's log of committee actions."""
+    from councils import services as councils
+
+    title = " ".join((title or "").split())
+    if len(title) < 2:
+        raise ValidationError({"title": _("Write a title of at least 2 characters.")})
+    village = council
+    if new_council_level:
+        council = councils.create_sub_council(
+            by=by, village=council, level=new_council_level, title=new_council_title
+        )
+    elif council.level in ("grid", "worthies", "children"):
+        village = council.get_parent().specific
+    _require(
+        by,
+        "deliberation.add_hall",
+        council,
+        _("Only the committee or a township official can open a hall here."),
+    )
+    if Hall.objects.filter(council=council, title=title).exists():
+        raise ValidationError({"title": _("This council already has a hall of this name.")})
+    hall = Hall.objects.create(
+        council=council,
+        title=title[:100],
+        description=(description or "").strip(),
+        is_public=is_public,
+    )
+    councils.log_action(
+        council=village,
+        actor=by,
+        verb="create_hall",
+        target=f"{council.title} · {hall.title}",
+    )
+    return hall

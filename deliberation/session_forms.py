@@ -51,6 +51,31 @@ class SessionForm(forms.Form):
     )
 
 
+TOPICS_LISTED = 200
+
+
+class LatestTopicsIterator(forms.models.ModelChoiceIterator):
+    """The latest TOPICS_LISTED topics in the list; any topic of the queryset is accepted."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for topic in self.queryset[:TOPICS_LISTED]:
+            yield self.choice(topic)
+
+    def __len__(self):
+        return min(self.queryset.count(), TOPICS_LISTED) + (
+            1 if self.field.empty_label is not None else 0
+        )
+
+
+class TopicChoiceField(forms.ModelChoiceField):
+    iterator = LatestTopicsIterator
+
+    def label_from_instance(self, topic):
+        return f"{topic.title} · {topic.hall.title}"
+
+
 class AgendaItemForm(forms.Form):
     title = forms.CharField(
         label=_("Agenda item"),
@@ -62,16 +87,23 @@ class AgendaItemForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    topic = forms.ModelChoiceField(
-        label=_("Hall topic (optional)"), queryset=Topic.objects.none(), required=False
+    topic = TopicChoiceField(
+        label=_("Hall topic (optional)"),
+        queryset=Topic.objects.none(),
+        required=False,
+        error_messages={"invalid_choice": _("Choose a topic of this council's halls.")},
     )
 
     def __init__(self, *args, council=None, **kwargs):
         super().__init__(*args, **kwargs)
         if council is not None:
-            self.fields["topic"].queryset = Topic.objects.filter(hall__council=council).order_by(
-                "-created"
-            )[:200]
+            # Not sliced: the field looks the chosen topic up in this queryset, and a sliced one
+            # cannot be filtered. The list shows the latest topics (TopicChoiceField).
+            self.fields["topic"].queryset = (
+                Topic.objects.filter(hall__council=council)
+                .select_related("hall")
+                .order_by("-created", "-pk")
+            )
 
 
 class MotionForm(forms.Form):

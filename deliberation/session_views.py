@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -98,6 +99,7 @@ def _context(request, session: Session, **forms) -> dict:
         "agenda_form": forms.get("agenda_form") or AgendaItemForm(council=session.council),
         "motion_form": forms.get("motion_form") or MotionForm(session=session),
         "ws_path": f"/ws/deliberation/sessions/{session.pk}/",
+        "now": timezone.now(),
     }
 
 
@@ -216,6 +218,14 @@ def session_action(request, pk: int, action: str):
     if action not in actions:
         raise PermissionDenied
     service, success = actions[action]
+    if action == "open":
+        early = request.POST.get("early") in ("1", "on")
+        return _run(
+            request,
+            session,
+            lambda: sessions.open_session(actor=request.user, session=session, early=early),
+            success,
+        )
     return _run(request, session, lambda: service(actor=request.user, session=session), success)
 
 

@@ -205,12 +205,24 @@ def _roster_people(session: Session) -> list[tuple[object, str, Household | None
 
 
 @transaction.atomic
-def open_session(*, actor, session: Session) -> Session:
-    """Open the session and snapshot who is entitled to attend (later changes don't alter it)."""
+def open_session(*, actor, session: Session, early: bool = False) -> Session:
+    """Open the session and snapshot who is entitled to attend (later changes don't alter it).
+
+    Before the scheduled time only with `early` (the chair confirms): members who come on time
+    would otherwise find the roll call and the first votes already done."""
     session = _lock(session.pk)
     _require(actor, "deliberation.chair_session", session, _("Only the chair opens the session."))
     if session.status != SessionStatus.SCHEDULED:
         raise ValidationError(_("The session has already been opened."), code="already_open")
+    if timezone.now() < session.starts_at and not early:
+        raise ValidationError(
+            _(
+                "The meeting is scheduled for %(when)s. To open it before then, tick “Open "
+                "before the scheduled time” to confirm."
+            )
+            % {"when": timezone.localtime(session.starts_at).strftime("%Y-%m-%d %H:%M")},
+            code="too_early",
+        )
     people = _roster_people(session)
     RosterEntry.objects.bulk_create(
         RosterEntry(

@@ -14,6 +14,7 @@ urlpatterns = [
     path("topics/<int:pk>/status/", views.change_status, name="change_status"),
     path("topics/<int:pk>/answer/", views.answer, name="answer"),
     path("topics/<int:pk>/merge/", views.merge, name="merge"),
+    path("topics/<int:pk>/rate/", views.rate_topic, name="rate_topic"),
     path("messages/<int:message_id>/moderate/", views.moderate, name="moderate"),
     path("days/<int:pk>/", views.day_detail, name="day"),
     path("days/<int:pk>/register/", views.register_for_day, name="register_for_day"),
@@ -48,4 +49,9 @@ urlpatterns += [
     path("minutes/<int:pk>/edit/", session_views.edit_minutes, name="edit_minutes"),
     path("minutes/<int:pk>/publish/", session_views.publish_minutes, name="publish_minutes"),
     path("minutes/<int:pk>/correct/", session_views.correct_minutes, name="correct_minutes"),
+]
+
+# Opening a hall from the council's page (issue 14, point 5)
+urlpatterns += [
+    path("councils/<int:council_pk>/halls/new/", views.new_hall, name="new_hall"),
 ]

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Avg, Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -18,6 +19,7 @@ from deliberation import selectors, services
 from deliberation.forms import (
     AnswerForm,
     DayForm,
+    HallForm,
     MergeForm,
     MessageForm,
     ModerateForm,
@@ -26,6 +28,7 @@ from deliberation.forms import (
     StanceForm,
     StatusForm,
     TopicForm,
+    TopicRatingForm,
 )
 from deliberation.models import (
     ConsultationDay,
@@ -36,6 +39,7 @@ from deliberation.models import (
     Stance,
     Topic,
     TopicPhoto,
+    TopicRating,
     TopicStatus,
 )
 
@@ -71,6 +75,9 @@ def hall_detail(request, pk: int):
         status = ""
     page_obj = Paginator(topics.order_by("-created"), 20).get_page(request.GET.get("page", 1))
     days = list(ConsultationDay.objects.filter(hall=hall).order_by("-starts_at")[:5])
+    ratings = TopicRating.objects.filter(topic__hall=hall).aggregate(
+        average=Avg("score"), count=Count("pk")
+    )
     return render(
         request,
         "deliberation/hall.html",
@@ -81,6 +88,7 @@ def hall_detail(request, pk: int):
             "status": status,
             "statuses": TopicStatus.choices,
             "days": days,
+            "ratings": ratings,
             "now": timezone.now(),
             "can_raise": request.user.has_perm("deliberation.raise_topic", hall),
             "can_schedule": request.user.has_perm("deliberation.schedule_consultationday", hall),
@@ -130,7 +138,9 @@ def topic_photo(request, pk: int):
     return serve_file(photo.image)
 
 
-def topic_detail(request, pk: int, *, message_form=None, stance_form=None, status=200):
+def topic_detail(
+    request, pk: int, *, message_form=None, stance_form=None, rating_form=None, status=200
+):
     topic = _topic(request, pk)
     user = request.user
     before = request.GET.get("before")
@@ -157,8 +167,13 @@ def topic_detail(request, pk: int, *, message_form=None, stance_form=None, statu
         if user.is_authenticated and not can_moderate
         else []
     )
+    rating = TopicRating.objects.filter(topic=topic).first()
     context = {
         "topic": topic,
+        "statuses": TopicStatus.choices,
+        "rating": rating,
+        "can_rate": rating is None and user.has_perm("deliberation.rate_topic", topic),
+        "rating_form": rating_form or TopicRatingForm(prefix="rating"),
         "hall": topic.hall,
         "council": topic.hall.council,
         "chat": shown,
@@ -310,6 +325,33 @@ def merge(request, pk: int):
 
 @login_required
 @require_POST
+def rate_topic(request, pk: int):
+    """评事: the asker rates the committee's answer, once."""
+    topic = _topic(request, pk)
+    if not request.user.has_perm("deliberation.rate_topic", topic):
+        raise PermissionDenied
+    if TopicRating.objects.filter(topic=topic).exists():  # a second tab, or a resend
+        messages.error(request, _("You have already rated this answer."))
+        return redirect(f"{topic.get_absolute_url()}#rating")
+    form = TopicRatingForm(request.POST, prefix="rating")
+    if form.is_valid():
+        try:
+            services.rate_topic(
+                user=request.user,
+                topic=topic,
+                score=form.cleaned_data["score"],
+                comment=form.cleaned_data["comment"],
+            )
+        except ValidationError as error:  # already rated (a second tab)
+            _say(request, error)
+        else:
+            messages.success(request, _("Thank you for your rating."))
+        return redirect(f"{topic.get_absolute_url()}#rating")
+    return topic_detail(request, pk, rating_form=form, status=400)
+
+
+@login_required
+@require_POST
 def moderate(request, message_id: int):
     message = get_object_or_404(
         Message.objects.select_related("topic__hall__council"), pk=message_id
@@ -442,3 +484,56 @@ def publish_outcome(request, pk: int):
             messages.success(request, _("The outcome was published."))
             return redirect(day)
     return day_detail(request, pk, outcome_form=form, status=400)
+
+
+# --- Opening a hall from the council's page (issue 14, point 5) -----------------------------------
+
+
+@login_required
+def new_hall(request, council_pk: int):
+    from councils.models import CouncilPage
+
+    council = get_object_or_404(CouncilPage.objects.live(), pk=council_pk)
+    if not request.user.has_perm("deliberation.add_hall", council):
+        raise PermissionDenied
+    children = []
+    can_add_council = False
+    if council.level == "village":
+        children = list(
+            CouncilPage.objects.child_of(council)
+            .live()
+            .filter(level__in=["grid", "worthies", "children"])
+            .order_by("level", "title")
+        )
+        can_add_council = request.user.has_perm("councils.add_council", council)
+    form = HallForm(
+        request.POST if request.method == "POST" else None,
+        council=council,
+        children=children,
+        can_add_council=can_add_council,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            hall = services.create_hall(
+                by=request.user,
+                council=data["child"] or council,
+                title=data["title"],
+                description=data["description"],
+                is_public=data["is_public"],
+                new_council_level=data["new_council_level"],
+                new_council_title=data.get("new_council_title") or "",
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        except PermissionDenied as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("The hall is open."))
+            return redirect(hall)
+    return render(
+        request,
+        "deliberation/hall_form.html",
+        {"council": council, "form": form},
+        status=400 if form.errors else 200,
+    )

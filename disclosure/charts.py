@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 WIDTH = 360
 LABEL_WIDTH = 92
@@ -181,7 +182,12 @@ def finance_charts(data: dict) -> list[Chart]:
     )
 
     for slug, title, items, column in (
-        ("chart-accounts", _("Spending by account (会计科目)"), data["accounts"], _("Account")),
+        (
+            "chart-accounts",
+            _("Spending by account (会计科目)"),
+            data["accounts"],
+            pgettext("bookkeeping", "Account"),
+        ),
         ("chart-projects", _("Spending by micro-project"), data["projects"], _("Micro-project")),
     ):
         total = sum((value for _label, value in items), Decimal(0))

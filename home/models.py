@@ -5,7 +5,8 @@ from wagtail.models import Page
 
 
 class HomePage(Page):
-    """The site's root: a welcome, the search box and the top-level councils."""
+    """The site's root: a welcome, the person's own council(s), what is happening now, the five
+    steps, the search box and the top-level councils."""
 
     intro = models.TextField(_("introduction"), blank=True)
 
@@ -19,9 +20,12 @@ class HomePage(Page):
 
     def get_context(self, request, *args, **kwargs):
         from councils.models import CouncilPage
+        from home.selectors import happening_now
 
         context = super().get_context(request, *args, **kwargs)
         context["top_councils"] = CouncilPage.objects.child_of(self).live().order_by("title")
+        # A signed-in person lands on their own council(s); everyone sees what is on now.
+        context["now"] = happening_now(request.user, choose=request.GET.get("council"))
         return context
 
 

@@ -1,8 +1,9 @@
 /* Live debate on a topic page (docs/realtime.md). No framework; the page works without it.
  *
  * Connects to the topic's websocket with ?after=<last seq shown>, appends new messages, updates
- * the stance tally and hides moderated messages. Posts and stances go over the socket when it is
- * open and through the ordinary form otherwise. User text is only ever put in the page with
+ * the stance tally, hides moderated messages and shows the official answer and the new status as
+ * they arrive. Posts and stances go over the socket when it is open and through the ordinary form
+ * otherwise. User text is only ever put in the page with
  * textContent; links are made with createElement and an http(s) check.
  */
 (function () {
@@ -138,6 +139,45 @@
     if (form) { form.remove(); }
   }
 
+  // The status badge at the top of the page; its words come from the page (data-i18n-status-*).
+  function setBadge(status) {
+    var badge = document.getElementById("topic-status");
+    var label = t("status-" + status);
+    if (!badge || !label) { return; }
+    badge.className = "status status-" + status;
+    badge.textContent = label;
+  }
+
+  // The committee's official answer, shown (or replaced) above the stances, as the page does.
+  function showAnswer(frame) {
+    var slot = document.getElementById("answer-slot");
+    if (!slot || typeof frame.answer !== "string") { return; }
+    var section = el("section", "card answer");
+    section.id = "answer";
+    section.setAttribute("aria-labelledby", "answer-heading");
+    section.appendChild(el("h2", "", t("answer"))).id = "answer-heading";
+    var text = el("div", "answer-text");
+    frame.answer.split(/\n{2,}/).forEach(function (paragraph) {
+      var p = el("p");
+      appendLinkified(p, paragraph);
+      text.appendChild(p);
+    });
+    section.appendChild(text);
+    var when = el("p", "muted");
+    var time = el("time", "", new Date(frame.answered_at).toLocaleString());
+    time.setAttribute("datetime", frame.answered_at);
+    when.appendChild(time);
+    section.appendChild(when);
+    var old = document.getElementById("answer");
+    if (old) {
+      var oldText = old.querySelector(".answer-text");
+      if (oldText && oldText.textContent.trim() === frame.answer.trim()) { return; }  // same answer
+      old.replaceWith(section);
+    } else {
+      slot.appendChild(section);
+    }
+  }
+
   function onFrame(frame) {
     switch (frame.type) {
       case "message":
@@ -155,10 +195,15 @@
         if (frame.action === "hide") { hideMessage(frame); }
         break;
       case "topic":
+        setBadge(frame.status);
         if (frame.status !== "open" && frame.status !== "taken_up" && postForm) {
           postForm.remove();
           postForm = null;
         }
+        break;
+      case "answered":
+        showAnswer(frame);
+        setBadge(frame.status);
         break;
       case "live":
         // The server's channel layer (Redis) is down: posts are still stored, and once it is

@@ -74,7 +74,7 @@ def village_with_everything():
         place="村委会会议室",
     )
     sessions.add_agenda_item(actor=committee, session=session, title="村口排水沟方案")
-    session = sessions.open_session(actor=committee, session=session)
+    session = sessions.open_session(early=True, actor=committee, session=session)
     sessions.add_motion(actor=committee, session=session, title="同意修建村口排水沟")
     return {
         "village": village,

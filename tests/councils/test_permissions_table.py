@@ -58,6 +58,8 @@ def people(tree):
 
 
 def deliberation_objects(tree, author):
+    from django.utils import timezone
+
     from deliberation.models import Hall, Topic, TopicStatus
 
     hall = Hall.objects.create(council=tree["village"], title="议事厅")
@@ -71,6 +73,15 @@ def deliberation_objects(tree, author):
         "closed_topic": Topic.objects.create(
             hall=hall, author=author, title="t", description="d", status=TopicStatus.CLOSED
         ),
+        "answered_topic": Topic.objects.create(
+            hall=hall,
+            author=author,
+            title="t",
+            description="d",
+            status=TopicStatus.TAKEN_UP,
+            official_answer="a",
+            answered_at=timezone.now(),
+        ),
     }
 
 
@@ -81,6 +92,7 @@ def budget_objects(tree):
 
     return {
         "cycle": make_cycle(tree["village"], phase="collect"),
+        "results_cycle": make_cycle(tree["village"], phase="results"),
         "township_cycle": make_cycle(
             tree["township"],
             phase="vote",

@@ -216,6 +216,42 @@ FORMS: dict[str, Form] = {
         "resident",
         silent_redirect=False,
     ),
+    # running the council from its pages (issue 14, point 5)
+    "councils:roles": Form(
+        url("councils:roles", pk("village")),
+        "committee",
+        "resident",
+        lambda w: {
+            "role": "representative",
+            "person": str(w.people["resident"].pk),
+            "phone": "",
+            "grid": "",
+        },
+    ),
+    "councils:remove_role": Form(
+        url("councils:remove_role", pk("rep_membership")),
+        "committee",
+        "resident",
+        lambda w: {"reason": "迁出本村"},
+    ),
+    "deliberation:new_hall": Form(
+        url("deliberation:new_hall", pk("village")),
+        "committee",
+        "resident",
+        lambda w: {
+            "place": "new:worthies",
+            "new_council_title": "新乡贤参事会",
+            "title": "乡贤议事厅",
+            "description": "",
+            "is_public": "on",
+        },
+    ),
+    "budgets:change_phase": Form(
+        url("budgets:change_phase", pk("collect_cycle")),
+        "committee",
+        "resident",
+        lambda w: {"phase": "collect", "end_now": "", "new_end": soon(3), "reason": "农忙延长"},
+    ),
     "budgets:check_receipt": Form(
         url("budgets:check_receipt", pk("closed_cycle")),
         "anonymous",
@@ -279,6 +315,12 @@ FORMS: dict[str, Form] = {
         "committee",
         "resident",
         lambda w: {"merge-into": str(w["other_topic"].pk), "merge-reason": "重复"},
+    ),
+    "deliberation:rate_topic": Form(
+        url("deliberation:rate_topic", pk("answered_topic")),
+        "resident",  # the asker
+        "committee",
+        lambda w: {"rating-score": "4", "rating-comment": "修得及时"},
     ),
     "deliberation:moderate": Form(
         url("deliberation:moderate", pk("message")),
@@ -562,6 +604,20 @@ FORMS: dict[str, Form] = {
         "committee",
         "resident",
     ),
+    "budgets:file_objection": Form(
+        lambda w, choose: reverse(
+            "budgets:file_objection", args=[w[choose(["closed_cycle", "vote_cycle"])].pk]
+        ),
+        "resident",
+        "outsider",
+        lambda w: {"reason": "修路的造价比估算高了一倍，请说明。"},
+    ),
+    "budgets:answer_objection": Form(
+        url("budgets:answer_objection", pk("objection")),
+        "committee",
+        "resident",
+        lambda w: {"answer": "已复核，票数无误，见选票清单。"},
+    ),
     "budgets:promote": Form(
         url("budgets:promote", pk("topic")),
         "committee",
@@ -608,6 +664,7 @@ READ_ONLY = {
     "account_reset_password_from_key_done",
     "councils:search",
     "councils:members",
+    "councils:actions",
     "deliberation:hall",
     "deliberation:topic",
     "deliberation:day",

@@ -89,6 +89,8 @@ def build_world() -> World:
     o["message"] = halls.post_message(
         author=people["resident"], topic=topic, body="路该修了"
     ).message
+    o["answered_topic"] = answered = TopicFactory(hall=hall, author=people["resident"])
+    halls.answer_topic(actor=committee, topic=answered, answer="已报修，本周修好。")
     o["day"] = halls.schedule_consultation_day(
         actor=committee,
         hall=hall,
@@ -97,6 +99,9 @@ def build_world() -> World:
         place="村委会",
         officials="李明（镇党委副书记）",
     )
+
+    # councils: a representative's role the committee may end
+    o["rep_membership"] = reps[1].memberships.get(role=Role.REPRESENTATIVE)
 
     # councils: a villager without an account on the household register
     o["register_entry"] = councils.add_register_member(
@@ -116,10 +121,15 @@ def build_world() -> World:
     set_phase(closed, "results")
     budgets.publish_results(by=committee, cycle=closed)
     budgets.post_progress(by=committee, proposal=road, status=ProgressStatus.DONE, note="路修好了")
+    # an objection during 结果公示, waiting for the committee's answer
+    o["objection"] = budgets.file_objection(
+        author=people["resident"], cycle=closed, reason="路灯的票数统计有误，请复核。"
+    )
 
     # sessions: one open with a vote running and check-in open, one closed with a passed
     # motion, a draft and a published set of minutes
     o["session"] = session = sessions.open_session(
+        early=True,
         actor=committee,
         session=sessions.schedule_session(
             actor=committee,
@@ -140,6 +150,7 @@ def build_world() -> World:
         motion=sessions.add_motion(actor=committee, session=session, title="硬化道路"),
     )
     o["closed_session"] = closed_session = sessions.open_session(
+        early=True,
         actor=committee,
         session=sessions.schedule_session(
             actor=committee,
@@ -177,6 +188,7 @@ def build_world() -> World:
         place="村委会二楼",
     )
     third = sessions.open_session(
+        early=True,
         actor=committee,
         session=sessions.schedule_session(
             actor=committee,

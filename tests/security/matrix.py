@@ -13,7 +13,9 @@ from django.urls import reverse
 
 from budgets.models import (
     BudgetCycle,
+    Objection,
     Participation,
+    PhaseChange,
     ProgressUpdate,
     Proposal,
     Rating,
@@ -27,6 +29,7 @@ from deliberation.models import (
     AgendaItem,
     ConsultationDay,
     DayRegistration,
+    Hall,
     Message,
     Minutes,
     ModerationLog,
@@ -35,6 +38,7 @@ from deliberation.models import (
     Session,
     Stance,
     Topic,
+    TopicRating,
     Vote,
 )
 from disclosure.models import Attachment, ImportBatch, LineItem, Question, Record
@@ -127,6 +131,31 @@ ROWS: dict[str, Row] = {
         effect=_count(User, display_name="新名字"),
         allowed=SIGNED_IN,
     ),
+    # --- running the council from its pages (issue 14, point 5) ---------------------------------
+    "councils:roles": Row(
+        url=lambda w: reverse("councils:roles", args=[w.village.pk]),
+        data=lambda w: {"role": "representative", "person": w.spare_resident.pk},
+        effect=_count(Membership, role="representative", status=MembershipStatus.VERIFIED),
+        allowed=COMMITTEE_AND_OFFICIAL,
+    ),
+    "councils:remove_role": Row(
+        url=lambda w: reverse("councils:remove_role", args=[w.spare_representative.pk]),
+        data=lambda w: {"reason": "迁出本村"},
+        effect=_value(Membership, "status", lambda w: w.spare_representative),
+        allowed=COMMITTEE_AND_OFFICIAL,
+    ),
+    "deliberation:new_hall": Row(
+        url=lambda w: reverse("deliberation:new_hall", args=[w.village.pk]),
+        data=lambda w: {"place": "here", "title": "老年人议事厅", "is_public": "on"},
+        effect=_count(Hall),
+        allowed=COMMITTEE_AND_OFFICIAL,
+    ),
+    "budgets:change_phase": Row(
+        url=lambda w: reverse("budgets:change_phase", args=[w.collecting_cycle.pk]),
+        data=lambda w: {"phase": "collect", "end_now": "on", "reason": "提议已经够多，提前结束"},
+        effect=_count(PhaseChange),
+        allowed=COMMITTEE,
+    ),
     # --- halls --------------------------------------------------------------------------------
     "deliberation:raise_topic": Row(
         url=lambda w: reverse("deliberation:raise_topic", args=[w.hall.pk]),
@@ -178,6 +207,12 @@ ROWS: dict[str, Row] = {
         data=lambda w: {"merge-into": w.topic.pk, "merge-reason": "重复"},
         effect=_value(Topic, "merged_into", lambda w: w.other_topic),
         allowed=COMMITTEE_AND_OFFICIAL,
+    ),
+    "deliberation:rate_topic": Row(
+        url=lambda w: reverse("deliberation:rate_topic", args=[w.answered_topic.pk]),
+        data=lambda w: {"rating-score": "4", "rating-comment": "修得及时"},
+        effect=_count(TopicRating),
+        allowed=frozenset({"resident"}),  # the asker only
     ),
     "deliberation:moderate": Row(
         url=lambda w: reverse("deliberation:moderate", args=[w.message.pk]),
@@ -466,6 +501,18 @@ ROWS: dict[str, Row] = {
         url=lambda w: reverse("budgets:publish", args=[w.closed_cycle.pk]),
         data=lambda w: {},
         effect=_value(BudgetCycle, "results_published_at", lambda w: w.closed_cycle),
+        allowed=COMMITTEE,
+    ),
+    "budgets:file_objection": Row(
+        url=lambda w: reverse("budgets:file_objection", args=[w.closed_cycle.pk]),
+        data=lambda w: {"reason": "路灯的票数统计有误，请复核。"},
+        effect=_count(Objection),
+        allowed=VILLAGERS,
+    ),
+    "budgets:answer_objection": Row(
+        url=lambda w: reverse("budgets:answer_objection", args=[w.objection.pk]),
+        data=lambda w: {"answer": "已复核，票数无误，见选票清单。"},
+        effect=_value(Objection, "answer", lambda w: w.objection),
         allowed=COMMITTEE,
     ),
     "budgets:promote": Row(

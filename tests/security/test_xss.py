@@ -141,7 +141,7 @@ def written_everywhere(world: World, p: Payloads) -> dict[tuple[str, str], list[
     )
     (n_at, at), (n_ad, ad) = p.long(), p.long()
     sessions.add_agenda_item(actor=clerk, session=session, title=at, description=ad)
-    session = sessions.open_session(actor=clerk, session=session)
+    session = sessions.open_session(early=True, actor=clerk, session=session)
     (n_mt, mt), (n_mx, mx) = p.long(), p.long()
     sessions.add_motion(actor=clerk, session=session, title=mt, text=mx)
     shows(

@@ -87,6 +87,18 @@ class World:
         household = Household.objects.create(council=self.village, number="9组1号")
         return HouseholdMember.objects.create(household=household, name="王秀兰")
 
+    @cached_property
+    def spare_resident(self):
+        """A resident of the village with no other role, to be made a representative."""
+        return member(self.village)
+
+    @cached_property
+    def spare_representative(self):
+        """A representative's membership that the committee may end (no meeting scheduled)."""
+        user = member(self.village)
+        member(self.village, Role.REPRESENTATIVE, user=user)
+        return user.memberships.get(role=Role.REPRESENTATIVE)
+
     # --- halls ----------------------------------------------------------------------------
 
     @cached_property
@@ -120,6 +132,19 @@ class World:
         hall_services.change_topic_status(
             actor=self.clerk, topic=topic, status="closed", reason="已办结"
         )
+        topic.refresh_from_db()
+        return topic
+
+    @cached_property
+    def answered_topic(self):
+        """Raised by the resident and answered by the committee: only its asker may rate it."""
+        topic = hall_services.raise_topic(
+            author=self.people["resident"],
+            hall=self.hall,
+            title="路灯不亮",
+            description="晚上看不见路。",
+        )
+        hall_services.answer_topic(actor=self.clerk, topic=topic, answer="已报修，本周修好。")
         topic.refresh_from_db()
         return topic
 
@@ -166,15 +191,17 @@ class World:
 
     @cached_property
     def open_session(self):
-        return sessions.open_session(actor=self.clerk, session=self._session())
+        return sessions.open_session(early=True, actor=self.clerk, session=self._session())
 
     @cached_property
     def private_session(self):
-        return sessions.open_session(actor=self.clerk, session=self._session(is_public=False))
+        return sessions.open_session(
+            early=True, actor=self.clerk, session=self._session(is_public=False)
+        )
 
     @cached_property
     def check_in_session(self):
-        session = sessions.open_session(actor=self.clerk, session=self._session())
+        session = sessions.open_session(early=True, actor=self.clerk, session=self._session())
         sessions.open_check_in(actor=self.clerk, session=session)
         session.refresh_from_db()
         return session
@@ -182,7 +209,7 @@ class World:
     @cached_property
     def proxy_session(self):
         """An open session at which the clerk (who may hold a proxy) is present."""
-        session = sessions.open_session(actor=self.clerk, session=self._session())
+        session = sessions.open_session(early=True, actor=self.clerk, session=self._session())
         entry = self.roster_entry(session, self.clerk)
         sessions.record_attendance(actor=self.clerk, session=session, entry=entry, present=True)
         return session
@@ -197,7 +224,7 @@ class World:
     @cached_property
     def voting_motion(self):
         """An open vote of an open session in which everyone on the roster is present."""
-        session = sessions.open_session(actor=self.clerk, session=self._session())
+        session = sessions.open_session(early=True, actor=self.clerk, session=self._session())
         for entry in session.roster.all():
             sessions.record_attendance(actor=self.clerk, session=session, entry=entry, present=True)
         motion = sessions.add_motion(actor=self.clerk, session=session, title="修村口的路")
@@ -205,18 +232,18 @@ class World:
 
     @cached_property
     def closed_session(self):
-        session = sessions.open_session(actor=self.clerk, session=self._session())
+        session = sessions.open_session(early=True, actor=self.clerk, session=self._session())
         return sessions.close_session(actor=self.clerk, session=session)
 
     @cached_property
     def minutes_draft(self):
-        session = sessions.open_session(actor=self.clerk, session=self._session())
+        session = sessions.open_session(early=True, actor=self.clerk, session=self._session())
         sessions.close_session(actor=self.clerk, session=session)
         return sessions.draft_minutes(actor=self.clerk, session=session, narrative="会议纪要")
 
     @cached_property
     def minutes_published(self):
-        session = sessions.open_session(actor=self.clerk, session=self._session())
+        session = sessions.open_session(early=True, actor=self.clerk, session=self._session())
         sessions.close_session(actor=self.clerk, session=session)
         draft = sessions.draft_minutes(actor=self.clerk, session=session, narrative="会议纪要")
         return sessions.publish_minutes(actor=self.clerk, minutes=draft)
@@ -311,6 +338,13 @@ class World:
             )
         set_phase(cycle, "results")
         return cycle
+
+    @cached_property
+    def objection(self):
+        """An objection to the closed cycle's results, filed during 结果公示, not yet answered."""
+        return budget_services.file_objection(
+            author=member(self.village), cycle=self.closed_cycle, reason="路灯的票数统计有误。"
+        )
 
     @cached_property
     def published_cycle(self):

@@ -51,7 +51,7 @@ def scheduled(chair, village, kind=SessionKind.REPRESENTATIVES, **kwargs):
 
 def opened(chair, village, **kwargs):
     session = scheduled(chair, village, **kwargs)
-    return sessions.open_session(actor=chair, session=session)
+    return sessions.open_session(early=True, actor=chair, session=session)
 
 
 def entry_of(session, user):

@@ -25,7 +25,7 @@ def permission_objects(tree) -> dict:
             place="村委会",
             is_public=is_public,
         )
-        return sessions.open_session(actor=chair, session=session)
+        return sessions.open_session(early=True, actor=chair, session=session)
 
     session = open_one()
     private = open_one(is_public=False)

@@ -94,10 +94,10 @@ def test_only_the_chair_opens(chair, village):
     (rep,) = representatives(village, 1)
     session = scheduled(chair, village)
     with pytest.raises(PermissionDenied):
-        sessions.open_session(actor=rep, session=session)
-    sessions.open_session(actor=chair, session=session)
+        sessions.open_session(early=True, actor=rep, session=session)
+    sessions.open_session(early=True, actor=chair, session=session)
     with pytest.raises(ValidationError):
-        sessions.open_session(actor=chair, session=session)
+        sessions.open_session(early=True, actor=chair, session=session)
 
 
 # --- quorum through the services ----------------------------------------------------------------
