@@ -599,6 +599,11 @@ def answer_objection(request, pk: int):
     cycle = _cycle(objection.cycle_id)
     if not request.user.has_perm("budgets.answer_objection", cycle):
         raise PermissionDenied(_("Only the committee answers objections."))
+    if objection.is_answered:  # whatever was sent: the answer given stands
+        messages.error(
+            request, _("This objection has already been answered; answers are never changed.")
+        )
+        return redirect(reverse("budgets:results", args=[cycle.pk]) + "#objections")
     form = ObjectionAnswerForm(request.POST, auto_id=f"id_o{objection.pk}_%s")
     if form.is_valid():
         try:

@@ -19,6 +19,7 @@ from tests.deliberation.factories import HallFactory, TopicFactory
 
 pytestmark = pytest.mark.browser
 
+
 def committee_of(council):
     user = member(council)
     member(council, Role.COMMITTEE, user=user)
@@ -43,7 +44,9 @@ def test_a_resident_lands_on_their_village_and_the_five_steps_lead_somewhere(
     TopicFactory(hall=HallFactory(council=tree["other_village"]), title="石桥村的议题")
     cycle = make_cycle(village, phase="vote", title="2026年柳树村微实事")
     funded = add_proposal(cycle, "硬化3组到村委会的道路", 50000)
-    ProgressUpdate.objects.create(proposal=funded, status="in_progress", note="已开工", by=committee)
+    ProgressUpdate.objects.create(
+        proposal=funded, status="in_progress", note="已开工", by=committee
+    )
     off_loop(
         sessions.schedule_session,
         actor=committee,
@@ -103,9 +106,7 @@ def test_a_visitor_sees_the_city_and_the_search_on_a_phone(open_context, shots):
     shots(page, "home-visitor")
 
 
-def test_the_answer_reaches_the_askers_page_live_and_the_asker_rates_it(
-    open_context, shots
-):
+def test_the_answer_reaches_the_askers_page_live_and_the_asker_rates_it(open_context, shots):
     tree = make_tree()
     village = tree["village"]
     hall = HallFactory(council=village, title="柳树村民主议事厅")

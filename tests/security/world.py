@@ -341,9 +341,14 @@ class World:
 
     @cached_property
     def objection(self):
-        """An objection to the closed cycle's results, filed during 结果公示, not yet answered."""
+        """An objection filed during 结果公示, not yet answered: on a cycle of its own, so that
+        it never holds up the implementation of closed_cycle (whichever is built first)."""
+        cycle = make_cycle(self.village, phase="vote", title="有异议的预算")
+        road = add_proposal(cycle, "修路", "60")
+        budget_services.cast_ballot(voter=member(self.village), cycle=cycle, choices={road.pk: 1})
+        set_phase(cycle, "results")
         return budget_services.file_objection(
-            author=member(self.village), cycle=self.closed_cycle, reason="路灯的票数统计有误。"
+            author=member(self.village), cycle=cycle, reason="路灯的票数统计有误。"
         )
 
     @cached_property
