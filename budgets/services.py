@@ -323,6 +323,17 @@ def ballot_proposals(cycle: BudgetCycle, sub_budget: SubBudget | None) -> list[P
     return list(queryset.order_by("pk"))
 
 
+def ballot_costs(cycle: BudgetCycle, sub_budget: SubBudget | None) -> dict[int, Decimal]:
+    """The cost of each proposal on the ballot paper, read from the cached cycle without copying
+    the proposals (the ballot path needs only these)."""
+    prefetched = getattr(cycle, "ballot_proposal_list", None)
+    if prefetched is None:
+        return {p.pk: p.cost for p in ballot_proposals(cycle, sub_budget)}
+    return {
+        p.pk: p.cost for p in prefetched if sub_budget is None or p.sub_budget_id == sub_budget.pk
+    }
+
+
 def ballot_rules(cycle: BudgetCycle, sub_budget: SubBudget | None) -> Rules:
     return Rules(
         ballot_type=cycle.ballot_type,
@@ -413,8 +424,7 @@ def cast_ballot(
         channel = Channel.PAPER
     else:
         place = voter_place(voter, cycle)
-    paper = ballot_proposals(cycle, place.sub_budget)
-    costs = {p.pk: p.cost for p in paper}
+    costs = ballot_costs(cycle, place.sub_budget)
     cleaned = clean_choices(ballot_rules(cycle, place.sub_budget), costs, choices)
     code = new_receipt_code()
     participation = Participation(
