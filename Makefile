@@ -35,13 +35,18 @@ run: install messages
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py load_demo_data
 	@echo "Yishi is at http://127.0.0.1:8000  (demo SMS codes are printed below)"
-	@# The task worker (spreadsheet imports) runs beside the web server and stops with it.
+	@# The task worker (imports, big exports, the open-data bundle) and the reaper (retries jobs
+	@# whose worker died) run beside the web server and stop with it.
 	$(PY) manage.py db_worker --queue-name='*' & worker=$$!; \
-	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(PY) manage.py reap_tasks --every 60 & reaper=$$!; \
+	  trap 'kill $$worker $$reaper 2>/dev/null' EXIT INT TERM; \
 	  $(PY) manage.py runserver 127.0.0.1:8000
 
+# Two test processes by default (the CI machine has 2 cores); each file runs whole in one process,
+# so files that share a path or a server keep to themselves. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 test: install messages
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: install messages
 	$(PY) bench/run.py $(BENCH_ARGS)

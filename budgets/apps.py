@@ -8,9 +8,10 @@ class BudgetsConfig(AppConfig):
 
     def ready(self):
         from budgets import signals  # noqa: F401  (connects the cache invalidation)
-        from councils.selectors import SECTION_PROVIDERS
+        from councils.registry import register_demo_builder, register_section
 
-        SECTION_PROVIDERS.append(budget_section)
+        register_section(budget_section, template="budgets/council_section.html", order=30)
+        register_demo_builder("budget_cycles", "budgets.demo.build", order=20)
 
 
 def budget_section(council, user) -> dict:

@@ -21,6 +21,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils.translation import gettext as _
 
 from budgets import live
+from core import state
 from deliberation import fanout
 
 
@@ -104,6 +105,7 @@ class CycleResultsConsumer(AsyncWebsocketConsumer):
 # before the read began. A reconnect storm after a restart, or the resync of every socket when
 # the channel layer comes back, then reads (and tallies) once per worker, not once per socket.
 _reads: dict[int, tuple[float, asyncio.Future]] = {}
+state.register("budgets.consumers._reads", _reads.clear)
 
 
 async def current_frame(cycle_id: int, *, read_after: float) -> dict | None | bool:

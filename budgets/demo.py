@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from budgets import services
+from budgets import selectors, services
 from budgets.models import BallotType, BudgetCycle, Phase, ProgressStatus, ProposalStatus
 from councils.models import Membership, MembershipStatus, Role
 
@@ -105,13 +105,7 @@ def build(village, *, seed: int = 7) -> int:
         if state == "done":
             _shift(cycle, "implementation")
             services.publish_results(by=committee[0], cycle=cycle)
-            funded = [
-                row.proposal
-                for result in services.compute_results(cycle)
-                for row in result.projects
-                if row.funded
-            ]
-            for proposal in funded:
+            for proposal in selectors.funded_proposals(cycle):
                 services.post_progress(
                     by=committee[0],
                     proposal=proposal,

@@ -28,6 +28,7 @@ from django.core.cache import cache
 from django.db import connections, transaction
 from django.utils import timezone
 
+from core import state
 from core.realtime import broadcast_on_commit, group_name
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,17 @@ _flusher: threading.Thread | None = None
 
 _follow_ups: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.TimerHandle]] = {}
 _checks: set[asyncio.Task] = set()
+state.register("budgets.live._batches", _batches.clear)
+
+
+def _forget_follow_ups() -> None:
+    for _loop, handle in _follow_ups.values():
+        handle.cancel()
+    _follow_ups.clear()
+
+
+state.register("budgets.live._follow_ups", _forget_follow_ups)
+state.register("budgets.live._checks", _checks.clear)
 
 
 def cycle_group(cycle_id: int) -> str:

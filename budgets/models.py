@@ -10,6 +10,8 @@ link between them: a ballot has a random UUID key, no voter, no timestamp, and i
 the hash of the receipt code its voter holds. docs/ballots.md explains the design.
 """
 
+import hashlib
+import json
 import uuid
 from decimal import Decimal
 
@@ -589,3 +591,66 @@ class PhaseChange(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("This record is append-only and cannot be deleted."))
+
+
+class SnapshotReason(models.TextChoices):
+    PUBLISHED = "published", _("Results published")
+    OVERRIDE = "override", _("Committee override after publication")
+    BACKFILL = "backfill", _("Stored for results published before snapshots existed")
+
+
+class ResultSnapshot(models.Model):
+    """The published results of a cycle, stored once and never recomputed (docs/budgets.md).
+
+    `content` (schema RESULT_SNAPSHOT_SCHEMA in budgets.services) holds everything the results
+    page, the live frame, disclosure's funded projects and progress updates read: the rule and
+    its variant, the ballot count, per result (the cycle, or each village share) its budget and
+    ballots and every project with id, title, cost, votes, funded flag and why, and the
+    committee's overrides with their reasons. Append-only: an override after publication adds
+    a new version; the latest version counts. `digest` is sha256(previous digest + canonical
+    JSON of the content), so an edited row or a removed version breaks the chain (`verify`)."""
+
+    cycle = models.ForeignKey(
+        BudgetCycle, on_delete=models.PROTECT, related_name="result_snapshots"
+    )
+    version = models.PositiveIntegerField()
+    reason = models.CharField(max_length=16, choices=SnapshotReason.choices)
+    content = models.JSONField()
+    previous_digest = models.CharField(max_length=64, blank=True)
+    digest = models.CharField(max_length=64)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("stored result")
+        verbose_name_plural = _("stored results")
+        ordering = ["cycle", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "version"], name="one_snapshot_per_version"),
+            models.CheckConstraint(condition=Q(version__gte=1), name="snapshot_version_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.cycle_id} v{self.version}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError(_("This record is append-only and cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("This record is append-only and cannot be deleted."))
+
+    def verify(self) -> bool:
+        return self.digest == self.digest_of(self.content, self.previous_digest)
+
+    @staticmethod
+    def digest_of(content: dict, previous_digest: str = "") -> str:
+        canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256((previous_digest + canonical).encode()).hexdigest()

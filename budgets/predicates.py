@@ -1,5 +1,6 @@
 import rules
 
+from budgets.models import PhaseKind
 from councils.models import Role
 from councils.predicates import roles_in
 
@@ -21,9 +22,15 @@ def is_cycle_resident(user, cycle) -> bool:
     return cycle is not None and user.is_authenticated and voter_council(user, cycle) is not None
 
 
-@rules.predicate
-def in_results_phase(user, cycle) -> bool:
-    """结果公示: the results phase (the objection window) is open now."""
-    from budgets.models import PhaseKind
+def phase_is(*kinds: str) -> rules.Predicate:
+    """A predicate true while one of the phases `kinds` of the cycle is open (as adhocracy4's
+    phase predicates): permissions compose it, so views ask `has_perm` only."""
 
-    return cycle is not None and cycle.phase_at() == PhaseKind.RESULTS
+    def test(user, cycle) -> bool:
+        return cycle is not None and cycle.phase_at() in kinds
+
+    return rules.predicate(test, name=f"phase_is({', '.join(kinds)})")
+
+
+# 结果公示: the results phase (the objection window) is open now.
+in_results_phase = phase_is(PhaseKind.RESULTS)

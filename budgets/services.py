@@ -36,22 +36,36 @@ from budgets.models import (
     ProposalStatus,
     Rating,
     ResultOverride,
+    ResultSnapshot,
     SealedBallot,
+    SnapshotReason,
     SubBudget,
 )
 from budgets.predicates import voter_council
+from budgets.rules import phase_refusal
+from budgets.selectors import (  # noqa: F401  (Result, ProjectResult: their old home was here)
+    ProjectResult,
+    Result,
+    funded_proposal_ids,
+    latest_snapshot,
+    results_from_snapshot,
+    results_of,
+)
 from budgets.tally.profile import Ballot as TallyBallot
 from budgets.tally.profile import Instance, Project
 from budgets.tally.rules import tally
+from core import state
 from core.permissions import require_perm as _require
 from core.realtime import broadcast_on_commit, group_name
-from core.uploads import PHOTO_MAX_COUNT, clean_photo
+from core.uploads import clean_photo, clean_photos
 from councils.models import Household, HouseholdMember
 
 
-def _require_phase(cycle: BudgetCycle, kind: str, message: str) -> None:
-    if cycle.phase_at() != kind:
-        raise ValidationError(message, code="phase")
+def _require_phase(cycle: BudgetCycle, action: str) -> None:
+    """Refuse `action` outside its phase, in the words of budgets.rules (what views show)."""
+    closed = phase_refusal(action, cycle)
+    if closed:
+        raise ValidationError(closed, code="phase")
 
 
 # -- cycles -------------------------------------------------------------------------------------
@@ -140,19 +154,14 @@ def submit_proposal(
         cycle,
         _("Only verified residents of this council can propose projects."),
     )
-    _require_phase(
-        cycle, PhaseKind.COLLECT, _("Proposals are collected only in the proposal phase.")
-    )
+    _require_phase(cycle, "budgets.submit_proposal")
     title, description = title.strip(), description.strip()
     if not title or not description:
         raise ValidationError(_("A proposal needs a title and a description."))
     if estimated_cost is None or estimated_cost <= 0:
         raise ValidationError(_("The estimated cost must be more than 0 yuan."))
-    photos = [photo for photo in photos if photo]
-    if len(photos) > PHOTO_MAX_COUNT:
-        raise ValidationError(_("You can add at most 3 photos."))
-    # Decoded under the pixel cap and re-encoded without EXIF/GPS (core/uploads.py).
-    photos = [clean_photo(photo) for photo in photos]
+    # At most three, decoded under the pixel cap and re-encoded without EXIF/GPS.
+    photos = clean_photos(photos)
     council = voter_council(author, cycle)
     sub_budget = cycle.sub_budgets.filter(council=council).first()
     proposal = Proposal.objects.create(
@@ -229,8 +238,7 @@ def review_proposal(
     _require(
         by, "budgets.review_proposal", proposal.cycle, _("Only the committee can review proposals.")
     )
-    if proposal.cycle.phase_at() not in (PhaseKind.COLLECT, PhaseKind.REVIEW):
-        raise ValidationError(_("Proposals can be reviewed only before deliberation starts."))
+    _require_phase(proposal.cycle, "budgets.review_proposal")
     reason = reason.strip()
     if not reason:
         raise ValidationError(_("Give a reason: residents will read it."))
@@ -254,6 +262,7 @@ BALLOT_CACHE_SECONDS = 60
 # depends on it (see cast_ballot).
 BALLOT_LOCAL_SECONDS = 5.0
 _local_cycles: dict[int, tuple[float, BudgetCycle]] = {}
+state.register("budgets.services._local_cycles", _local_cycles.clear)
 
 
 def _ballot_cache_key(cycle_id: int) -> str:
@@ -417,7 +426,7 @@ def cast_ballot(
     closes (`open_ballots`). The voter gets a receipt code; only its hash is ever stored, inside
     the seal. `replace=True` replaces the voter's own ballot (never anybody else's: the sealed
     ballot is found through the voter's participation, not through a receipt)."""
-    _require_phase(cycle, PhaseKind.VOTE, _("Voting is not open now."))
+    _require_phase(cycle, "budgets.cast_ballot")
     if member is not None:
         place = member_place(member, cycle)
         voter = member.user  # an account holder on the register still votes once
@@ -810,37 +819,6 @@ VOTE_TYPES = {
 }
 
 
-@dataclass
-class ProjectResult:
-    proposal: Proposal
-    votes: int
-    funded: bool
-    explanation: dict
-    overridden: ResultOverride | None = None
-
-
-@dataclass
-class Result:
-    sub_budget: SubBudget | None
-    budget: Decimal
-    ballots: int
-    outcome: object
-    projects: list[ProjectResult]
-
-    @property
-    def used(self) -> Decimal:
-        return sum((p.proposal.cost for p in self.projects if p.funded), Decimal("0"))
-
-    @property
-    def over_by(self) -> Decimal:
-        """How far the funded total goes past the budget (only an override can make it so)."""
-        return max(self.used - self.budget, Decimal("0"))
-
-    @property
-    def overrides(self) -> list[ResultOverride]:
-        return [p.overridden for p in self.projects if p.overridden is not None]
-
-
 def tally_id(proposal: Proposal) -> str:
     """The id a project has in the tally: an imported election keeps its own ids, so that ties
     (broken by id) fall exactly as in the original count."""
@@ -939,7 +917,8 @@ def compute_results(cycle: BudgetCycle) -> list[Result]:
 
 
 def results_frame(cycle: BudgetCycle) -> dict:
-    """The small payload pushed to everyone watching the results page."""
+    """The small payload pushed to everyone watching the results page (from the stored results
+    once published)."""
     return {
         "type": "results",
         "cycle": cycle.pk,
@@ -951,24 +930,165 @@ def results_frame(cycle: BudgetCycle) -> dict:
                 "votes": row.votes,
                 "cost": str(row.proposal.cost),
             }
-            for result in compute_results(cycle)
+            for result in results_of(cycle)
             for row in result.projects
             if row.funded
         ],
     }
 
 
+# -- stored results -------------------------------------------------------------------------------
+
+RESULT_SNAPSHOT_SCHEMA = 1
+"""budgets.ResultSnapshot.content, version 1:
+
+    {"schema": 1, "cycle": id, "published_at": iso, "rule": str, "satisfaction": str,
+     "complete_greedy": bool, "ballot_type": str, "ballot_count": int,
+     "results": [{"sub_budget": id | null, "council": title | null, "budget": "yuan",
+                  "ballots": int, "used": "yuan",
+                  "projects": [{"id": int, "title": str, "cost": "yuan", "votes": int,
+                                "funded": bool, "explanation": {...the tally's why...},
+                                "overridden": bool}]}],
+     "overrides": [{"proposal": id, "title": str, "funded": bool, "reason": str,
+                    "by": user id, "at": iso}]}
+
+Money is a string (Decimal), projects are in the published order (funded first, then votes)."""
+
+
+def _override_entry(override: ResultOverride, title: str) -> dict:
+    return {
+        "proposal": override.proposal_id,
+        "title": title,
+        "funded": override.funded,
+        "reason": override.reason,
+        "by": override.by_id,
+        "at": override.created.isoformat() if override.created else None,
+    }
+
+
+def snapshot_content(cycle: BudgetCycle, results: list[Result]) -> dict:
+    """The stored form of `results` (RESULT_SNAPSHOT_SCHEMA)."""
+    overrides = []
+    stored = []
+    for result in results:
+        stored.append(
+            {
+                "sub_budget": result.sub_budget.pk if result.sub_budget else None,
+                "council": result.sub_budget.council.title if result.sub_budget else None,
+                "budget": str(result.budget),
+                "ballots": result.ballots,
+                "used": str(result.used),
+                "projects": [
+                    {
+                        "id": row.proposal.pk,
+                        "title": row.proposal.title,
+                        "cost": str(row.proposal.cost),
+                        "votes": row.votes,
+                        "funded": row.funded,
+                        "explanation": row.explanation,
+                        "overridden": row.overridden is not None,
+                    }
+                    for row in result.projects
+                ],
+            }
+        )
+        overrides.extend(
+            _override_entry(row.overridden, row.proposal.title)
+            for row in result.projects
+            if row.overridden is not None
+        )
+    return {
+        "schema": RESULT_SNAPSHOT_SCHEMA,
+        "cycle": cycle.pk,
+        "published_at": cycle.results_published_at.isoformat()
+        if cycle.results_published_at
+        else None,
+        "rule": cycle.rule,
+        "satisfaction": cycle.satisfaction,
+        "complete_greedy": cycle.complete_greedy,
+        "ballot_type": cycle.ballot_type,
+        "ballot_count": sum(result.ballots for result in results),
+        "results": stored,
+        "overrides": sorted(overrides, key=lambda o: o["proposal"]),
+    }
+
+
+def _with_override(content: dict, override: ResultOverride) -> dict:
+    """A copy of stored results with one more (or a changed) override: the project's funded
+    flag follows it and the order is redone. The ballots are not counted again."""
+    content = copy.deepcopy(content)
+    title = ""
+    for result in content["results"]:
+        for project in result["projects"]:
+            if project["id"] == override.proposal_id:
+                project["funded"] = override.funded
+                project["overridden"] = True
+                title = project["title"]
+        result["projects"].sort(key=lambda p: (not p["funded"], -p["votes"], p["id"]))
+        result["used"] = str(
+            sum((Decimal(p["cost"]) for p in result["projects"] if p["funded"]), Decimal("0"))
+        )
+    content["overrides"] = sorted(
+        [o for o in content["overrides"] if o["proposal"] != override.proposal_id]
+        + [_override_entry(override, title)],
+        key=lambda o: o["proposal"],
+    )
+    return content
+
+
+def _store_snapshot(*, cycle: BudgetCycle, content: dict, by, reason: str) -> ResultSnapshot:
+    """Append the next version (the caller holds the cycle's row lock)."""
+    previous = ResultSnapshot.objects.filter(cycle_id=cycle.pk).order_by("-version").first()
+    previous_digest = previous.digest if previous else ""
+    return ResultSnapshot.objects.create(
+        cycle_id=cycle.pk,
+        version=previous.version + 1 if previous else 1,
+        reason=reason,
+        content=content,
+        previous_digest=previous_digest,
+        digest=ResultSnapshot.digest_of(content, previous_digest),
+        by=by,
+    )
+
+
+@transaction.atomic
+def store_missing_snapshot(*, cycle: BudgetCycle) -> ResultSnapshot:
+    """Results published before snapshots existed are tallied one last time and stored."""
+    cycle = BudgetCycle.objects.select_for_update().get(pk=cycle.pk)
+    existing = ResultSnapshot.objects.filter(cycle_id=cycle.pk).order_by("-version").first()
+    if existing is not None:
+        return existing
+    return _store_snapshot(
+        cycle=cycle,
+        content=snapshot_content(cycle, compute_results(cycle)),
+        by=None,
+        reason=SnapshotReason.BACKFILL,
+    )
+
+
 @transaction.atomic
 def publish_results(*, by, cycle: BudgetCycle) -> BudgetCycle:
-    """The committee publishes the tally once the vote has closed; watchers get it live."""
+    """The committee publishes the tally once the vote has closed; watchers get it live.
+
+    The ballots are opened and counted against the participations, the cycle's rule tallies them
+    one last time, and the result is stored (budgets.ResultSnapshot, version 1): from then on
+    every page, frame and check reads the stored result, never a new tally."""
     cycle = BudgetCycle.objects.select_for_update().get(pk=cycle.pk)
     _require(by, "budgets.publish_results", cycle, _("Only the committee publishes results."))
     if not cycle.vote_closed():
         raise ValidationError(_("Results are published only after the vote closes."))
+    if cycle.results_published_at is not None:
+        raise ValidationError(_("These results are already published."))
     ensure_opened(cycle)
     check_ballot_counts(cycle)  # refuse to publish when a ballot is missing or extra
     cycle.results_published_at = timezone.now()
     cycle.save(update_fields=["results_published_at"])
+    _store_snapshot(
+        cycle=cycle,
+        content=snapshot_content(cycle, compute_results(cycle)),
+        by=by,
+        reason=SnapshotReason.PUBLISHED,
+    )
     broadcast_on_commit(
         group_name("budget_cycle", cycle.pk),
         {"type": "cycle.results", "frame": results_frame(cycle)},
@@ -983,7 +1103,9 @@ def override_result(
     """Overrule the tally for one project; only with a reason, which is published.
 
     Funding a project that takes the funded total past the budget (the village's share, in a
-    cycle with shares) needs `confirm_over_budget`; the results page then shows by how much."""
+    cycle with shares) needs `confirm_over_budget`; the results page then shows by how much.
+    After publication an override appends a new version of the stored results (the ballots are
+    not counted again); the latest version counts."""
     _require(
         by,
         "budgets.override_result",
@@ -1001,8 +1123,14 @@ def override_result(
     override, _created = ResultOverride.objects.update_or_create(
         proposal=proposal, defaults={"funded": funded, "reason": reason, "by": by}
     )
+    content = None
+    if cycle.results_published_at:
+        content = _with_override(latest_snapshot(cycle).content, override)
+        results = results_from_snapshot(ResultSnapshot(cycle_id=cycle.pk, content=content))
+    else:
+        results = compute_results(cycle) if funded and not confirm_over_budget else []
     if funded and not confirm_over_budget:
-        for result in compute_results(cycle):
+        for result in results:
             if result.over_by > 0 and any(
                 row.proposal.pk == proposal.pk for row in result.projects
             ):
@@ -1020,7 +1148,8 @@ def override_result(
                     },
                     code="over_budget",
                 )
-    if cycle.results_published_at:
+    if content is not None:
+        _store_snapshot(cycle=cycle, content=content, by=by, reason=SnapshotReason.OVERRIDE)
         broadcast_on_commit(
             group_name("budget_cycle", cycle.pk),
             {"type": "cycle.results", "frame": results_frame(cycle)},
@@ -1029,15 +1158,6 @@ def override_result(
 
 
 # -- implementation and evaluation ----------------------------------------------------------------
-
-
-def _funded_ids(cycle: BudgetCycle) -> set[int]:
-    return {
-        row.proposal.pk
-        for result in compute_results(cycle)
-        for row in result.projects
-        if row.funded
-    }
 
 
 @transaction.atomic
@@ -1052,7 +1172,7 @@ def post_progress(
 ) -> ProgressUpdate:
     cycle = BudgetCycle.objects.get(pk=proposal.cycle_id)  # fresh: publication state matters
     _require(by, "budgets.post_progress", cycle, _("Only the committee reports progress."))
-    if cycle.results_published_at is None or proposal.pk not in _funded_ids(cycle):
+    if proposal.pk not in funded_proposal_ids(cycle):
         raise ValidationError(_("Only funded projects have progress updates."))
     if cycle.objections.filter(answered_at__isnull=True).exists():
         raise ValidationError(
@@ -1102,10 +1222,7 @@ def rate_project(*, user, proposal: Proposal, score: int, comment: str = "") -> 
 def file_objection(*, author, cycle: BudgetCycle, reason: str) -> Objection:
     """A verified resident objects to the results while they are on public notice (结果公示)."""
     cycle = BudgetCycle.objects.prefetch_related("phases", "sub_budgets").get(pk=cycle.pk)
-    if cycle.phase_at() != PhaseKind.RESULTS:
-        raise ValidationError(
-            _("Objections are filed only while the results are on public notice."), code="phase"
-        )
+    _require_phase(cycle, "budgets.file_objection")
     _require(
         author,
         "budgets.file_objection",

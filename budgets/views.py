@@ -1,5 +1,4 @@
 import json
-from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
@@ -15,7 +14,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from budgets import services
+from budgets import selectors, services
 from budgets.forms import (
     CycleForm,
     ObjectionAnswerForm,
@@ -36,18 +35,18 @@ from budgets.models import (
     BudgetCycle,
     Objection,
     Participation,
-    PhaseKind,
     ProgressUpdate,
     Proposal,
     ProposalPhoto,
 )
+from budgets.registry import proposal_panels
+from budgets.rules import phase_refusal, why_not
 from budgets.tally.pabulib import write_pabulib
 from budgets.tally.profile import Election
 from core.adapters import normalise_phone
 from core.files import serve_file
 from core.models import User
 from councils.models import HouseholdMember
-from disclosure.selectors import project_spending
 
 # The receipt travels from the ballot POST to the page that shows it once in a signed, HttpOnly
 # cookie scoped to that page: no session write on vote day (docs/ballots.md).
@@ -79,7 +78,8 @@ def cycle_detail(request, pk: int):
     proposals = cycle.proposals.select_related("sub_budget__council", "debate").order_by(
         "status", "pk"
     )
-    phase = cycle.phase_at()
+    phase = cycle.phase_at()  # shown on the page; what may be done is asked of the rules
+    can_vote_now = phase_refusal("budgets.cast_ballot", cycle) is None
     return render(
         request,
         "budgets/cycle.html",
@@ -88,15 +88,12 @@ def cycle_detail(request, pk: int):
             "phase": phase,
             "phases": cycle.phases.all(),
             "proposals": proposals,
-            "can_propose": phase == PhaseKind.COLLECT
-            and request.user.has_perm("budgets.submit_proposal", cycle),
+            "can_propose": request.user.has_perm("budgets.submit_proposal_now", cycle),
             "can_view_roll": request.user.has_perm("budgets.view_roll", cycle),
-            "can_vote": phase == PhaseKind.VOTE
-            and request.user.has_perm("budgets.cast_ballot", cycle),
-            "can_enter_paper": phase == PhaseKind.VOTE
-            and request.user.has_perm("budgets.enter_paper_ballot", cycle),
+            "can_vote": request.user.has_perm("budgets.cast_ballot_now", cycle),
+            "can_enter_paper": request.user.has_perm("budgets.enter_paper_ballot_now", cycle),
             "vote_closed": cycle.vote_closed(),
-            "turnout": cycle.participations.count() if phase == PhaseKind.VOTE else None,
+            "turnout": cycle.participations.count() if can_vote_now else None,
             "phase_changes": list(cycle.phase_changes.all()),
             "can_change_phase": request.user.has_perm("budgets.change_phase", cycle),
         },
@@ -155,7 +152,8 @@ def proposal_detail(request, pk: int):
     )
     cycle = proposal.cycle
     ratings = proposal.ratings.aggregate(average=Avg("score"), count=Count("pk"))
-    spending = project_spending(proposal)
+    # Panels other apps hang on the page (disclosure: budgeted and spent), budgets.registry.
+    panels, panel_templates = proposal_panels(proposal, request.user)
     return render(
         request,
         "budgets/proposal.html",
@@ -165,8 +163,7 @@ def proposal_detail(request, pk: int):
             "updates": proposal.updates.select_related("by"),
             "ratings": ratings,
             "recent_ratings": proposal.ratings.order_by("-created")[:20],
-            "can_review": request.user.has_perm("budgets.review_proposal", cycle)
-            and cycle.phase_at() in (PhaseKind.COLLECT, PhaseKind.REVIEW),
+            "can_review": request.user.has_perm("budgets.review_proposal_now", cycle),
             "review_form": ReviewForm(),
             "can_progress": request.user.has_perm("budgets.post_progress", cycle)
             and cycle.results_published_at is not None,
@@ -177,28 +174,10 @@ def proposal_detail(request, pk: int):
             "can_override": request.user.has_perm("budgets.override_result", cycle)
             and cycle.vote_closed(),
             "override_form": OverrideForm(),
-            # budgeted vs spent, from published finance lines tagged with this project
-            "spending": spending,
-            "spending_mismatch": _spending_mismatch(proposal, spending),
+            **panels,
+            "panel_templates": panel_templates,
         },
     )
-
-
-def _spending_mismatch(proposal, spending) -> dict | None:
-    """The latest self-reported spending when it differs from what the published accounts show
-    for the project (nothing booked counts as 0 yuan)."""
-    latest = proposal.updates.order_by("-created", "-pk").first()
-    if latest is None:
-        return None
-    booked = spending.spent if spending else Decimal("0")
-    if latest.spent_so_far == booked:
-        return None
-    return {
-        "reported": latest.spent_so_far,
-        "booked": booked,
-        "difference": abs(latest.spent_so_far - booked),
-        "when": latest.created,
-    }
 
 
 def _proposal_action(request, pk: int, form_class, action, success: str):
@@ -352,10 +331,11 @@ def _ballot_page(request, cycle, *, voter=None, member=None, template, officer=N
 @login_required
 def vote(request, pk: int):
     cycle = _ballot_cycle(pk)
-    if cycle.phase_at() != PhaseKind.VOTE:
-        messages.error(request, _("Voting is not open now."))
+    closed = phase_refusal("budgets.cast_ballot", cycle)
+    if closed:
+        messages.error(request, closed)
         return redirect(cycle.get_absolute_url())
-    if not request.user.has_perm("budgets.cast_ballot", cycle):
+    if not request.user.has_perm("budgets.cast_ballot_now", cycle):
         raise PermissionDenied
     return _ballot_page(request, cycle, voter=request.user, template="budgets/vote.html")
 
@@ -368,8 +348,9 @@ def paper_ballot(request, pk: int):
     cycle = _ballot_cycle(pk)
     if not request.user.has_perm("budgets.enter_paper_ballot", cycle):
         raise PermissionDenied
-    if cycle.phase_at() != PhaseKind.VOTE:
-        messages.error(request, _("Voting is not open now."))
+    closed = phase_refusal("budgets.enter_paper_ballot", cycle)
+    if closed:
+        messages.error(request, closed)
         return redirect(cycle.get_absolute_url())
     data = request.POST if request.method == "POST" else None
     voter_form = PaperBallotVoterForm(data if data and "phone" in data else None)
@@ -537,11 +518,11 @@ def _results_page(request, cycle, *, objection_form=None, answering=None, status
         "budgets/results.html",
         {
             "cycle": cycle,
-            "results": services.compute_results(cycle),
+            "results": selectors.results_of(cycle),  # stored once published
             "can_publish": request.user.has_perm("budgets.publish_results", cycle)
             and not cycle.results_published_at,
             "objections": objections,
-            "objections_open": cycle.phase_at() == PhaseKind.RESULTS,
+            "objections_open": phase_refusal("budgets.file_objection", cycle) is None,
             "can_object": request.user.has_perm("budgets.file_objection", cycle),
             "objection_form": objection_form or ObjectionForm(),
         },
@@ -563,15 +544,12 @@ def results(request, pk: int):
 def file_objection(request, pk: int):
     """A resident objects to the results during 结果公示; the objection is public at once."""
     cycle = _cycle(pk)
-    if not request.user.has_perm("budgets.file_objection", cycle):
-        if cycle.phase_at() != PhaseKind.RESULTS:
-            messages.error(
-                request, _("Objections are filed only while the results are on public notice.")
-            )
+    if not request.user.has_perm("budgets.file_objection_now", cycle):
+        closed = phase_refusal("budgets.file_objection", cycle)
+        if closed:
+            messages.error(request, closed)
             return redirect(cycle.get_absolute_url())
-        raise PermissionDenied(
-            _("Only verified residents of this council can object to its results.")
-        )
+        raise PermissionDenied(why_not(request.user, "budgets.file_objection", cycle))
     form = ObjectionForm(request.POST)
     if form.is_valid():
         try:
@@ -764,7 +742,7 @@ def promote(request, topic_pk: int):
         for c in BudgetCycle.objects.filter(council=council).prefetch_related(
             "phases", "sub_budgets"
         )
-        if c.phase_at() == PhaseKind.COLLECT
+        if phase_refusal("budgets.submit_proposal", c) is None
     ]
     if not any(
         request.user.has_perm("budgets.review_proposal", c) for c in cycles

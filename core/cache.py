@@ -30,6 +30,8 @@ from django.utils.functional import cached_property
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from core import state
+
 logger = logging.getLogger(__name__)
 
 # django.contrib.sessions.backends.cached_db.KEY_PREFIX (not imported: it pulls in the models).
@@ -83,6 +85,8 @@ class SharedRedisCacheClient(RedisCacheClient):
 
 
 _clients: dict[tuple, SharedRedisCacheClient] = {}
+state.register("core.cache._health", _health.clear)
+state.register("core.cache._clients", _clients.clear)
 _clients_lock = threading.Lock()
 
 

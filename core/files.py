@@ -26,16 +26,21 @@ def accel_prefix(storage_alias: str) -> str | None:
     return (getattr(settings, "YISHI_FILES_ACCEL_REDIRECT", None) or {}).get(storage_alias)
 
 
-def serve_file(fieldfile, *, storage_alias: str = "default", download_name: str = ""):
+def serve_file(
+    fieldfile, *, storage_alias: str = "default", download_name: str = "", content_type: str = ""
+):
     """Answer with the stored file of `fieldfile` (already permission-checked by the caller).
 
     Images are shown inline; anything else is a download under `download_name` (the original,
-    sanitised name) or the stored name. A missing file is a 404.
+    sanitised name) or the stored name. A missing file is a 404. `content_type` names the type
+    of a file the app wrote itself (an export's CSV or zip); uploads get theirs from the name.
     """
     if not fieldfile or not fieldfile.name:
         raise Http404
     stored_name = fieldfile.name
-    content_type = CONTENT_TYPES.get(extension_of(stored_name), "application/octet-stream")
+    content_type = content_type or CONTENT_TYPES.get(
+        extension_of(stored_name), "application/octet-stream"
+    )
     inline = content_type in INLINE_TYPES
     prefix = accel_prefix(storage_alias)
     if prefix:

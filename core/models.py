@@ -63,3 +63,60 @@ class User(AbstractUser):
         if self.phone:
             return f"{_('Resident')} {self.phone[-4:]}"
         return self.username
+
+
+class TaskRunStatus(models.TextChoices):
+    """Where a tracked background job is (core/tasks.py, docs/architecture.md "Tasks")."""
+
+    QUEUED = "queued", _("waiting for a worker")
+    RUNNING = "running", _("running")
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed")
+
+
+class TaskRun(models.Model):
+    """The record of one tracked job on the task runner: what to run, how far it got, how many
+    attempts it took and why the last one failed. It outlives the task backend's own result
+    (a database row or a Redis key), so a job is never lost: a failure is retried up to
+    `max_attempts` times and then shown to whoever waits for it, with a way to try again.
+    """
+
+    work = models.CharField(max_length=200)  # dotted path of a @tracked function
+    kwargs = models.JSONField(default=dict)
+    status = models.CharField(
+        max_length=10, choices=TaskRunStatus.choices, default=TaskRunStatus.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    max_attempts = models.PositiveSmallIntegerField(default=3)
+    timeout_seconds = models.PositiveIntegerField(default=900)
+    done_units = models.PositiveIntegerField(default=0)
+    total_units = models.PositiveIntegerField(null=True, blank=True)
+    # Written when the job is claimed and at each progress report: a RUNNING job whose
+    # heartbeat is older than its timeout lost its worker (core.tasks.reap_stalled).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    result = models.JSONField(null=True, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "heartbeat_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(max_attempts__gte=1), name="taskrun_max_attempts_positive"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.work} #{self.pk} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (TaskRunStatus.DONE, TaskRunStatus.FAILED)
+
+    @property
+    def percent(self) -> int | None:
+        if not self.total_units:
+            return None
+        return min(100, self.done_units * 100 // self.total_units)

@@ -23,6 +23,8 @@ from django.core.cache import cache
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from core import ratelimit
+
 logger = logging.getLogger("yishi.sms")
 
 
@@ -144,12 +146,7 @@ def _key(what: str, phone: str = "") -> str:
 
 def _count(key: str) -> int:
     """Add one to a day counter, atomically, and return the new count."""
-    cache.add(key, 0, timeout=_DAY_SECONDS)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 0, timeout=_DAY_SECONDS)
-        return cache.incr(key)
+    return ratelimit.count(key, timeout=_DAY_SECONDS)
 
 
 def _over(count: int, cap: int | None) -> bool:

@@ -189,6 +189,16 @@ def clean_photo(photo, *, max_bytes: int = PHOTO_MAX_BYTES) -> ContentFile:
     return ContentFile(out.getvalue(), name=f"photo.{extension}")
 
 
+def clean_photos(photos) -> list[ContentFile]:
+    """The photos of one proposal, topic or report: at most PHOTO_MAX_COUNT, each cleaned by
+    clean_photo (empty form fields are skipped)."""
+    photos = [photo for photo in photos if photo]
+    if len(photos) > PHOTO_MAX_COUNT:
+        # PHOTO_MAX_COUNT is 3; the sentence keeps its number so its translation still applies.
+        raise ValidationError(_("You can add at most 3 photos."), code="too_many")
+    return [clean_photo(photo) for photo in photos]
+
+
 def check_zip_archive(
     upload, *, max_unpacked_bytes: int = ZIP_MAX_UNPACKED_BYTES, max_members: int = ZIP_MAX_MEMBERS
 ) -> None:

@@ -17,6 +17,8 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.models import Page
 from wagtail.search import index
 
+from core import state
+
 
 class Level(models.TextChoices):
     CITY = "city", _("City")
@@ -48,6 +50,9 @@ _ancestor_ids: dict[str, tuple[float, frozenset[int]]] = {}
 
 def forget_ancestor_ids() -> None:
     _ancestor_ids.clear()
+
+
+state.register("councils.models._ancestor_ids", forget_ancestor_ids)
 
 
 class CouncilPageQuerySet(models.QuerySet):

@@ -5,9 +5,7 @@ from django.db.models import Count, Q
 
 from councils.models import CouncilPage, Household, Membership, MembershipStatus, Role
 from councils.predicates import roles_in
-
-SECTION_PROVIDERS: list = []
-"""Callables (council, user) -> dict of extra template context; apps register theirs here."""
+from councils.registry import SECTION_PROVIDERS, council_sections  # noqa: F401  (old home)
 
 
 def council_page_context(council: CouncilPage, user) -> dict:
@@ -37,12 +35,11 @@ def council_page_context(council: CouncilPage, user) -> dict:
         "member_count": Membership.objects.filter(
             council=council, status=MembershipStatus.VERIFIED, role=Role.RESIDENT
         ).count(),
-        "halls": [],
-        "budget_cycles": [],
-        "ledgers": [],
     }
-    for provider in SECTION_PROVIDERS:
-        context.update(provider(council, user))
+    # Halls, meetings, budgets, ledgers...: whatever the apps registered (councils.registry).
+    sections, templates = council_sections(council, user)
+    context.update(sections)
+    context["section_templates"] = templates
     return context
 
 

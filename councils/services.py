@@ -304,7 +304,7 @@ def representatives_share(
     village: CouncilPage, *, without_user_id: int | None = None
 ) -> tuple[int, int]:
     """(representatives, members) of a representatives' meeting of `village` as its roster
-    would be built now (deliberation.sessions._roster_people): committee members and village
+    would be built now (meetings.services._roster_people): committee members and village
     representatives, each person once; a committee member who is also a representative sits
     as a committee member. `without_user_id` leaves out that person's representative role."""
     rows = Membership.objects.verified().filter(
@@ -327,7 +327,7 @@ def meets_four_fifths(representatives: int, members: int) -> bool:
 def _scheduled_representatives_meetings(village: CouncilPage):
     from django.apps import apps
 
-    Session = apps.get_model("deliberation", "Session")  # the spine imports no app
+    Session = apps.get_model("meetings", "Session")  # the spine imports no app
     return Session.objects.filter(
         council=village, kind="representatives", status="scheduled"
     ).order_by("starts_at")

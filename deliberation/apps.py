@@ -7,10 +7,8 @@ class DeliberationConfig(AppConfig):
     verbose_name = _("Deliberation")
 
     def ready(self):
-        from councils.selectors import SECTION_PROVIDERS
+        from councils.registry import register_demo_builder, register_section
         from deliberation.selectors import halls_section
-        from deliberation.sessions import sessions_section
 
-        for provider in (halls_section, sessions_section):
-            if provider not in SECTION_PROVIDERS:
-                SECTION_PROVIDERS.append(provider)
+        register_section(halls_section, template="deliberation/council_section.html", order=10)
+        register_demo_builder("halls", "deliberation.demo.build", order=10)

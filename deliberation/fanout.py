@@ -23,9 +23,12 @@ import logging
 
 from channels.layers import get_channel_layer
 
+from core import state
+
 logger = logging.getLogger(__name__)
 
 _hubs: dict[str, "TopicHub"] = {}
+state.register("deliberation.fanout._hubs", _hubs.clear)
 
 # Events the hub itself hands to subscribers (their "type" is not a broadcast's, so subscribers
 # that only know broadcasts ignore them). LIVE_DOWN carries a frame to forward as it is.

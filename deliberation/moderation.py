@@ -4,15 +4,14 @@ Sensitive words come from two places: `settings.YISHI_SENSITIVE_WORDS` (a list, 
 deployment holds) and the `SensitiveWord` table that committees and admins edit in Wagtail
 (Snippets > Sensitive words). A message containing one is held for review, not refused.
 
-The rate limit counts in the Django cache, so with the Redis cache every worker shares the count.
+The rate limit counts with core.ratelimit on the shared cache, so every worker shares the count.
 """
 
-import time
 import unicodedata
 
 from django.conf import settings
-from django.core.cache import cache
 
+from core import ratelimit
 from deliberation.models import SensitiveWord
 
 DEFAULT_POST_RATE = (6, 60)  # 6 messages per 60 seconds per person, across all topics
@@ -47,12 +46,4 @@ def take_post_token(user_id: int) -> bool:
     if not rate:
         return True
     limit, seconds = rate
-    window = int(time.time() // seconds)
-    key = f"yishi:deliberation:post-rate:{user_id}:{seconds}:{window}"
-    cache.add(key, 0, timeout=seconds + 1)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=seconds + 1)
-        count = 1
-    return count <= limit
+    return ratelimit.hit(f"yishi:deliberation:post-rate:{user_id}", limit, seconds)

@@ -28,34 +28,6 @@ rules.add_perm("deliberation.register_consultationday", is_verified_member)
 # 评事: the asker rates the committee's answer (once; the service checks that).
 rules.add_perm("deliberation.rate_topic", is_topic_author & topic_is_answered & can_view)
 
-# --- Sessions (docs/sessions.md) ------------------------------------------------------------------
-# The committee convenes and chairs (村民代表会议由村民委员会召集, Article 26); whoever is on the
-# roster votes; everyone may watch a public session and read published minutes.
-
-from deliberation.predicates import (  # noqa: E402
-    is_on_roster,
-    minutes_are_draft,
-    minutes_are_published,
-    motion_passed,
-    session_is_public,
-)
-
-can_view_session = session_is_public | is_verified_member | is_hall_officer
-
-rules.add_perm("deliberation.view_session", can_view_session)
-rules.add_perm("deliberation.schedule_session", is_committee)
-rules.add_perm("deliberation.chair_session", is_committee)
-rules.add_perm("deliberation.check_in_session", is_on_roster)
-rules.add_perm("deliberation.cast_vote", is_on_roster)
-rules.add_perm(
-    "deliberation.view_minutes",
-    (minutes_are_published & can_view_session) | is_committee | is_official,
-)
-rules.add_perm("deliberation.change_minutes", is_committee & minutes_are_draft)
-rules.add_perm("deliberation.publish_minutes", is_committee & minutes_are_draft)
-rules.add_perm("deliberation.correct_minutes", is_committee & minutes_are_published)
-rules.add_perm("deliberation.disclose_motion", is_committee & motion_passed)
-
 # --- Opening halls from the council's page (issue 14, point 5) ------------------------------------
 # The committee opens halls in its village and in the grids and special councils right under it
 # (which have no committee of their own); township officials anywhere under their township.

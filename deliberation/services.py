@@ -16,11 +16,10 @@ from django.utils.translation import gettext as _
 from core.permissions import require_perm as _require
 from core.realtime import broadcast_on_commit
 from core.text import require_visible_text
-from core.uploads import clean_photo
+from core.uploads import clean_photos
 from deliberation import moderation
 from deliberation.models import (
     MESSAGE_MAX_LENGTH,
-    PHOTO_MAX_COUNT,
     ConsultationDay,
     DayRegistration,
     Hall,
@@ -83,11 +82,8 @@ def raise_topic(
         raise ValidationError(_("A topic needs a title and a description."), code="empty")
     if category not in TopicCategory.values:
         raise ValidationError(_("Choose a category from the list."), code="bad_request")
-    photos = list(photos)
-    if len(photos) > PHOTO_MAX_COUNT:
-        raise ValidationError(_("You can add at most 3 photos."), code="too_many")
-    # Decoded under the pixel cap and re-encoded without EXIF/GPS (core/uploads.py).
-    photos = [clean_photo(photo) for photo in photos]
+    # At most three, decoded under the pixel cap and re-encoded without EXIF/GPS.
+    photos = clean_photos(photos)
     topic = Topic.objects.create(
         hall=hall,
         author=author,

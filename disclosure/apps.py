@@ -7,8 +7,11 @@ class DisclosureConfig(AppConfig):
     verbose_name = _("Three openings")
 
     def ready(self):
-        from councils.selectors import SECTION_PROVIDERS
-        from disclosure.selectors import ledgers_section
+        from budgets.registry import register_proposal_panel
+        from councils.registry import register_demo_builder, register_section
+        from disclosure.selectors import ledgers_section, spending_panel
 
-        if ledgers_section not in SECTION_PROVIDERS:
-            SECTION_PROVIDERS.append(ledgers_section)
+        register_section(ledgers_section, template="disclosure/council_section.html", order=40)
+        register_demo_builder("records", "disclosure.demo.build", order=30)
+        # The proposal page's "budgeted and spent", from the published accounts.
+        register_proposal_panel(spending_panel, template="disclosure/proposal_spending.html")

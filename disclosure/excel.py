@@ -26,7 +26,6 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from disclosure import linecheck
-from disclosure.linecheck import Problem
 
 # (key, template header, accepted variants). Variants are compared after normalise_header().
 COLUMNS: list[tuple[str, str, tuple[str, ...]]] = [
@@ -355,38 +354,16 @@ def _read_body(
             continue  # blank rows between blocks of lines are fine
         if len(result.lines) >= max_rows:
             raise FileProblem("too_many_rows", {"max": max_rows})
-        problems: list[Problem] = []
-        date, code = linecheck.parse_date(cells["date"])
-        if code:
-            problems.append(Problem(code, "date"))
-        amounts = {}
-        for key in ("income", "expense"):
-            amounts[key], code = linecheck.parse_amount(cells[key])
-            if code:
-                problems.append(Problem(code, key))
-        project, code = linecheck.parse_project(cells["project"])
-        if code:
-            problems.append(Problem(code, "project"))
-        texts = {
-            key: linecheck.normalise_text(cells[key])
-            for key in ("voucher", "account", "description", "counterparty")
-        }
-        amount_unreadable = any(p.column in ("income", "expense") for p in problems)
-        problems += [
-            p
-            for p in linecheck.check_line(
-                date=date,
-                income=amounts["income"],
-                expense=amounts["expense"],
-                project=project,
-                period_start=period_start,
-                period_end=period_end,
-                welfare=welfare,
-                funded_projects=funded_projects,
-                **texts,
-            )
-            if not (amount_unreadable and p.code in ("amount_both", "amount_none"))
-        ]
+        values, problems = linecheck.read_line(
+            **cells,
+            period_start=period_start,
+            period_end=period_end,
+            welfare=welfare,
+            funded_projects=funded_projects,
+        )
+        date, project = values["date"], values["project"]
+        amounts = {key: values[key] for key in ("income", "expense")}
+        texts = {key: values[key] for key in linecheck.TEXT_COLUMNS}
         for problem in problems:
             result.add_problem(
                 problem.code, row=number, column=problem.column, params=problem.params

@@ -12,19 +12,37 @@ The bundle is a zip anyone can check offline with `python -m disclosure.offline_
     records/<pos>-<id>.json  the exact canonical bytes that were hashed for that entry
     lines/<pos>-<id>.csv   the record's lines in the template's columns, for people
     README.txt             how to check, in Chinese and English
+
+Big exports (more published lines than YISHI_EXPORT_TASK_ABOVE_LINES) are prepared on the task
+runner instead of in the web worker: `ask_export` finds or makes the ExportJob for the export
+and the chain's current length, `build_export` (a core.tasks @tracked job) writes the file into
+the private storage, with progress, retries and failures recorded on the job's TaskRun.
 """
 
 import datetime
 import hashlib
 import io
 import json
+import tempfile
 import zipfile
 
+from django.conf import settings
+from django.core.files import File
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core import tasks as core_tasks
 from disclosure import excel
 from disclosure.hashchain import canonical_bytes
-from disclosure.models import Kind, LineItem, Record, Status
+from disclosure.models import (
+    ChainHead,
+    ExportJob,
+    ExportWhat,
+    Kind,
+    LineItem,
+    Record,
+    Status,
+)
 from disclosure.privacy import mask_name
 from disclosure.schedule import period_containing
 from disclosure.selectors import chain_export
@@ -99,11 +117,14 @@ See docs/finance-tools.md and docs/ledgers.md.
 """
 
 
-def build_bundle(council) -> bytes:
-    """The council's published records as a zip (see the module docstring)."""
+def build_bundle(council, *, progress=None) -> bytes:
+    """The council's published records as a zip (see the module docstring). `progress(done,
+    total)` is called every 100 chain entries when given."""
     chain = chain_export(council)
     files: dict[str, bytes] = {}
-    for entry in chain["entries"]:
+    for number, entry in enumerate(chain["entries"], start=1):
+        if progress and number % 100 == 0:
+            progress(number, len(chain["entries"]))
         stem = f"{entry['position']:05d}-{entry['record']}"
         if entry["content"] is None:
             continue
@@ -158,3 +179,111 @@ def _decimal_or_none(text: str):
 
 def _pair(value) -> str | None:
     return f"{value[0]}/{value[1]}" if value else None
+
+
+# --- big exports on the task runner -------------------------------------------------------------
+
+PROGRESS_EVERY = 1000
+
+
+def task_threshold() -> int:
+    """Above this many published lines an export is prepared on the task runner."""
+    return int(getattr(settings, "YISHI_EXPORT_TASK_ABOVE_LINES", 5000))
+
+
+def published_line_count(council, *, what: str, kind: str = "", period: str = "") -> int:
+    if what == ExportWhat.BUNDLE:
+        return _published_lines(council).count()
+    return _lines_for(council, what=what, kind=kind, period=period).count()
+
+
+def _lines_for(council, *, what: str, kind: str, period: str):
+    if what == ExportWhat.LEDGER:
+        return _published_lines(council, record__kind=kind)
+    from disclosure.selectors import parse_period
+
+    period_kind, start = parse_period(period)
+    found = period_containing(period_kind, start)
+    return _published_lines(
+        council,
+        record__kind=Kind.FINANCE,
+        record__period_start__gte=found.start,
+        record__period_end__lte=found.end,
+    )
+
+
+def export_filename(council, *, what: str, kind: str, period: str, fmt: str) -> str:
+    if what == ExportWhat.BUNDLE:
+        return f"yishi-{council.pk}-open-data-{timezone.localdate().isoformat()}.zip"
+    if what == ExportWhat.LEDGER:
+        return f"yishi-{council.pk}-{kind}.{fmt}"
+    return f"yishi-{council.pk}-finance-{period}.{fmt}"
+
+
+def ask_export(*, council, what: str, fmt: str, kind: str = "", period: str = "") -> ExportJob:
+    """The job that prepares this export of what is published now: the existing one (queued,
+    running, done or failed), or a new one queued on the task runner. Arguments are checked
+    by the caller (the view resolves the village, the ledger kind and the period)."""
+    head = ChainHead.objects.filter(council_id=council.pk).values_list("position", flat=True)
+    key = {
+        "council": council,
+        "what": what,
+        "kind": kind,
+        "period": period,
+        "fmt": fmt,
+        "chain_position": head.first() or 0,
+    }
+    job = ExportJob.objects.select_related("run").filter(**key).first()
+    if job is not None:
+        return job
+    try:
+        with transaction.atomic():
+            run = core_tasks.start(build_export)
+            filename = export_filename(council, what=what, kind=kind, period=period, fmt=fmt)
+            return ExportJob.objects.create(run=run, filename=filename, **key)
+    except IntegrityError:  # asked twice at once: the other request made it
+        return ExportJob.objects.select_related("run").get(**key)
+
+
+@core_tasks.tracked(max_attempts=3, timeout=datetime.timedelta(minutes=30))
+def build_export(*, progress) -> dict:
+    """Write an ExportJob's file into the private storage (runs on the task runner)."""
+    job = ExportJob.objects.select_related("council").get(run_id=progress.run_id)
+    council = job.council
+    if job.what == ExportWhat.BUNDLE:
+        data = build_bundle(council, progress=progress)
+        handle = tempfile.SpooledTemporaryFile(max_size=8 * 2**20)
+        handle.write(data)
+    else:
+        total = published_line_count(council, what=job.what, kind=job.kind, period=job.period)
+        progress(0, total)
+        if job.what == ExportWhat.LEDGER:
+            rows = ledger_rows(council, job.kind)
+        else:
+            from disclosure.selectors import parse_period
+
+            rows = period_rows(council, *parse_period(job.period))
+        rows = _reporting(rows, progress, total)
+        handle = tempfile.SpooledTemporaryFile(max_size=8 * 2**20)
+        if job.fmt == "csv":
+            for chunk in excel.write_csv(rows, extra=True):
+                handle.write(chunk.encode("utf-8"))
+        else:
+            title = f"{council.title} {job.kind or job.period}"
+            handle.write(excel.write_xlsx(rows, extra=True, title=title))
+        progress(total, total)
+    size = handle.tell()
+    handle.seek(0)
+    if job.file:  # a retried attempt replaces what an earlier one left
+        job.file.delete(save=False)
+    job.file.save(f"export.{job.fmt}", File(handle), save=False)
+    handle.close()
+    ExportJob.objects.filter(pk=job.pk).update(file=job.file.name)
+    return {"bytes": size}
+
+
+def _reporting(rows, progress, total: int):
+    for number, row in enumerate(rows, start=1):
+        if number % PROGRESS_EVERY == 0:
+            progress(number, total)
+        yield row

@@ -15,11 +15,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core import tasks as core_tasks
 from core.files import serve_file
+from core.models import TaskRunStatus
 from councils.models import Level
 from disclosure import charts, excel, exports, linecheck, notice, selectors, services
 from disclosure.forms import ChartFilterForm, ImportForm, NoticeForm
-from disclosure.models import ChainEntry, ImportBatch, ImportStatus, Kind, Status
+from disclosure.models import (
+    ChainEntry,
+    ExportJob,
+    ExportWhat,
+    ImportBatch,
+    ImportStatus,
+    Kind,
+    Status,
+)
 from disclosure.tasks import reading_status
 from disclosure.views import _council, _crumbs, _error_text, _kind, _visible_record
 
@@ -281,8 +291,26 @@ def record_export(request, pk: int, fmt: str):
     )
 
 
+def _big_export(council, *, what: str, fmt: str, kind: str = "", period: str = ""):
+    """Above the threshold an export is prepared on the task runner: send the asker to the
+    finished file, or to the job's progress page. None when it is small enough to stream."""
+    count = exports.published_line_count(council, what=what, kind=kind, period=period)
+    if count <= exports.task_threshold():
+        return None
+    job = exports.ask_export(council=council, what=what, fmt=fmt, kind=kind, period=period)
+    job.run.refresh_from_db()
+    if job.run.status == TaskRunStatus.DONE and job.file:
+        return redirect(job.file_url)
+    return redirect(job.get_absolute_url())
+
+
 def ledger_export(request, council_id: int, kind: str, fmt: str):
     council, kind = _village(council_id), _kind(kind)
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    big = _big_export(council, what=ExportWhat.LEDGER, fmt=fmt, kind=kind)
+    if big is not None:
+        return big
     return _download(
         exports.ledger_rows(council, kind),
         fmt=fmt,
@@ -295,8 +323,11 @@ def ledger_export(request, council_id: int, kind: str, fmt: str):
 def period_export(request, council_id: int, period: str, fmt: str):
     council = _village(council_id)
     parsed = selectors.parse_period(period)
-    if parsed is None:
+    if parsed is None or fmt not in ("csv", "xlsx"):
         raise Http404
+    big = _big_export(council, what=ExportWhat.PERIOD, fmt=fmt, period=period)
+    if big is not None:
+        return big
     return _download(
         exports.period_rows(council, *parsed),
         fmt=fmt,
@@ -308,12 +339,77 @@ def period_export(request, council_id: int, period: str, fmt: str):
 
 def bundle(request, council_id: int):
     council = _village(council_id)
+    big = _big_export(council, what=ExportWhat.BUNDLE, fmt="zip")
+    if big is not None:
+        return big
     response = HttpResponse(exports.build_bundle(council), content_type="application/zip")
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = (
         f'attachment; filename="yishi-{council.pk}-open-data-{stamp}.zip"'
     )
     return response
+
+
+EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX, "zip": "application/zip"}
+
+
+def _export_job(pk: int) -> ExportJob:
+    """Exports hold published lines only, so whoever may download the export itself (everyone,
+    for a village) may follow its job and get its file."""
+    job = get_object_or_404(ExportJob.objects.select_related("run", "council"), pk=pk)
+    _village(job.council_id)
+    return job
+
+
+def export_job(request, pk: int):
+    """The progress page of a big export; the file's link once it is ready."""
+    job = _export_job(pk)
+    return render(
+        request,
+        "disclosure/export_progress.html",
+        {
+            "job": job,
+            "run": job.run,
+            "council": job.council,
+            "crumbs": _crumbs(job.council),
+            "state": core_tasks.describe(job.run),
+        },
+    )
+
+
+def export_status(request, pk: int):
+    """The export's progress as JSON, for a script that polls."""
+    job = _export_job(pk)
+    state = core_tasks.describe(job.run)
+    state["ready"] = job.run.status == TaskRunStatus.DONE and bool(job.file)
+    state["file_url"] = job.file_url if state["ready"] else None
+    state["url"] = job.get_absolute_url()
+    return JsonResponse(state)
+
+
+def export_file(request, pk: int):
+    job = _export_job(pk)
+    if job.run.status != TaskRunStatus.DONE:
+        raise Http404
+    return serve_file(
+        job.file,
+        storage_alias="private",
+        download_name=job.filename,
+        content_type=EXPORT_TYPES.get(job.fmt, ""),
+    )
+
+
+@login_required
+@require_POST
+def export_retry(request, pk: int):
+    """The "Try again" button of an export whose attempts all failed: attempts start afresh."""
+    job = _export_job(pk)
+    if job.run.status == TaskRunStatus.FAILED:
+        core_tasks.retry(job.run)
+        messages.success(request, _("The export was queued again."))
+    else:
+        messages.info(request, _("This export has not failed: there is nothing to try again."))
+    return redirect(job.get_absolute_url())
 
 
 # --- charts ------------------------------------------------------------------------------------

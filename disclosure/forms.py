@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from disclosure import linecheck
 from disclosure.models import LINE_ITEM_TYPES, TYPES_BY_KIND, Kind, PeriodKind, RecordType
 
 
@@ -59,62 +60,40 @@ class RecordForm(forms.Form):
         self.fields["record_type"].choices = _type_choices(kind)
 
 
+def _text_input(column: str, **attrs):
+    return forms.TextInput(attrs={"maxlength": linecheck.MAX_LENGTHS[column], **attrs})
+
+
 class LineItemForm(forms.Form):
-    date = forms.DateField(
-        label=_("Date"),
-        widget=DateInput(),
-        error_messages={
-            "required": _("Give the date of the transaction."),
-            "invalid": _("Write a date like 2025-03-15."),
-        },
+    """Cells as typed; disclosure.linecheck reads and checks them, as for a spreadsheet row and
+    in services.add_line_item, so each mistake gets the same words on every path."""
+
+    date = forms.CharField(label=_("Date"), required=False, widget=DateInput())
+    voucher_number = forms.CharField(
+        label=_("Voucher number"), required=False, widget=_text_input("voucher")
     )
-    voucher_number = forms.CharField(label=_("Voucher number"), max_length=40, required=False)
     account = forms.CharField(
         label=_("Account (subject)"),
-        max_length=60,
         required=False,
         help_text=_("The accounting subject (会计科目), for example 管理费用."),
+        widget=_text_input("account"),
     )
     description = forms.CharField(
-        label=_("Description"),
-        max_length=200,
-        error_messages={"required": _("Describe what the money was for.")},
+        label=_("Description"), required=False, widget=_text_input("description")
     )
-    income = forms.DecimalField(
-        label=_("Income (yuan)"),
-        required=False,
-        max_digits=14,
-        decimal_places=2,
-        min_value=0,
-        error_messages={
-            "invalid": _("Write an amount in yuan, for example 1280.50."),
-            "max_decimal_places": _("Amounts are in yuan with at most 2 decimals (fen)."),
-            "min_value": _("Amounts cannot be negative."),
-            "max_digits": _("This amount is too large."),
-            "max_whole_digits": _("This amount is too large."),
-        },
+    income = forms.CharField(
+        label=_("Income (yuan)"), required=False, widget=forms.TextInput({"inputmode": "decimal"})
     )
-    expense = forms.DecimalField(
-        label=_("Expense (yuan)"),
-        required=False,
-        max_digits=14,
-        decimal_places=2,
-        min_value=0,
-        error_messages={
-            "invalid": _("Write an amount in yuan, for example 1280.50."),
-            "max_decimal_places": _("Amounts are in yuan with at most 2 decimals (fen)."),
-            "min_value": _("Amounts cannot be negative."),
-            "max_digits": _("This amount is too large."),
-            "max_whole_digits": _("This amount is too large."),
-        },
+    expense = forms.CharField(
+        label=_("Expense (yuan)"), required=False, widget=forms.TextInput({"inputmode": "decimal"})
     )
     counterparty = forms.CharField(
         label=_("Counterparty or recipient"),
-        max_length=100,
         required=False,
         help_text=_(
             "On a welfare list, the person's name: only its partly hidden form (王*英) is kept."
         ),
+        widget=_text_input("counterparty"),
     )
     project = forms.TypedChoiceField(
         label=_("Micro-project (微实事)"),
@@ -124,14 +103,40 @@ class LineItemForm(forms.Form):
         help_text=_("Book spending on a funded micro-project against it."),
     )
 
-    def __init__(self, *args, projects: dict | None = None, **kwargs):
+    def __init__(self, *args, projects: dict | None = None, record=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.record = record
         if projects:
             self.fields["project"].choices = [("", _("None"))] + [
                 (pk, f"{pk} · {title}") for pk, title in projects.items()
             ]
         else:
             del self.fields["project"]
+
+    def clean(self):
+        data = super().clean()
+        values, problems = linecheck.read_line(
+            date=data.get("date"),
+            description=data.get("description", ""),
+            income=data.get("income"),
+            expense=data.get("expense"),
+            voucher=data.get("voucher_number", ""),
+            account=data.get("account", ""),
+            counterparty=data.get("counterparty", ""),
+            period_start=self.record.period_start if self.record else None,
+            period_end=self.record.period_end if self.record else None,
+        )  # the project is one of the choices; the service checks it is still funded
+        for field, messages in linecheck.errors_by_field(problems).items():
+            for message in messages:
+                self.add_error(None if field == "__all__" else field, message)
+        if not problems:
+            data.update(
+                date=values["date"],
+                description=values["description"],
+                income=values["income"],
+                expense=values["expense"],
+            )
+        return data
 
 
 class AttachmentForm(forms.Form):

@@ -1,5 +1,6 @@
-"""The rules one money line must follow, as problem codes, shared by the spreadsheet import
-(which reports every problem of every row at once) and the bulk save in services.
+"""The rules one money line must follow, as problem codes: the one source for the line form
+(disclosure.forms.LineItemForm), the service that adds a line (services.add_line_item), the
+spreadsheet import (which reports every problem of every row at once) and its bulk save.
 
 A problem is a code plus parameters, not a sentence: the preview is shown in the reader's
 language (zh-hans or en), which need not be the uploader's. `message()` makes the sentence.
@@ -206,14 +207,21 @@ def check_line(
     account: str = "",
     counterparty: str = "",
     project: int | None = None,
-    period_start: datetime.date,
-    period_end: datetime.date,
+    period_start: datetime.date | None = None,
+    period_end: datetime.date | None = None,
     welfare: bool = False,
     funded_projects=frozenset(),
 ) -> list[Problem]:
-    """Problems of a line whose cells were read already (amounts non-negative or None)."""
+    """Problems of a line whose cells were read already (amounts non-negative or None).
+
+    Without a period (a form that does not know its record) the date is not compared with it."""
     problems = []
-    if date is not None and not (period_start <= date <= period_end):
+    if (
+        date is not None
+        and period_start is not None
+        and period_end is not None
+        and not (period_start <= date <= period_end)
+    ):
         problems.append(
             Problem(
                 "date_outside",
@@ -245,3 +253,70 @@ def check_line(
     if project is not None and project not in funded_projects:
         problems.append(Problem("project_unknown", "project", {"value": project}))
     return problems
+
+
+TEXT_COLUMNS = ("voucher", "account", "description", "counterparty")
+
+
+def read_line(
+    *,
+    date,
+    description,
+    income,
+    expense,
+    voucher="",
+    account="",
+    counterparty="",
+    project=None,
+    period_start: datetime.date | None = None,
+    period_end: datetime.date | None = None,
+    welfare: bool = False,
+    funded_projects=frozenset(),
+) -> tuple[dict, list[Problem]]:
+    """Read one line's raw cells (typed in the form, passed to the service or read from a sheet)
+    and check it: the values read (keys as in excel.COLUMNS) and every problem, in the order
+    cells first, then the whole line."""
+    problems: list[Problem] = []
+    values: dict = {}
+    values["date"], code = parse_date(date)
+    if code:
+        problems.append(Problem(code, "date"))
+    for key, raw in (("income", income), ("expense", expense)):
+        values[key], code = parse_amount(raw)
+        if code:
+            problems.append(Problem(code, key))
+    values["project"], code = parse_project(project)
+    if code:
+        problems.append(Problem(code, "project"))
+    texts = dict(zip(TEXT_COLUMNS, (voucher, account, description, counterparty), strict=True))
+    values.update({key: normalise_text(text) for key, text in texts.items()})
+    amount_unreadable = any(p.column in ("income", "expense") for p in problems)
+    problems += [
+        p
+        for p in check_line(
+            date=values["date"],
+            income=values["income"],
+            expense=values["expense"],
+            project=values["project"],
+            period_start=period_start,
+            period_end=period_end,
+            welfare=welfare,
+            funded_projects=funded_projects,
+            **{key: values[key] for key in TEXT_COLUMNS},
+        )
+        if not (amount_unreadable and p.code in ("amount_both", "amount_none"))
+    ]
+    return values, problems
+
+
+# A column of the sheet as the field of the form, the service's keyword and the model.
+FIELD_OF_COLUMN = {"voucher": "voucher_number"}
+
+
+def errors_by_field(problems: list[Problem]) -> dict[str, list[str]]:
+    """Problems as {field name: [sentences]} for a form or a ValidationError (None: the line)."""
+    errors: dict = {}
+    for problem in problems:
+        name = FIELD_OF_COLUMN.get(problem.column, problem.column) or "__all__"
+        errors.setdefault(name, []).append(problem.message)
+    return errors

@@ -742,3 +742,56 @@ class ImportBatch(models.Model):
         if not self.rows_total:
             return 0
         return min(100, self.rows_read * 100 // self.rows_total)
+
+
+class ExportWhat(models.TextChoices):
+    LEDGER = "ledger", _("a ledger's lines")
+    PERIOD = "period", _("a period's finance lines")
+    BUNDLE = "bundle", _("the open-data bundle")
+
+
+class ExportJob(models.Model):
+    """A big export (a ledger's or a period's lines, the open-data bundle) prepared on the task
+    runner (docs/finance-tools.md, section 3). One job per export and per state of the council's
+    chain (`chain_position`): everything exported is published, so asking again while nothing
+    new was published gets the same file, and the number of jobs is bounded by what was
+    published, not by who asks. The file lives in the private storage and is served by
+    `finance_views.export_file` after the same check as the export itself.
+    """
+
+    council = models.ForeignKey(
+        CouncilPage, on_delete=models.CASCADE, related_name="+", verbose_name=_("council")
+    )
+    what = models.CharField(_("what"), max_length=10, choices=ExportWhat.choices)
+    kind = models.CharField(_("ledger"), max_length=20, blank=True)
+    period = models.CharField(_("period"), max_length=10, blank=True)
+    fmt = models.CharField(_("format"), max_length=4)
+    chain_position = models.PositiveIntegerField(_("chain entries when asked"))
+    run = models.OneToOneField(
+        "core.TaskRun", on_delete=models.PROTECT, related_name="+", verbose_name=_("task")
+    )
+    file = models.FileField(
+        _("file"), upload_to=RandomName("disclosure/exports"), storage=private_storage, blank=True
+    )
+    filename = models.CharField(_("file name"), max_length=120)
+    created_at = models.DateTimeField(_("asked at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["council", "what", "kind", "period", "fmt", "chain_position"],
+                name="one_export_per_chain_state",
+            )
+        ]
+
+    def __str__(self):
+        return self.filename
+
+    def get_absolute_url(self) -> str:
+        return reverse("disclosure:export_job", args=[self.pk])
+
+    @property
+    def file_url(self) -> str:
+        return reverse("disclosure:export_file", args=[self.pk]) if self.file else ""

@@ -295,22 +295,19 @@ def rollup(council, *, now=None) -> list[VillageRow]:
 
 
 def funded_projects(council) -> dict[int, str]:
-    """Funded micro-projects of the council's budget cycles whose results are published.
-
-    One tally per published cycle (a village has a few); {proposal id: title}.
-    """
+    """Funded micro-projects of the council's budget cycles whose results are published, as
+    budgets stored them at publication (budgets.selectors.funded_proposals; no tally here).
+    {proposal id: title}."""
     from budgets.models import BudgetCycle
-    from budgets.services import compute_results
+    from budgets.selectors import funded_proposals
 
     funded = {}
     cycles = BudgetCycle.objects.filter(
         council_id=council.pk, results_published_at__isnull=False
     ).order_by("pk")
     for cycle in cycles:
-        for result in compute_results(cycle):
-            for row in result.projects:
-                if row.funded:
-                    funded[row.proposal.pk] = row.proposal.title
+        for proposal in funded_proposals(cycle):
+            funded[proposal.pk] = proposal.title
     return funded
 
 
@@ -376,6 +373,29 @@ def project_spending(proposal) -> ProjectSpending | None:
         lines=totals["n"],
         records=records,
     )
+
+
+def spending_panel(proposal, user) -> dict:
+    """The proposal page's "budgeted and spent" panel (registered in budgets.registry): the
+    published accounts' spending on the project and, when the latest progress update reports a
+    different figure (nothing booked counts as 0 yuan), the mismatch to ask about."""
+    spending = project_spending(proposal)
+    return {"spending": spending, "spending_mismatch": spending_mismatch(proposal, spending)}
+
+
+def spending_mismatch(proposal, spending) -> dict | None:
+    latest = proposal.updates.order_by("-created", "-pk").first()
+    if latest is None:
+        return None
+    booked = spending.spent if spending else Decimal("0")
+    if latest.spent_so_far == booked:
+        return None
+    return {
+        "reported": latest.spent_so_far,
+        "booked": booked,
+        "difference": abs(latest.spent_so_far - booked),
+        "when": latest.created,
+    }
 
 
 def published_finance_lines(council):

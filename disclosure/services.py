@@ -7,7 +7,7 @@ records each step in the append-only RecordEvent history.
 
 import datetime
 import hashlib
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -42,14 +42,13 @@ from disclosure.models import (
     Record,
     RecordEvent,
     Status,
-    immutable_message,
 )
 from disclosure.privacy import check_no_identity_numbers, mask_name
+from disclosure.rules import PUBLISHED, STATE, refusal
 from disclosure.schedule import period_containing
 from disclosure.selectors import funded_project_ids
 
 DISCLOSING_LEVELS = {Level.VILLAGE}
-MAX_AMOUNT = Decimal("999999999999.99")
 
 # What an attachment may be, recognised by its first bytes, not only by its name.
 ALLOWED_UPLOADS = {
@@ -123,19 +122,13 @@ def _locked(record: Record) -> Record:
     )
 
 
-def _refuse_if_published(record: Record) -> None:
-    if record.status == Status.PUBLISHED:
-        raise ImmutableRecordError(immutable_message())
-
-
-def _refuse_unless_draft(record: Record) -> None:
-    _refuse_if_published(record)
-    if record.status != Status.DRAFT:
-        raise ValidationError(
-            _(
-                "This record is with the supervisory committee. It can be changed again only "
-                "if they object and send it back."
-            )
+def _refuse_unless_allowed(by, action: str, record: Record) -> None:
+    """Raise what disclosure.rules.refusal says, in its words (the ones views show)."""
+    found = refusal(by, action, record)
+    if found:
+        kind, words = found
+        raise {PUBLISHED: ImmutableRecordError, STATE: ValidationError}.get(kind, PermissionDenied)(
+            words
         )
 
 
@@ -234,8 +227,7 @@ def update_draft(
 ) -> Record:
     """Change a draft's text, type or period. The kind (ledger) never changes."""
     record = _locked(record)
-    _refuse_unless_draft(record)
-    _require(by, "disclosure.change_record", record, _("Only the committee edits drafts."))
+    _refuse_unless_allowed(by, "disclosure.change_record", record)
     title, body = _clean_record_fields(
         kind=record.kind, record_type=record_type, title=title, body=body
     )
@@ -256,20 +248,6 @@ def update_draft(
     record.save()
     _event(record, action=Action.EDITED, by=by)
     return record
-
-
-def _amount(value, field: str) -> Decimal:
-    try:
-        amount = Decimal(value if value not in (None, "") else "0")
-    except (InvalidOperation, TypeError, ValueError):
-        raise ValidationError({field: _("Write an amount in yuan, for example 1280.50.")}) from None
-    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
-        raise ValidationError({field: _("Amounts are in yuan with at most 2 decimals (fen).")})
-    if amount < 0:
-        raise ValidationError({field: _("Amounts cannot be negative.")})
-    if amount > MAX_AMOUNT:
-        raise ValidationError({field: _("This amount is too large.")})
-    return amount
 
 
 @transaction.atomic
@@ -294,34 +272,31 @@ def add_line_item(
     person) is required and kept only in its masked form (王*英).
     """
     record = _locked(record)
-    _refuse_unless_draft(record)
-    _require(by, "disclosure.change_record", record, _("Only the committee edits drafts."))
+    _refuse_unless_allowed(by, "disclosure.change_record", record)
     if record.record_type not in LINE_ITEM_TYPES:
         raise ValidationError(_("Only financial records and welfare lists have lines."))
-    income, expense = _amount(income, "income"), _amount(expense, "expense")
-    if (income > 0) == (expense > 0):
-        raise ValidationError(
-            {"income": _("Write either an income or an expense on each line, not both or none.")}
-        )
-    description = (description or "").strip()
-    if not description:
-        raise ValidationError({"description": _("Describe what the money was for.")})
-    if date is None or not (record.period_start <= date <= record.period_end):
-        raise ValidationError(
-            {
-                "date": _("The date must fall within the record's period (%(start)s to %(end)s).")
-                % {"start": record.period_start, "end": record.period_end}
-            }
-        )
-    voucher_number, account = voucher_number.strip(), account.strip()
-    counterparty, person_name = counterparty.strip(), (person_name or "").strip()
-    check_no_identity_numbers(
-        description=description,
-        counterparty=counterparty,
-        voucher_number=voucher_number,
-        account=account,
-        person_name=person_name,
+    project = getattr(project, "pk", project)
+    # The same rules, in the same words, as the line form and the spreadsheet import.
+    values, problems = linecheck.read_line(
+        date=date,
+        description=description or "",
+        income=income,
+        expense=expense,
+        voucher=voucher_number or "",
+        account=account or "",
+        counterparty=counterparty or "",
+        project=project,
+        period_start=record.period_start,
+        period_end=record.period_end,
+        funded_projects=funded_project_ids(record.council) if project is not None else (),
     )
+    if problems:
+        raise ValidationError(linecheck.errors_by_field(problems))
+    date, description, project = values["date"], values["description"], values["project"]
+    income, expense = values["income"] or Decimal("0"), values["expense"] or Decimal("0")
+    voucher_number, account = values["voucher"], values["account"]
+    counterparty, person_name = values["counterparty"], (person_name or "").strip()
+    check_no_identity_numbers(person_name=person_name)
     if record.record_type in WELFARE_TYPES:
         if not person_name:  # the counterparty of a welfare line is the person on the list
             person_name, counterparty = counterparty, ""
@@ -336,9 +311,6 @@ def add_line_item(
         raise ValidationError(
             {"person_name": _("Only welfare lists have a name column; use the description.")}
         )
-    project = getattr(project, "pk", project)
-    if project is not None and project not in funded_project_ids(record.council):
-        raise ValidationError({"project": linecheck.message("project_unknown", {"value": project})})
     position = (record.lines.aggregate(n=Max("position"))["n"] or 0) + 1
     line = LineItem.objects.create(
         record=record,
@@ -361,8 +333,7 @@ def add_line_item(
 def remove_line_item(*, line: LineItem, by) -> None:
     """Take a line off a draft. Reversing lines of a correction stay: they are its point."""
     record = _locked(line.record)
-    _refuse_unless_draft(record)
-    _require(by, "disclosure.change_record", record, _("Only the committee edits drafts."))
+    _refuse_unless_allowed(by, "disclosure.change_record", record)
     if line.reverses_id:
         raise ValidationError(_("A reversing line of a correction cannot be removed."))
     position = line.position
@@ -374,8 +345,7 @@ def remove_line_item(*, line: LineItem, by) -> None:
 def attach_file(*, record: Record, by, upload: UploadedFile) -> Attachment:
     """Attach a scanned voucher, PDF or photo; its SHA-256 is taken now and hashed in later."""
     record = _locked(record)
-    _refuse_unless_draft(record)
-    _require(by, "disclosure.change_record", record, _("Only the committee edits drafts."))
+    _refuse_unless_allowed(by, "disclosure.change_record", record)
     name = (upload.name or "").rsplit("/", 1)[-1][:200]
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if extension not in ALLOWED_UPLOADS:
@@ -687,8 +657,7 @@ def discard_import(*, batch: ImportBatch, by) -> None:
 def submit_for_review(*, record: Record, by) -> Record:
     """The committee hands a draft to the supervisory committee; it is frozen while they read."""
     record = _locked(record)
-    _refuse_unless_draft(record)
-    _require(by, "disclosure.submit_record", record, _("Only the committee submits drafts."))
+    _refuse_unless_allowed(by, "disclosure.submit_record", record)
     record.status = Status.IN_REVIEW
     record.save()
     _event(record, action=Action.SUBMITTED, by=by)
@@ -699,30 +668,7 @@ def submit_for_review(*, record: Record, by) -> Record:
 def sign_off_record(*, record: Record, by) -> Record:
     """A supervisor signs off a record under review. Nobody signs off their own draft."""
     record = _locked(record)
-    _refuse_if_published(record)
-    if by.pk in preparer_ids(record):
-        raise PermissionDenied(
-            _(
-                "You prepared this record (drafted, edited, added lines or files, or submitted "
-                "it), so another supervisor must sign it off."
-            )
-        )
-    if record.status != Status.IN_REVIEW:
-        raise ValidationError(_("Only a record submitted for review can be signed off."))
-    if Role.COMMITTEE in roles_in(by, record.council):
-        raise PermissionDenied(
-            _(
-                "You are on the village committee as well: the committee and the supervisory "
-                "committee are held by different people (Organic Law, art. 32), so you cannot "
-                "sign off."
-            )
-        )
-    _require(
-        by,
-        "disclosure.sign_off_record",
-        record,
-        _("Only the supervisory committee signs off disclosures."),
-    )
+    _refuse_unless_allowed(by, "disclosure.sign_off_record", record)
     record.status = Status.SIGNED_OFF
     record.save()
     _event(record, action=Action.SIGNED_OFF, by=by)
@@ -736,15 +682,7 @@ def object_to_record(*, record: Record, by, reason: str) -> Record:
     if len(reason) < 2:
         raise ValidationError({"reason": _("Write why you object, so the committee can fix it.")})
     record = _locked(record)
-    _refuse_if_published(record)
-    if record.status not in (Status.IN_REVIEW, Status.SIGNED_OFF):
-        raise ValidationError(_("Only a record under review can be objected to."))
-    _require(
-        by,
-        "disclosure.object_to_record",
-        record,
-        _("Only the supervisory committee reviews disclosures."),
-    )
+    _refuse_unless_allowed(by, "disclosure.object_to_record", record)
     record.status = Status.DRAFT
     record.save()
     _event(record, action=Action.OBJECTED, by=by, reason=reason[:2000])
@@ -755,16 +693,7 @@ def object_to_record(*, record: Record, by, reason: str) -> Record:
 def publish_record(*, record: Record, by) -> Record:
     """Publish a signed-off record and append it to the council's hash chain."""
     record = _locked(record)
-    _refuse_if_published(record)
-    if record.status != Status.SIGNED_OFF:
-        raise ValidationError(
-            _("A record is published only after the supervisory committee has signed it off.")
-        )
-    if by.pk in signer_ids(record):
-        raise PermissionDenied(
-            _("You signed this record off, so another committee member must publish it.")
-        )
-    _require(by, "disclosure.publish_record", record, _("Only the committee publishes."))
+    _refuse_unless_allowed(by, "disclosure.publish_record", record)
     record.status = Status.PUBLISHED
     # Whole seconds: the published time is part of the hashed content and of docs/ledgers.md.
     record.published_at = timezone.now().replace(microsecond=0)
@@ -787,13 +716,7 @@ def correct_record(*, original: Record, by, reason: str, title: str = "") -> Rec
     if len(reason) < 2:
         raise ValidationError({"reason": _("Say what was wrong in the original record.")})
     original = _locked(original)
-    if original.status != Status.PUBLISHED:
-        raise ValidationError(_("Only a published record is corrected; edit a draft instead."))
-    if original.corrections.exists():
-        raise ValidationError(
-            _("This record already has a correction. Correct the correction instead.")
-        )
-    _require(by, "disclosure.correct_record", original, _("Only the committee corrects records."))
+    _refuse_unless_allowed(by, "disclosure.correct_record", original)
     check_no_identity_numbers(reason=reason, title=title or "")
     correction = Record.objects.create(
         council=original.council,
@@ -840,12 +763,7 @@ def ask_question(*, record: Record, by, text: str) -> Question:
         raise ValidationError({"text": _("Write your question in at least 5 characters.")})
     if len(text) > 2000:
         raise ValidationError({"text": _("Keep your question under 2000 characters.")})
-    _require(
-        by,
-        "disclosure.ask_question",
-        record,
-        _("Only verified residents of this village can ask about its disclosures."),
-    )
+    _refuse_unless_allowed(by, "disclosure.ask_question", record)
     check_no_identity_numbers(text=text)
     now = timezone.now()
     question = Question.objects.create(
@@ -873,7 +791,7 @@ def answer_question(*, question: Question, by, answer: str) -> Question:
         .select_related("record")
         .get(pk=question.pk)
     )
-    _require(by, "disclosure.answer_question", question.record, _("Only the committee answers."))
+    _refuse_unless_allowed(by, "disclosure.answer_question", question.record)
     if question.answered_at is not None:
         raise ValidationError(_("This question has already been answered."))
     check_no_identity_numbers(answer=answer)

@@ -36,6 +36,7 @@ from disclosure.models import (
     Status,
     immutable_message,
 )
+from disclosure.rules import why_not
 
 
 def _council(pk: int) -> CouncilPage:
@@ -277,52 +278,13 @@ def edit(request, pk: int):
     )
 
 
-def _why_not(record: Record, perm: str, user=None) -> str:
-    """Why `perm` is refused on `record`: its state first (true for everyone), else the role.
-    The same words the services use."""
-    status = record.status
-    if perm == "disclosure.change_record":
-        if status == Status.PUBLISHED:
-            return immutable_message()
-        if status != Status.DRAFT:
-            return _(
-                "This record is with the supervisory committee. It can be changed again only "
-                "if they object and send it back."
-            )
-        return _("Only the committee edits drafts.")
-    if perm == "disclosure.object_to_record":
-        if status not in (Status.IN_REVIEW, Status.SIGNED_OFF):
-            return _("Only a record under review can be objected to.")
-        return _("Only the supervisory committee reviews disclosures.")
-    if perm == "disclosure.correct_record":
-        if status != Status.PUBLISHED:
-            return _("Only a published record is corrected; edit a draft instead.")
-        if record.corrections.exists():
-            return _("This record already has a correction. Correct the correction instead.")
-        return _("Only the committee corrects records.")
-    if perm == "disclosure.sign_off_record" and status == Status.IN_REVIEW:
-        if user is not None and user.pk in services.preparer_ids(record):
-            return _(
-                "You prepared this record (drafted, edited, added lines or files, or submitted "
-                "it), so another supervisor must sign it off."
-            )
-    if perm == "disclosure.publish_record" and status == Status.SIGNED_OFF:
-        if user is not None and user.pk in services.signer_ids(record):
-            return _("You signed this record off, so another committee member must publish it.")
-    if perm == "disclosure.ask_question":
-        if status != Status.PUBLISHED:
-            return _("Questions can be asked only about published records.")
-        return _("Only verified residents of this village can ask about its disclosures.")
-    return _("You may not do this.")
-
-
 def _post_form(request, record, form_class, form_name, action, *, perm: str):
     """Bind a form, run `action(cleaned_data)`; on error show the record page with the form.
 
     The record page shows the form only to someone `perm` allows: anyone else is told why with
     a message, since a form shown again where it is hidden would hide its errors too."""
     if not request.user.has_perm(perm, record):
-        messages.error(request, _why_not(record, perm, request.user))
+        messages.error(request, why_not(request.user, perm, record))
         return redirect(record.get_absolute_url())
     form = form_class(request.POST, request.FILES)
     if form.is_valid():
@@ -353,7 +315,7 @@ def add_line(request, pk: int):
     failed = _post_form(
         request,
         record,
-        partial(LineItemForm, projects=_projects_for(record, request.user)),
+        partial(LineItemForm, projects=_projects_for(record, request.user), record=record),
         "line_form",
         lambda data: services.add_line_item(record=record, by=request.user, **data),
         perm="disclosure.change_record",

@@ -14,15 +14,9 @@ from django.utils import timezone
 
 from budgets.models import Phase, PhaseKind, ProgressStatus, ProgressUpdate
 from councils.models import CouncilPage, Membership
-from deliberation.models import (
-    DISCUSSABLE_STATUSES,
-    Hall,
-    Session,
-    SessionStatus,
-    Topic,
-    TopicStatus,
-)
+from deliberation.models import DISCUSSABLE_STATUSES, Hall, Topic, TopicStatus
 from disclosure.models import Record
+from meetings.models import Session, SessionStatus
 
 NOW_LIMIT = 5  # items per list
 RECENT_RECORD_DAYS = 14  # "just published"

@@ -60,6 +60,16 @@ def _turnout_unbatched(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _process_wide_state_reset():
+    """Every registered module-level cache, batch and hub starts empty (core.state)."""
+    from core import state
+
+    state.reset_all()
+    yield
+    state.reset_all()
+
+
+@pytest.fixture(autouse=True)
 def _english_by_default(settings):
     """Assertions read English; tests of the Chinese interface switch explicitly."""
     settings.LANGUAGE_CODE = "en"

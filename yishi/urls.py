@@ -6,6 +6,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from core import views as core_views
+from meetings.urls import legacy_urlpatterns as meetings_legacy_urls
 
 # A database that cannot be reached answers 503 with Retry-After instead of a 500 (core/errors.py).
 handler500 = "core.errors.server_error"
@@ -23,7 +24,10 @@ urlpatterns = [
     ),
     path("accounts/", include("allauth.urls")),
     path("councils/", include("councils.urls")),
+    # Sessions moved from /halls/ to /meetings/ (issue 15): the old addresses answer 301.
+    path("halls/", include((meetings_legacy_urls, "meetings_moved"))),
     path("halls/", include("deliberation.urls")),
+    path("meetings/", include("meetings.urls")),
     path("disclosure/", include("disclosure.urls")),
     path("budgets/", include("budgets.urls")),
     path("django-admin/", admin.site.urls),

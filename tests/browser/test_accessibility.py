@@ -15,9 +15,9 @@ from playwright.sync_api import expect
 from budgets import services as budgets
 from councils.models import Role
 from deliberation import services as deliberation
-from deliberation import sessions
-from deliberation.models import SessionKind
 from disclosure import services as disclosure
+from meetings import services as sessions
+from meetings.models import SessionKind
 from tests.budgets.factories import add_proposal, make_cycle
 from tests.councils.factories import make_tree, member
 from tests.deliberation.factories import HallFactory, TopicFactory

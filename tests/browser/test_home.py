@@ -11,8 +11,9 @@ from playwright.sync_api import expect
 from budgets.models import ProgressUpdate
 from councils.models import Role
 from deliberation import services as hall_services
-from deliberation import sessions
-from deliberation.models import SessionKind, TopicRating
+from deliberation.models import TopicRating
+from meetings import services as sessions
+from meetings.models import SessionKind
 from tests.budgets.factories import add_proposal, make_cycle
 from tests.councils.factories import make_tree, member
 from tests.deliberation.factories import HallFactory, TopicFactory

@@ -22,8 +22,9 @@ from councils.models import (
     Role,
 )
 from deliberation import services as hall_services
-from deliberation import sessions
-from deliberation.models import Hall, SessionKind
+from deliberation.models import Hall
+from meetings import services as sessions
+from meetings.models import SessionKind
 from tests.councils.factories import UserFactory, member
 
 pytestmark = pytest.mark.django_db

@@ -104,7 +104,7 @@ def budget_objects(tree):
 
 def session_objects(tree):
     """Sessions of the village, opened after the people above exist (rosters are snapshots)."""
-    from tests.sessions_.objects import permission_objects as sessions_permission_objects
+    from tests.meetings.objects import permission_objects as sessions_permission_objects
 
     return sessions_permission_objects(tree)
 

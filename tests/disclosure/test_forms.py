@@ -73,8 +73,8 @@ GOOD_LINE = {"date": "2025-03-02", "description": "租金", "income": "100.00", 
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"income": "", "expense": ""}, "either an income or an expense"),
-        ({"income": "10", "expense": "5"}, "either an income or an expense"),
+        ({"income": "", "expense": ""}, "neither an income nor an expense"),
+        ({"income": "10", "expense": "5"}, "both an income and an expense"),
         ({"income": "1.234"}, "at most 2 decimals"),
         ({"income": "-5"}, "cannot be negative"),
         ({"income": "一百"}, "Write an amount in yuan"),

@@ -341,8 +341,8 @@ FORMS: dict[str, Form] = {
         lambda w: {"outcome": "路灯下周修好。", "topics": [str(w["topic"].pk)]},
     ),
     # --- sessions ---
-    "deliberation:schedule_session": Form(
-        url("deliberation:schedule_session", pk("village")),
+    "meetings:schedule_session": Form(
+        url("meetings:schedule_session", pk("village")),
         "committee",
         "resident",
         lambda w: {
@@ -354,35 +354,35 @@ FORMS: dict[str, Form] = {
             "is_public": "on",
         },
     ),
-    "deliberation:add_agenda_item": Form(
-        url("deliberation:add_agenda_item", pk("session")),
+    "meetings:add_agenda_item": Form(
+        url("meetings:add_agenda_item", pk("session")),
         "committee",
         "representative",
         lambda w: {"title": "路灯维修", "description": "", "topic": str(w["topic"].pk)},
         silent_redirect=True,
     ),
-    "deliberation:add_motion": Form(
-        url("deliberation:add_motion", pk("session")),
+    "meetings:add_motion": Form(
+        url("meetings:add_motion", pk("session")),
         "committee",
         "representative",
         lambda w: {"title": "同意维修路灯", "text": "", "majority": "session", "agenda_item": ""},
         silent_redirect=True,
     ),
-    "deliberation:check_in": Form(
-        url("deliberation:check_in", pk("session")),
+    "meetings:check_in": Form(
+        url("meetings:check_in", pk("session")),
         "representative",
         "outsider",
         lambda w: {"code": w["session"].check_in_code or "123456"},
     ),
-    "deliberation:record_attendance": Form(
-        url("deliberation:record_attendance", pk("session")),
+    "meetings:record_attendance": Form(
+        url("meetings:record_attendance", pk("session")),
         "committee",
         "representative",
         lambda w: {"entry": str(w["session"].roster.first().pk), "present": "1"},
         silent_redirect=True,
     ),
-    "deliberation:record_proxy": Form(
-        url("deliberation:record_proxy", pk("session")),
+    "meetings:record_proxy": Form(
+        url("meetings:record_proxy", pk("session")),
         "committee",
         "representative",
         lambda w: {
@@ -390,17 +390,17 @@ FORMS: dict[str, Form] = {
             "holder": str(w["session"].roster.first().pk),
         },
     ),
-    "deliberation:write_minutes": Form(
+    "meetings:write_minutes": Form(
         lambda w, choose: reverse(
-            "deliberation:write_minutes", args=[w[choose(["closed_session", "session"])].pk]
+            "meetings:write_minutes", args=[w[choose(["closed_session", "session"])].pk]
         ),
         "committee",
         "representative",
         lambda w: {"narrative": "会议讨论了桥梁修建。"},
     ),
-    "deliberation:session_action": Form(
+    "meetings:session_action": Form(
         _slug_url(
-            "deliberation:session_action",
+            "meetings:session_action",
             ["session", "scheduled_session", "closed_session"],
             ["open", "close", "check-in-open", "check-in-rotate", "check-in-close"],
         ),
@@ -408,17 +408,17 @@ FORMS: dict[str, Form] = {
         "representative",
         lambda w: {"next": "screen"},
     ),
-    "deliberation:cast_vote": Form(
+    "meetings:cast_vote": Form(
         lambda w, choose: reverse(
-            "deliberation:cast_vote", args=[w[choose(["motion", "passed_motion"])].pk]
+            "meetings:cast_vote", args=[w[choose(["motion", "passed_motion"])].pk]
         ),
         "representative",
         "outsider",
         lambda w: {"choice": "yes", "on_behalf_of": ""},
     ),
-    "deliberation:motion_action": Form(
+    "meetings:motion_action": Form(
         _slug_url(
-            "deliberation:motion_action",
+            "meetings:motion_action",
             ["motion", "passed_motion"],
             ["open", "close", "disclose", "implementation"],
         ),
@@ -427,21 +427,21 @@ FORMS: dict[str, Form] = {
         lambda w: {"report": "桥已修好。"},
         silent_redirect=True,
     ),
-    "deliberation:edit_minutes": Form(
-        url("deliberation:edit_minutes", pk("minutes")),
+    "meetings:edit_minutes": Form(
+        url("meetings:edit_minutes", pk("minutes")),
         "committee",
         "representative",
         lambda w: {"narrative": "会议讨论了桥梁修建，一致通过。"},
     ),
-    "deliberation:publish_minutes": Form(
+    "meetings:publish_minutes": Form(
         lambda w, choose: reverse(
-            "deliberation:publish_minutes", args=[w[choose(["minutes", "published_minutes"])].pk]
+            "meetings:publish_minutes", args=[w[choose(["minutes", "published_minutes"])].pk]
         ),
         "committee",
         "representative",
     ),
-    "deliberation:correct_minutes": Form(
-        url("deliberation:correct_minutes", pk("published_minutes")),
+    "meetings:correct_minutes": Form(
+        url("meetings:correct_minutes", pk("published_minutes")),
         "committee",
         "representative",
         lambda w: {"narrative": "更正后的纪要", "correction_reason": "出席人数写错了"},
@@ -480,6 +480,9 @@ FORMS: dict[str, Form] = {
         "committee",
         "resident",
         silent_redirect=True,
+    ),
+    "disclosure:export_retry": Form(
+        url("disclosure:export_retry", pk("export")), "resident", "anonymous"
     ),
     "disclosure:add_line": Form(
         _record_url("disclosure:add_line", "draft", "published"),
@@ -654,6 +657,23 @@ FORMS: dict[str, Form] = {
 # Pages that only read (GET): no form to fuzz.
 READ_ONLY = {
     "healthz",
+    # /halls/... addresses of sessions before issue 15: each answers 301 to /meetings/...
+    "meetings_moved:schedule_session",
+    "meetings_moved:session",
+    "meetings_moved:session_screen",
+    "meetings_moved:add_agenda_item",
+    "meetings_moved:add_motion",
+    "meetings_moved:check_in",
+    "meetings_moved:record_attendance",
+    "meetings_moved:record_proxy",
+    "meetings_moved:write_minutes",
+    "meetings_moved:session_action",
+    "meetings_moved:cast_vote",
+    "meetings_moved:motion_action",
+    "meetings_moved:minutes",
+    "meetings_moved:edit_minutes",
+    "meetings_moved:publish_minutes",
+    "meetings_moved:correct_minutes",
     "javascript-catalog",
     "account_inactive",
     "account_switched_off",  # e-mail and password pages: 404 (tests/core/test_trust_signin.py)
@@ -668,9 +688,9 @@ READ_ONLY = {
     "deliberation:hall",
     "deliberation:topic",
     "deliberation:day",
-    "deliberation:session",
-    "deliberation:session_screen",
-    "deliberation:minutes",
+    "meetings:session",
+    "meetings:session_screen",
+    "meetings:minutes",
     "disclosure:dashboard",
     "disclosure:chain",
     "disclosure:chain_head",
@@ -687,6 +707,9 @@ READ_ONLY = {
     "disclosure:import_batch",
     "disclosure:import_status",
     "disclosure:import_file",  # GET only: files behind their record's permission (docs/files.md)
+    "disclosure:export_job",
+    "disclosure:export_status",
+    "disclosure:export_file",
     "disclosure:attachment",
     "deliberation:topic_photo",
     "budgets:proposal_photo",

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from budgets.consumers import CycleResultsConsumer
 from core.consumers import HealthConsumer
 from deliberation.consumers import MAX_FRAME_BYTES, TopicConsumer
-from deliberation.session_consumers import SessionConsumer
+from meetings.consumers import SessionConsumer
 from tests.conftest import isolate_cache_and_layer
 from tests.councils.factories import UserFactory, make_tree, member
 from tests.deliberation.factories import HallFactory, TopicFactory, session_cookie
@@ -217,7 +217,7 @@ def test_topic_socket_survives_any_frame_and_explains_every_refusal(village, peo
 def test_session_socket_is_read_only_and_says_so(village, people, data, sent):
     from django.utils import timezone
 
-    from deliberation import sessions
+    from meetings import services as sessions
 
     session = sessions.schedule_session(
         actor=people["committee"],
@@ -227,7 +227,7 @@ def test_session_socket_is_read_only_and_says_so(village, people, data, sent):
         starts_at=timezone.now(),
         place="村委会",
     )
-    path = f"/ws/deliberation/sessions/{session.pk}/"
+    path = f"/ws/meetings/{session.pk}/"
     async_to_sync(_fuzz)(path, _user(people, data), sent, set())
 
 
@@ -245,7 +245,7 @@ def test_every_nasty_frame_is_answered_by_every_socket(village, people, route):
     """The known traps, each sent once to each consumer, by a member who may take part."""
     from django.utils import timezone
 
-    from deliberation import sessions
+    from meetings import services as sessions
     from tests.budgets.factories import make_cycle
 
     if route == "topic":
@@ -260,7 +260,7 @@ def test_every_nasty_frame_is_answered_by_every_socket(village, people, route):
             starts_at=timezone.now(),
             place="村委会",
         )
-        path, replies = f"/ws/deliberation/sessions/{session.pk}/", set()
+        path, replies = f"/ws/meetings/{session.pk}/", set()
     else:
         path, replies = f"/ws/budgets/cycles/{make_cycle(village, phase='vote').pk}/", set()
     async_to_sync(_fuzz)(path, people["resident"], NASTY_FRAMES, replies)
@@ -271,7 +271,7 @@ def test_every_nasty_frame_is_answered_by_every_socket(village, people, route):
     [
         "/ws/deliberation/topics/0/",
         "/ws/deliberation/topics/99999999999999999999999/",
-        "/ws/deliberation/sessions/99999999999999999999999/",
+        "/ws/meetings/99999999999999999999999/",
         "/ws/budgets/cycles/99999999999999999999999/",
     ],
 )

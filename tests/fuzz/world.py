@@ -17,9 +17,9 @@ from budgets.models import ProgressStatus
 from councils import services as councils
 from councils.models import Role
 from deliberation import services as halls
-from deliberation import sessions
 from disclosure import services as disclosure
-from disclosure.models import ImportBatch, RecordType
+from disclosure.models import ExportJob, ImportBatch, RecordType
+from meetings import services as sessions
 from tests.budgets.factories import add_proposal, make_cycle, set_phase
 from tests.councils.factories import UserFactory, make_tree, member
 from tests.deliberation.factories import HallFactory, TopicFactory
@@ -232,4 +232,17 @@ def build_world() -> World:
         upload=SimpleUploadedFile("四月.xlsx", _xlsx()),
     )
     o["import"] = ImportBatch.objects.latest("pk")
+    from core.models import TaskRun
+
+    o["export"] = ExportJob.objects.create(
+        council=village,
+        what="ledger",
+        kind="finance",
+        fmt="csv",
+        chain_position=0,
+        filename="yishi-finance.csv",
+        run=TaskRun.objects.create(
+            work="disclosure.exports.build_export", status="failed", attempts=3, max_attempts=3
+        ),
+    )
     return World(tree=tree, people=people, objects=o)

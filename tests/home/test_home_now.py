@@ -14,8 +14,8 @@ from django.utils import timezone
 from budgets.models import ProgressUpdate
 from councils.models import CouncilPage, Level, Role
 from deliberation import services as halls
-from deliberation import sessions
-from deliberation.models import SessionKind
+from meetings import services as sessions
+from meetings.models import SessionKind
 from tests.budgets.factories import add_proposal, make_cycle
 from tests.councils.factories import make_council, member
 from tests.deliberation.factories import HallFactory, TopicFactory
@@ -219,6 +219,7 @@ def _queries(client) -> int:
 def test_the_number_of_queries_does_not_grow_with_the_city(client, tree, town):
     resident = member(tree["village"])
     member(tree["other_village"], user=resident)
+    client.get("/")  # warm: the site's root paths and other per-process caches, once
     anonymous_small = _queries(client)
     client.force_login(resident)
     signed_in_small = _queries(client)

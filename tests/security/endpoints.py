@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.urls import URLPattern, URLResolver, get_resolver
 
 # The apps whose views must each have a row in the permission matrix.
-OUR_APPS = ("core", "councils", "deliberation", "budgets", "disclosure", "home")
+OUR_APPS = ("core", "councils", "deliberation", "meetings", "budgets", "disclosure", "home")
 POST_MARKERS = (
     "require_POST",
     "request.POST",

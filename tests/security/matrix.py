@@ -23,25 +23,20 @@ from budgets.models import (
     SealedBallot,
 )
 from core.context_processors import LARGE_TEXT_COOKIE
-from core.models import User
+from core.models import TaskRun, User
 from councils.models import Household, HouseholdMember, Membership, MembershipStatus
 from deliberation.models import (
-    AgendaItem,
     ConsultationDay,
     DayRegistration,
     Hall,
     Message,
-    Minutes,
     ModerationLog,
-    Motion,
-    RosterEntry,
-    Session,
     Stance,
     Topic,
     TopicRating,
-    Vote,
 )
 from disclosure.models import Attachment, ImportBatch, LineItem, Question, Record
+from meetings.models import AgendaItem, Minutes, Motion, RosterEntry, Session, Vote
 from tests.security.world import (
     COMMITTEE,
     COMMITTEE_AND_OFFICIAL,
@@ -233,8 +228,8 @@ ROWS: dict[str, Row] = {
         allowed=COMMITTEE_AND_OFFICIAL,
     ),
     # --- sessions -----------------------------------------------------------------------------
-    "deliberation:schedule_session": Row(
-        url=lambda w: reverse("deliberation:schedule_session", args=[w.village.pk]),
+    "meetings:schedule_session": Row(
+        url=lambda w: reverse("meetings:schedule_session", args=[w.village.pk]),
         data=lambda w: {
             "kind": "representatives",
             "roster_mode": "",
@@ -246,26 +241,26 @@ ROWS: dict[str, Row] = {
         effect=_count(Session),
         allowed=COMMITTEE,
     ),
-    "deliberation:add_agenda_item": Row(
-        url=lambda w: reverse("deliberation:add_agenda_item", args=[w.scheduled_session.pk]),
+    "meetings:add_agenda_item": Row(
+        url=lambda w: reverse("meetings:add_agenda_item", args=[w.scheduled_session.pk]),
         data=lambda w: {"title": "修路的事", "description": ""},
         effect=_count(AgendaItem),
         allowed=COMMITTEE,
     ),
-    "deliberation:add_motion": Row(
-        url=lambda w: reverse("deliberation:add_motion", args=[w.open_session.pk]),
+    "meetings:add_motion": Row(
+        url=lambda w: reverse("meetings:add_motion", args=[w.open_session.pk]),
         data=lambda w: {"title": "同意修路", "text": "", "majority": "session"},
         effect=_count(Motion),
         allowed=COMMITTEE,
     ),
-    "deliberation:check_in": Row(
-        url=lambda w: reverse("deliberation:check_in", args=[w.check_in_session.pk]),
+    "meetings:check_in": Row(
+        url=lambda w: reverse("meetings:check_in", args=[w.check_in_session.pk]),
         data=lambda w: {"code": w.check_in_session.check_in_code},
         effect=_count(RosterEntry, attendance="present"),
         allowed=ROSTER,
     ),
-    "deliberation:record_attendance": Row(
-        url=lambda w: reverse("deliberation:record_attendance", args=[w.open_session.pk]),
+    "meetings:record_attendance": Row(
+        url=lambda w: reverse("meetings:record_attendance", args=[w.open_session.pk]),
         data=lambda w: {
             "entry": w.roster_entry(w.open_session, w.people["representative"]).pk,
             "present": "1",
@@ -273,8 +268,8 @@ ROWS: dict[str, Row] = {
         effect=_count(RosterEntry, attendance="present"),
         allowed=COMMITTEE,
     ),
-    "deliberation:record_proxy": Row(
-        url=lambda w: reverse("deliberation:record_proxy", args=[w.proxy_session.pk]),
+    "meetings:record_proxy": Row(
+        url=lambda w: reverse("meetings:record_proxy", args=[w.proxy_session.pk]),
         data=lambda w: {
             "giver": w.roster_entry(w.proxy_session, w.people["representative"]).pk,
             "holder": w.roster_entry(w.proxy_session, w.clerk).pk,
@@ -282,44 +277,44 @@ ROWS: dict[str, Row] = {
         effect=_count(RosterEntry, proxy_holder__isnull=False),
         allowed=COMMITTEE,
     ),
-    "deliberation:write_minutes": Row(
-        url=lambda w: reverse("deliberation:write_minutes", args=[w.closed_session.pk]),
+    "meetings:write_minutes": Row(
+        url=lambda w: reverse("meetings:write_minutes", args=[w.closed_session.pk]),
         data=lambda w: {"narrative": "会议决定修路"},
         effect=_count(Minutes),
         allowed=COMMITTEE,
     ),
-    "deliberation:session_action": Row(
-        url=lambda w: reverse("deliberation:session_action", args=[w.open_session.pk, "close"]),
+    "meetings:session_action": Row(
+        url=lambda w: reverse("meetings:session_action", args=[w.open_session.pk, "close"]),
         data=lambda w: {},
         effect=_value(Session, "status", lambda w: w.open_session),
         allowed=COMMITTEE,
     ),
-    "deliberation:cast_vote": Row(
-        url=lambda w: reverse("deliberation:cast_vote", args=[w.voting_motion.pk]),
+    "meetings:cast_vote": Row(
+        url=lambda w: reverse("meetings:cast_vote", args=[w.voting_motion.pk]),
         data=lambda w: {"choice": "yes", "on_behalf_of": ""},
         effect=_count(Vote),
         allowed=ROSTER,
     ),
-    "deliberation:motion_action": Row(
-        url=lambda w: reverse("deliberation:motion_action", args=[w.draft_motion.pk, "open"]),
+    "meetings:motion_action": Row(
+        url=lambda w: reverse("meetings:motion_action", args=[w.draft_motion.pk, "open"]),
         data=lambda w: {},
         effect=_value(Motion, "status", lambda w: w.draft_motion),
         allowed=COMMITTEE,
     ),
-    "deliberation:edit_minutes": Row(
-        url=lambda w: reverse("deliberation:edit_minutes", args=[w.minutes_draft.pk]),
+    "meetings:edit_minutes": Row(
+        url=lambda w: reverse("meetings:edit_minutes", args=[w.minutes_draft.pk]),
         data=lambda w: {"narrative": "改过的纪要"},
         effect=_value(Minutes, "narrative", lambda w: w.minutes_draft),
         allowed=COMMITTEE,
     ),
-    "deliberation:publish_minutes": Row(
-        url=lambda w: reverse("deliberation:publish_minutes", args=[w.minutes_draft.pk]),
+    "meetings:publish_minutes": Row(
+        url=lambda w: reverse("meetings:publish_minutes", args=[w.minutes_draft.pk]),
         data=lambda w: {},
         effect=_value(Minutes, "status", lambda w: w.minutes_draft),
         allowed=COMMITTEE,
     ),
-    "deliberation:correct_minutes": Row(
-        url=lambda w: reverse("deliberation:correct_minutes", args=[w.minutes_published.pk]),
+    "meetings:correct_minutes": Row(
+        url=lambda w: reverse("meetings:correct_minutes", args=[w.minutes_published.pk]),
         data=lambda w: {"narrative": "更正后的纪要", "correction_reason": "人数记错了"},
         effect=_count(Minutes),
         allowed=COMMITTEE,
@@ -378,6 +373,12 @@ ROWS: dict[str, Row] = {
         data=lambda w: {},
         effect=_value(ImportBatch, "updated_at", lambda w: w.import_batch),
         allowed=COMMITTEE,
+    ),
+    "disclosure:export_retry": Row(
+        url=lambda w: reverse("disclosure:export_retry", args=[w.failed_export.pk]),
+        data=lambda w: {},
+        effect=lambda w: TaskRun.objects.get(pk=w.failed_export.run_id).status,
+        allowed=SIGNED_IN,  # exports are public; signing in only keeps robots from retrying
     ),
     "disclosure:add_line": Row(
         url=lambda w: reverse("disclosure:add_line", args=[w.draft_record.pk]),

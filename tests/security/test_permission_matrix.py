@@ -36,7 +36,7 @@ def test_every_write_endpoint_has_a_matrix_row():
 def test_the_walk_finds_views_that_read_post_through_a_helper():
     # `vote` hands the request to _ballot_page; `submit` is made by _simple_step.
     found = {endpoint.name for endpoint in post_endpoints(ours=True)}
-    assert {"budgets:vote", "disclosure:submit", "deliberation:session_action"} <= found
+    assert {"budgets:vote", "disclosure:submit", "meetings:session_action"} <= found
     assert not found & {"budgets:cycle", "deliberation:topic", "disclosure:record"}
 
 

@@ -12,7 +12,8 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from budgets.models import SealedBallot as Ballot  # what a vote writes until the close
-from deliberation.models import Message, RosterEntry, Stance, Vote
+from deliberation.models import Message, Stance
+from meetings.models import RosterEntry, Vote
 from tests.deliberation.factories import session_cookie
 from tests.security.world import ROLES, VILLAGERS_AND_OFFICIAL, World
 from yishi.asgi import application
@@ -160,8 +161,8 @@ async def test_nobody_posts_or_takes_a_stance_on_a_closed_topic_over_the_socket(
 
 async def test_session_socket_is_read_only_and_private_sessions_stay_private():
     world = await built_world("private_session", "voting_motion")
-    private = f"/ws/deliberation/sessions/{world.private_session.pk}/"
-    voting = f"/ws/deliberation/sessions/{world.voting_motion.session_id}/"
+    private = f"/ws/meetings/{world.private_session.pk}/"
+    voting = f"/ws/meetings/{world.voting_motion.session_id}/"
     votes, present = await count(Vote), await count(RosterEntry, attendance="present")
     for role in ROLES:
         user = world.people[role]

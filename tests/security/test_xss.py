@@ -22,8 +22,8 @@ from budgets import services as budget_services
 from budgets.models import ProgressStatus
 from councils import services as council_services
 from deliberation import services as hall_services
-from deliberation import sessions
 from disclosure import services as disclosure_services
+from meetings import services as sessions
 from tests.budgets.factories import make_cycle
 from tests.deliberation.factories import session_cookie
 from tests.security.world import MARCH, World
@@ -145,7 +145,7 @@ def written_everywhere(world: World, p: Payloads) -> dict[tuple[str, str], list[
     (n_mt, mt), (n_mx, mx) = p.long(), p.long()
     sessions.add_motion(actor=clerk, session=session, title=mt, text=mx)
     shows(
-        reverse("deliberation:session", args=[session.pk]),
+        reverse("meetings:session", args=[session.pk]),
         "anonymous",
         n_st,
         n_sp,
@@ -154,15 +154,15 @@ def written_everywhere(world: World, p: Payloads) -> dict[tuple[str, str], list[
         n_mt,
         n_mx,
     )
-    shows(reverse("deliberation:session_screen", args=[session.pk]), "anonymous", n_st)
+    shows(reverse("meetings:session_screen", args=[session.pk]), "anonymous", n_st)
     sessions.close_session(actor=clerk, session=session)
     n_narr, narrative = p.long()
     minutes = sessions.draft_minutes(actor=clerk, session=session, narrative=narrative)
     minutes = sessions.publish_minutes(actor=clerk, minutes=minutes)
-    shows(reverse("deliberation:minutes", args=[minutes.pk]), "anonymous", n_narr)
+    shows(reverse("meetings:minutes", args=[minutes.pk]), "anonymous", n_narr)
     (n_cn, cn), (n_cr, cr) = p.long(), p.long()
     correction = sessions.correct_minutes(actor=clerk, minutes=minutes, narrative=cn, reason=cr)
-    shows(reverse("deliberation:minutes", args=[correction.pk]), "committee", n_cn, n_cr)
+    shows(reverse("meetings:minutes", args=[correction.pk]), "committee", n_cn, n_cr)
 
     # Three openings: record, lines, objection, correction, questions and answers.
     (n_rt, rt), (n_rb, rb) = p.short(), p.long()

@@ -18,11 +18,12 @@ from budgets import services as budget_services
 from budgets.models import ProgressStatus
 from councils.models import Household, HouseholdMember, MembershipStatus, Role
 from deliberation import services as hall_services
-from deliberation import sessions
-from deliberation.models import ConsultationDay, Hall, SessionKind
+from deliberation.models import ConsultationDay, Hall
 from disclosure import excel
 from disclosure import services as disclosure_services
 from disclosure.models import Kind, PeriodKind, RecordType
+from meetings import services as sessions
+from meetings.models import SessionKind
 from tests.budgets.factories import add_proposal, make_cycle, set_phase
 from tests.councils.factories import UserFactory, make_tree, member
 
@@ -304,6 +305,29 @@ class World:
             period_start=MARCH,
             title="2025年3月收支明细",
             upload=xlsx_upload(),
+        )
+
+    @cached_property
+    def failed_export(self):
+        """A big export whose every attempt failed (disclosure.exports, core.tasks)."""
+        from core.models import TaskRun, TaskRunStatus
+        from disclosure.models import ExportJob, ExportWhat
+
+        run = TaskRun.objects.create(
+            work="disclosure.exports.build_export",
+            status=TaskRunStatus.FAILED,
+            attempts=3,
+            max_attempts=3,
+            error="OSError: disk full",
+        )
+        return ExportJob.objects.create(
+            council=self.village,
+            what=ExportWhat.LEDGER,
+            kind=Kind.FINANCE,
+            fmt="csv",
+            chain_position=0,
+            run=run,
+            filename="yishi-finance.csv",
         )
 
     # --- participatory budgets ----------------------------------------------------------------

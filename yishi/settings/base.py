@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "deliberation",
     "budgets",
     "disclosure",
+    "meetings",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.embeds",
@@ -69,7 +71,6 @@ INSTALLED_APPS = [
     "allauth.account",
     "rules.apps.AutodiscoverRulesConfig",
     "channels",
-    "django_htmx",
     "django_tasks",
     "django_tasks_db",
     "django.contrib.admin",
@@ -94,7 +95,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "core.middleware.RateLimitedMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     "core.middleware.ContentSecurityPolicyMiddleware",
 ]
@@ -260,14 +260,39 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 YISHI_FILES_ACCEL_REDIRECT = {}
 
 # --- Background tasks (django-tasks; Django's own tasks framework from 6.0) ------------------
-# Spreadsheet imports are read by `manage.py db_worker`, never in the web worker (docs/files.md).
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Imports, big exports and the open-data bundle run on the task runner, never in the web worker
+# (docs/architecture.md, "Background tasks"). YISHI_TASK_BACKEND picks the queue: "db"
+# (django-tasks-db, `manage.py db_worker`; the embedded default) or "rq" (django-tasks-rq on
+# REDIS_URL, `manage.py rqworker --job-class django_tasks_rq.Job`; production's default).
+TASK_APPS = {"db": [], "rq": ["django_rq", "django_tasks_rq"]}
+
+
+def task_settings(backend: str, redis_url: str | None) -> tuple[dict, dict]:
+    """(TASKS, RQ_QUEUES) for a YISHI_TASK_BACKEND value."""
+    if backend == "rq":
+        if not redis_url:
+            raise ImproperlyConfigured("YISHI_TASK_BACKEND=rq needs REDIS_URL.")
+        # RQ stops a job after DEFAULT_TIMEOUT: longer than any tracked job's own timeout.
+        return (
+            {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}},
+            {"default": {"URL": redis_url, "DEFAULT_TIMEOUT": 3600}},
+        )
+    if backend != "db":
+        raise ImproperlyConfigured("YISHI_TASK_BACKEND is 'db' or 'rq'.")
+    return {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}, {}
+
+
+# Exports of more published lines than this run on the task runner (docs/finance-tools.md).
+YISHI_EXPORT_TASK_ABOVE_LINES = int(env("YISHI_EXPORT_TASK_ABOVE_LINES", "5000"))
 
 # --- Cache, channel layer: Redis when REDIS_URL is set, in-process otherwise ------------
 # A dead Redis must not take the site down (docs/realtime.md, "When Redis is down"): the cache
 # backend gives up fast (short socket timeouts, no retries) and falls back for RETRY_AFTER
 # seconds (core/cache.py): sessions read the database, rate limits count per worker process.
 REDIS_URL = env("REDIS_URL")
+YISHI_TASK_BACKEND = env("YISHI_TASK_BACKEND", "db")
+TASKS, RQ_QUEUES = task_settings(YISHI_TASK_BACKEND, REDIS_URL)
+INSTALLED_APPS += TASK_APPS[YISHI_TASK_BACKEND]
 
 
 def redis_cache_options() -> dict:

@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import database_pool_options, env, env_list
+from .base import TASK_APPS, database_pool_options, env, env_list, task_settings
 
 REQUIRED = [
     "DJANGO_SECRET_KEY",
@@ -68,3 +68,11 @@ SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 LANGUAGE_COOKIE_SECURE = True
+
+# Tasks run on RQ workers over Redis (`manage.py rqworker --job-class django_tasks_rq.Job`, the
+# compose `worker` service); YISHI_TASK_BACKEND=db keeps them in the database (db_worker).
+if env("YISHI_TASK_BACKEND", "rq") != YISHI_TASK_BACKEND:  # noqa: F405
+    INSTALLED_APPS = [app for app in INSTALLED_APPS if app not in TASK_APPS[YISHI_TASK_BACKEND]]  # noqa: F405
+    YISHI_TASK_BACKEND = env("YISHI_TASK_BACKEND", "rq")
+    TASKS, RQ_QUEUES = task_settings(YISHI_TASK_BACKEND, env("REDIS_URL"))
+    INSTALLED_APPS += TASK_APPS[YISHI_TASK_BACKEND]

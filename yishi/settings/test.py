@@ -26,6 +26,8 @@ STORAGES["private"] = {  # noqa: F405
     "OPTIONS": {"location": PRIVATE_MEDIA_ROOT, "base_url": "/no-public-url/"},
 }
 # Tasks run at once, in the caller's thread, so tests are deterministic; tests of the worker
-# switch to the database backend (tests/disclosure/test_files_import_task.py).
-TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# switch to the database backend with override_settings.
+# A worker started by a test (tests/core/test_task_failures.py) sets YISHI_TASK_BACKEND=db.
+if not env("YISHI_TASK_BACKEND"):
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - whitenoise warns when it is missing

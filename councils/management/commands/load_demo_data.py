@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from councils.demo import DemoBuilder
+from councils.demo import DEMO_VILLAGES, DemoBuilder
+from councils.models import CouncilPage
+from councils.registry import DEMO_BUILDERS
 
 
 class Command(BaseCommand):
@@ -18,46 +20,19 @@ class Command(BaseCommand):
                 "(or --force on a throw-away database)."
             )
         created = DemoBuilder(households_per_village=households).build()
-        created["halls"] = self.build_halls()
-        created["budget_cycles"] = self.build_budgets()
-        created["records"] = self.build_ledgers()
-        created["sessions"] = self.build_sessions()
+        # Halls, budgets, ledgers, meetings...: each app registered its builder in ready()
+        # (councils.registry), so the spine knows none of them.
+        villages = list(CouncilPage.objects.filter(slug__in=DEMO_VILLAGES).order_by("path"))
+        for builder in DEMO_BUILDERS:
+            created[builder.name] = sum(builder(village) for village in villages)
         self.stdout.write(
             self.style.SUCCESS(
-                "Demo city ready: {councils} councils, {users} people, {memberships} memberships, "
-                "{halls} halls, {budget_cycles} budget cycles, {records} ledger records, "
-                "{sessions} sessions created this run.".format(**created)
+                "Demo city ready, created this run: "
+                + ", ".join(f"{count} {name.replace('_', ' ')}" for name, count in created.items())
+                + "."
             )
         )
         self.stdout.write(
             "Sign in with a demo number (13900000001 is a city official, villages follow): "
             "the SMS code is printed on this console."
         )
-
-    def build_budgets(self) -> int:
-        from budgets import demo as budget_demo
-        from councils.models import CouncilPage
-
-        villages = CouncilPage.objects.filter(slug__in=["liushu", "heping", "taoyuan-v"])
-        return sum(budget_demo.build(village) for village in villages)
-
-    def build_ledgers(self) -> int:
-        from councils.models import CouncilPage
-        from disclosure import demo as ledger_demo
-
-        villages = CouncilPage.objects.filter(slug__in=["liushu", "heping", "taoyuan-v"])
-        return sum(ledger_demo.build(village) for village in villages)
-
-    def build_halls(self) -> int:
-        from councils.models import CouncilPage
-        from deliberation import demo as hall_demo
-
-        villages = CouncilPage.objects.filter(slug__in=["liushu", "heping", "taoyuan-v"])
-        return sum(hall_demo.build(village) for village in villages)
-
-    def build_sessions(self) -> int:
-        from councils.models import CouncilPage
-        from deliberation import demo_sessions
-
-        villages = CouncilPage.objects.filter(slug__in=["liushu", "heping", "taoyuan-v"])
-        return sum(demo_sessions.build(village) for village in villages)

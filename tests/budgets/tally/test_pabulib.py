@@ -8,7 +8,7 @@ import pytest
 
 from budgets.tally.pabulib import PabulibError, parse_pabulib, read_pabulib, write_pabulib
 
-from .helpers import PABULIB_DIR, pabulib_files
+from .helpers import PABULIB_DIR, need_shared_pabulib, pabulib_files
 
 SMALL = """META
 key;value
@@ -105,3 +105,10 @@ def test_real_file_parses_with_meta_counts(name: str) -> None:
     back = parse_pabulib(write_pabulib(e))
     assert back.ballots == e.ballots
     assert back.instance.projects == e.instance.projects
+
+
+def test_the_full_pabulib_set_is_there_on_ci() -> None:
+    """Without ../shared/pabulib the tests above run on the four committed files; on CI the
+    full set must be there, so this fails rather than letting CI pass on the small four."""
+    folder = need_shared_pabulib()
+    assert len(list(folder.glob("*.pb"))) > 4

@@ -18,7 +18,7 @@ import pytest
 
 from budgets.tally.rules import tally
 
-from .helpers import PABULIB_DIR, REFERENCE_DIR, election, pabulib_files
+from .helpers import PABULIB_DIR, REFERENCE_DIR, election, need_shared_pabulib, pabulib_files
 
 # Reference rule name -> (our rule, satisfaction, greedy completion). The pabutools call behind
 # each name is in record_reference.py (and LIVE_CALLS below).
@@ -107,8 +107,7 @@ def test_official_equal_shares_outcomes(name: str) -> None:
 
 def test_wieliczka_add1_differs_from_official() -> None:
     name = "Poland_Wieliczka_2023_Green_Budget.pb"
-    if name not in pabulib_files():
-        pytest.skip("Wieliczka file absent")
+    need_shared_pabulib(name)
     e = election(name)
     official = {p for p, x in e.instance.projects.items() if x.extra.get("selected") == "1"}
     add1 = set(tally(e.instance, e.ballots, "mes-add1").selected)
