@@ -42,9 +42,9 @@ run: install messages
 	  trap 'kill $$worker $$reaper 2>/dev/null' EXIT INT TERM; \
 	  $(PY) manage.py runserver 127.0.0.1:8000
 
-# Two test processes by default (the CI machine has 2 cores); each file runs whole in one process,
-# so files that share a path or a server keep to themselves. TEST_WORKERS=0 runs in one process.
-TEST_WORKERS ?= 2
+# One process by default. TEST_WORKERS=2 splits the suite over two (pytest-xdist, whole files per
+# process): faster, but the fault tests' timings are not yet reliable next to a second process.
+TEST_WORKERS ?= 0
 test: install messages
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 

@@ -93,6 +93,9 @@ def production(settings, monkeypatch):
     for name in SECURITY_SETTINGS:
         setattr(settings, name, values[name])
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "yishi.example.cn"]
+    from tests.councils.factories import home_page
+
+    home_page()  # "/" must exist, whatever transactional test ran before in this process
     return values
 
 
