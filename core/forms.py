@@ -19,7 +19,9 @@ class _DailyWrongCodeLimit:
     expected_code: str
 
     def phone_for_code(self) -> str | None:
-        raise NotImplementedError
+        """The number the code was sent to; each form below says where allauth keeps it. None
+        (no number known) leaves only allauth's own per-attempt limit."""
+        return None
 
     def clean_code(self) -> str:
         phone = self.phone_for_code()
