@@ -8,16 +8,42 @@ from decimal import Decimal
 from django.utils import timezone
 
 from budgets import selectors, services
-from budgets.models import BallotType, BudgetCycle, Phase, ProgressStatus, ProposalStatus
+from budgets.models import (
+    BallotType,
+    BudgetCycle,
+    Phase,
+    PhaseKind,
+    ProgressStatus,
+    ProposalStatus,
+)
 from councils.models import Membership, MembershipStatus, Role
+from deliberation.models import TopicCategory
 
 IDEAS = [
-    ("村口装太阳能路灯", "晚上村口太黑，老人和孩子出门不安全。", "safety", "村口到祠堂", 36000),
-    ("修补三组巷道", "三组巷道坑洼，下雨积水，电动车常摔倒。", "roads", "三组", 52000),
-    ("建儿童游乐角", "村里孩子多，没有安全的玩耍地方。", "elderly_children", "文化广场东侧", 28000),
-    ("老年食堂添置桌椅", "老年食堂桌椅破旧，不够坐。", "elderly_children", "老年食堂", 12000),
-    ("清理河道垃圾", "河道垃圾多，夏天有异味。", "environment", "村前小河", 18000),
-    ("安装健身器材", "广场缺少健身设施。", "services", "文化广场", 24000),
+    (
+        "村口装太阳能路灯",
+        "晚上村口太黑，老人和孩子出门不安全。",
+        TopicCategory.SAFETY,
+        "村口到祠堂",
+        36000,
+    ),
+    ("修补三组巷道", "三组巷道坑洼，下雨积水，电动车常摔倒。", TopicCategory.ROADS, "三组", 52000),
+    (
+        "建儿童游乐角",
+        "村里孩子多，没有安全的玩耍地方。",
+        TopicCategory.ELDERLY_CHILDREN,
+        "文化广场东侧",
+        28000,
+    ),
+    (
+        "老年食堂添置桌椅",
+        "老年食堂桌椅破旧，不够坐。",
+        TopicCategory.ELDERLY_CHILDREN,
+        "老年食堂",
+        12000,
+    ),
+    ("清理河道垃圾", "河道垃圾多，夏天有异味。", TopicCategory.ENVIRONMENT, "村前小河", 18000),
+    ("安装健身器材", "广场缺少健身设施。", TopicCategory.SERVICES, "文化广场", 24000),
 ]
 
 
@@ -51,9 +77,9 @@ def build(village, *, seed: int = 7) -> int:
     if len(residents) < 6 or not committee:
         return 0
     made = 0
-    for title, state in (
-        (f"{timezone.now().year - 1}年微实事", "done"),
-        (f"{timezone.now().year}年微实事", "vote"),
+    for title, finished in (
+        (f"{timezone.now().year - 1}年微实事", True),
+        (f"{timezone.now().year}年微实事", False),
     ):
         cycle = services.create_cycle(
             by=None,
@@ -61,10 +87,10 @@ def build(village, *, seed: int = 7) -> int:
             title=title,
             total_amount=Decimal("100000"),
             description="村集体拿出十万元，由村民提出、商量、投票决定办哪些实事。",
-            ballot_type=BallotType.KNAPSACK if state == "vote" else BallotType.APPROVAL,
+            ballot_type=BallotType.APPROVAL if finished else BallotType.KNAPSACK,
             max_choices=3,
         )
-        _shift(cycle, "collect")
+        _shift(cycle, PhaseKind.COLLECT)
         proposals = []
         for index, (name, text, category, place, cost) in enumerate(rng.sample(IDEAS, 5)):
             proposals.append(
@@ -93,7 +119,7 @@ def build(village, *, seed: int = 7) -> int:
             feasible=False,
             reason="属于镇水利站职责，已转交镇里。",
         )
-        _shift(cycle, "vote")
+        _shift(cycle, PhaseKind.VOTE)
         feasible = list(cycle.proposals.filter(status=ProposalStatus.FEASIBLE))
         for voter in residents[: len(residents) * 2 // 3]:
             picks, total = {}, Decimal("0")
@@ -102,8 +128,8 @@ def build(village, *, seed: int = 7) -> int:
                     picks[proposal.pk] = 1
                     total += proposal.cost
             services.cast_ballot(voter=voter, cycle=cycle, choices=picks)
-        if state == "done":
-            _shift(cycle, "implementation")
+        if finished:
+            _shift(cycle, PhaseKind.IMPLEMENTATION)
             services.publish_results(by=committee[0], cycle=cycle)
             for proposal in selectors.funded_proposals(cycle):
                 services.post_progress(

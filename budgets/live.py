@@ -14,7 +14,7 @@ frame per cycle per `INTERVAL` across all workers, with a shared cache key as th
 
 The count is read after the dirty mark is cleared, so every committed ballot is either in the
 count or has set the mark again. Frames are serialised once; `budgets.consumers` fans them out
-to a worker's sockets through `deliberation.fanout` (one group subscription per worker).
+to a worker's sockets through `core.realtime.hub` (one group subscription per worker).
 """
 
 import asyncio
@@ -148,6 +148,8 @@ def turnout_frame(cycle_id: int) -> dict:
 def turnout_event(frame: dict) -> dict:
     return {
         "type": TURNOUT_EVENT,
+        "kind": "turnout",
+        "seq": frame["ballots"],  # a newer count replaces an older one (core.realtime.envelope)
         "ballots": frame["ballots"],
         "text": json.dumps(frame, ensure_ascii=False),
     }

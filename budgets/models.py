@@ -16,7 +16,6 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -25,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.models import AppendOnlyModel
 from core.uploads import RandomName
 from councils.models import CouncilPage
 
@@ -133,6 +133,39 @@ class BudgetCycle(models.Model):
     def get_absolute_url(self):
         return reverse("budgets:cycle", args=[self.pk])
 
+    @property
+    def has_approval_ballot(self) -> bool:
+        return self.ballot_type == BallotType.APPROVAL
+
+    @property
+    def has_knapsack_ballot(self) -> bool:
+        return self.ballot_type == BallotType.KNAPSACK
+
+    @property
+    def has_cumulative_ballot(self) -> bool:
+        return self.ballot_type == BallotType.CUMULATIVE
+
+    @property
+    def has_ranked_ballot(self) -> bool:
+        return self.ballot_type == BallotType.RANKED
+
+    @property
+    def has_numbered_ballot(self) -> bool:
+        """The voter writes a number by each project (points or a rank), not a tick."""
+        return self.ballot_type in (BallotType.CUMULATIVE, BallotType.RANKED)
+
+    @property
+    def adds_greedy_completion(self) -> bool:
+        """Greedy completion runs after the rule (a greedy rule needs none)."""
+        return self.complete_greedy and self.rule not in (
+            TallyRule.GREEDY,
+            TallyRule.GREEDY_NO_SKIP,
+        )
+
+    @property
+    def uses_equal_shares(self) -> bool:
+        return self.rule in (TallyRule.MES, TallyRule.MES_ADD1, TallyRule.MES_ADD1_FULL)
+
     def phase_at(self, when=None) -> str | None:
         """The kind of the phase open at `when` (default now), or None between phases."""
         when = when or timezone.now()
@@ -182,6 +215,28 @@ class SubBudget(models.Model):
 
     def __str__(self):
         return f"{self.council.title} · {self.amount}"
+
+
+class BudgetHall(models.Model):
+    """The discussion hall where a cycle's proposals from one council are debated: a real key,
+    so a renamed cycle, a hall renamed by the committee or another language never opens a
+    second hall. A township cycle has one per village share (the proposals' own councils)."""
+
+    cycle = models.ForeignKey(BudgetCycle, on_delete=models.CASCADE, related_name="halls")
+    council = models.ForeignKey(CouncilPage, on_delete=models.PROTECT, related_name="+")
+    hall = models.OneToOneField(
+        "deliberation.Hall", on_delete=models.PROTECT, related_name="budget_link"
+    )
+
+    class Meta:
+        verbose_name = _("budget debate hall")
+        verbose_name_plural = _("budget debate halls")
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "council"], name="one_budget_hall_per_council")
+        ]
+
+    def __str__(self):
+        return f"{self.cycle_id} · {self.council_id} · {self.hall_id}"
 
 
 class ProposalStatus(models.TextChoices):
@@ -274,6 +329,10 @@ class Proposal(models.Model):
         return self.cycle.council
 
     @property
+    def is_rejected(self) -> bool:
+        return self.status == ProposalStatus.REJECTED
+
+    @property
     def cost(self) -> Decimal:
         """The cost on the ballot: the committee's checked cost when there is one."""
         return self.checked_cost if self.checked_cost is not None else self.estimated_cost
@@ -358,17 +417,25 @@ class Participation(models.Model):
                 name="participation_has_a_person",
             ),
             models.CheckConstraint(
-                condition=Q(member__isnull=True) | Q(channel="paper"),
+                condition=Q(member__isnull=True) | Q(channel=Channel.PAPER),
                 name="register_member_votes_on_paper",
             ),
             models.CheckConstraint(
-                condition=Q(channel="online") | Q(replacements=0),
+                condition=Q(channel=Channel.ONLINE) | Q(replacements=0),
                 name="paper_ballot_never_replaced",
             ),
         ]
 
     def __str__(self):
         return f"{self.cycle_id} · {self.voter_id or self.member_id} · {self.channel}"
+
+    @property
+    def is_online(self) -> bool:
+        return self.channel == Channel.ONLINE
+
+    @property
+    def is_paper(self) -> bool:
+        return self.channel == Channel.PAPER
 
     @property
     def seal_context(self) -> bytes:
@@ -554,7 +621,7 @@ class PhaseChangeKind(models.TextChoices):
     EXTEND = "extend", _("Extended")
 
 
-class PhaseChange(models.Model):
+class PhaseChange(AppendOnlyModel):
     """A phase's end moved by the committee, with the public reason: the cycle's history.
 
     Append-only (budgets.services.change_phase_end writes it; nothing changes or deletes it).
@@ -584,13 +651,9 @@ class PhaseChange(models.Model):
     def __str__(self):
         return f"{self.get_phase_display()} · {self.get_kind_display()}"
 
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ValidationError(_("This record is append-only and cannot be changed."))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError(_("This record is append-only and cannot be deleted."))
+    @property
+    def ended_vote_early(self) -> bool:
+        return self.phase == PhaseKind.VOTE and self.kind == PhaseChangeKind.END_EARLY
 
 
 class SnapshotReason(models.TextChoices):
@@ -599,7 +662,7 @@ class SnapshotReason(models.TextChoices):
     BACKFILL = "backfill", _("Stored for results published before snapshots existed")
 
 
-class ResultSnapshot(models.Model):
+class ResultSnapshot(AppendOnlyModel):
     """The published results of a cycle, stored once and never recomputed (docs/budgets.md).
 
     `content` (schema RESULT_SNAPSHOT_SCHEMA in budgets.services) holds everything the results
@@ -638,14 +701,6 @@ class ResultSnapshot(models.Model):
 
     def __str__(self):
         return f"{self.cycle_id} v{self.version}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ValidationError(_("This record is append-only and cannot be changed."))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError(_("This record is append-only and cannot be deleted."))
 
     def verify(self) -> bool:
         return self.digest == self.digest_of(self.content, self.previous_digest)

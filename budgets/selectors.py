@@ -6,6 +6,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from budgets.models import BudgetCycle, Proposal, ResultOverride, ResultSnapshot, SubBudget
+from budgets.tally.outcome import (
+    REASON_DID_NOT_FIT,
+    REASON_NO_SUPPORTERS,
+    REASON_NOT_REACHED,
+    REASON_UNAFFORDABLE,
+    STAGE_COMPLETION,
+    STAGE_FREE,
+    STAGE_MES,
+)
 
 
 @dataclass
@@ -15,6 +24,35 @@ class ProjectResult:
     funded: bool
     explanation: dict
     overridden: ResultOverride | None = None
+
+    # What the tally said (`explanation`, stored in the snapshot), for budgets/why.html.
+    @property
+    def bought_with_equal_shares(self) -> bool:
+        return self.explanation.get("stage") == STAGE_MES
+
+    @property
+    def added_by_completion(self) -> bool:
+        return self.explanation.get("stage") == STAGE_COMPLETION
+
+    @property
+    def costs_nothing(self) -> bool:
+        return self.explanation.get("stage") == STAGE_FREE
+
+    @property
+    def supporters_could_not_afford(self) -> bool:
+        return self.explanation.get("reason") == REASON_UNAFFORDABLE
+
+    @property
+    def did_not_fit(self) -> bool:
+        return self.explanation.get("reason") == REASON_DID_NOT_FIT
+
+    @property
+    def had_no_supporters(self) -> bool:
+        return self.explanation.get("reason") == REASON_NO_SUPPORTERS
+
+    @property
+    def was_not_reached(self) -> bool:
+        return self.explanation.get("reason") == REASON_NOT_REACHED
 
 
 @dataclass

@@ -24,12 +24,14 @@ from budgets.models import (
     BallotChoice,
     BallotType,
     BudgetCycle,
+    BudgetHall,
     Channel,
     Eligibility,
     Objection,
     Participation,
     Phase,
     PhaseKind,
+    ProgressStatus,
     ProgressUpdate,
     Proposal,
     ProposalPhoto,
@@ -37,6 +39,7 @@ from budgets.models import (
     Rating,
     ResultOverride,
     ResultSnapshot,
+    Satisfaction,
     SealedBallot,
     SnapshotReason,
     SubBudget,
@@ -58,7 +61,9 @@ from core import state
 from core.permissions import require_perm as _require
 from core.realtime import broadcast_on_commit, group_name
 from core.uploads import clean_photo, clean_photos
-from councils.models import Household, HouseholdMember
+from councils.models import ActionVerb, Household, HouseholdMember
+from deliberation import services as deliberation
+from deliberation.models import TopicCategory
 
 
 def _require_phase(cycle: BudgetCycle, action: str) -> None:
@@ -107,7 +112,7 @@ def create_cycle(
         )
     cycle = BudgetCycle(council=council, title=title.strip(), total_amount=total_amount, **options)
     cycle.full_clean()
-    if cycle.satisfaction == "utility" and cycle.ballot_type not in (
+    if cycle.satisfaction == Satisfaction.UTILITY and cycle.ballot_type not in (
         BallotType.CUMULATIVE,
         BallotType.RANKED,
     ):
@@ -140,7 +145,7 @@ def submit_proposal(
     title: str,
     description: str,
     estimated_cost: Decimal,
-    category: str = "other",
+    category: str = TopicCategory.OTHER,
     location: str = "",
     beneficiaries: str = "",
     source_topic=None,
@@ -184,25 +189,36 @@ def submit_proposal(
 
 
 def open_debate(*, proposal: Proposal, author):
-    """The proposal's live debate is a topic in the council's budget hall: the halls' machinery
-    (messages, stances, moderation, catch-up) serves proposals unchanged."""
-    from deliberation.models import Hall, Topic, TopicEvent, TopicEventKind
-
+    """The proposal's live debate is a topic in its council's hall for this cycle: the halls'
+    machinery (messages, stances, moderation, catch-up) serves proposals unchanged. The hall is
+    found by its key (BudgetHall), opened through deliberation's services the first time."""
     council = proposal.sub_budget.council if proposal.sub_budget else proposal.cycle.council
-    hall, _created = Hall.objects.get_or_create(
-        council=council,
-        title=(_("Participatory budget: %(title)s") % {"title": proposal.cycle.title})[:100],
-        defaults={"description": proposal.cycle.description[:1000]},
-    )
-    topic = Topic.objects.create(
-        hall=hall,
+    link = budget_hall(cycle=proposal.cycle, council=council)
+    return deliberation.open_linked_topic(
+        hall=link.hall,
         author=author,
-        title=proposal.title[:120],
-        description=proposal.description[:4000],
+        title=proposal.title,
+        description=proposal.description,
         location=proposal.location,
     )
-    TopicEvent.objects.create(topic=topic, kind=TopicEventKind.RAISED, actor=author)
-    return topic
+
+
+def budget_hall(*, cycle: BudgetCycle, council) -> BudgetHall:
+    """The cycle's debate hall in `council`, opened on first use. Two first proposals at once:
+    the cycle row is locked, so only one hall is opened."""
+    link = BudgetHall.objects.select_related("hall").filter(cycle=cycle, council=council).first()
+    if link:
+        return link
+    BudgetCycle.objects.select_for_update().filter(pk=cycle.pk).first()
+    link = BudgetHall.objects.select_related("hall").filter(cycle=cycle, council=council).first()
+    if link:
+        return link
+    hall = deliberation.open_linked_hall(
+        council=council,
+        title=_("Participatory budget: %(title)s") % {"title": cycle.title},
+        description=cycle.description,
+    )
+    return BudgetHall.objects.create(cycle=cycle, council=council, hall=hall)
 
 
 def promote_topic(*, by, topic, cycle: BudgetCycle, estimated_cost: Decimal) -> Proposal:
@@ -1205,7 +1221,7 @@ def rate_project(*, user, proposal: Proposal, score: int, comment: str = "") -> 
         proposal.cycle,
         _("Only residents of this council can rate its projects."),
     )
-    if not proposal.updates.filter(status="done").exists():
+    if not proposal.updates.filter(status=ProgressStatus.DONE).exists():
         raise ValidationError(_("A project can be rated once it is done."))
     if not 1 <= int(score) <= 5:
         raise ValidationError(_("Give a score from 1 to 5."))
@@ -1357,7 +1373,7 @@ def change_phase_end(*, by, cycle: BudgetCycle, phase: str, new_end, reason: str
     log_action(
         council=locked.council,
         actor=by,
-        verb="change_phase",
+        verb=ActionVerb.CHANGE_PHASE,
         target=f"{locked.title} · {PhaseKind(phase).label} · {PhaseChangeKind(kind).label}",
         reason=reason,
     )

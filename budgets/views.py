@@ -33,8 +33,11 @@ from budgets.models import (
     Ballot,
     BallotChoice,
     BudgetCycle,
+    Channel,
     Objection,
     Participation,
+    PhaseKind,
+    ProgressStatus,
     ProgressUpdate,
     Proposal,
     ProposalPhoto,
@@ -46,6 +49,7 @@ from budgets.tally.profile import Election
 from core.adapters import normalise_phone
 from core.files import serve_file
 from core.models import User
+from core.refusals import refusal_text
 from councils.models import HouseholdMember
 
 # The receipt travels from the ballot POST to the page that shows it once in a signed, HttpOnly
@@ -53,6 +57,8 @@ from councils.models import HouseholdMember
 RECEIPT_COOKIE = "yishi_receipt"
 RECEIPT_COOKIE_SALT = "budgets.receipt"
 RECEIPT_COOKIE_SECONDS = 15 * 60
+# The phases whose length the cycle form asks for (`<kind>_days`); later ones follow the vote.
+PHASES_SET_ON_CREATION = (PhaseKind.COLLECT, PhaseKind.REVIEW, PhaseKind.DELIBERATE, PhaseKind.VOTE)
 
 
 def _cycle(pk: int) -> BudgetCycle:
@@ -69,10 +75,6 @@ def _ballot_cycle(pk: int) -> BudgetCycle:
     return cycle
 
 
-def _errors(error: ValidationError) -> str:
-    return " ".join(error.messages)
-
-
 def cycle_detail(request, pk: int):
     cycle = _cycle(pk)
     proposals = cycle.proposals.select_related("sub_budget__council", "debate").order_by(
@@ -86,6 +88,7 @@ def cycle_detail(request, pk: int):
         {
             "cycle": cycle,
             "phase": phase,
+            "is_voting": can_vote_now,
             "phases": cycle.phases.all(),
             "proposals": proposals,
             "can_propose": request.user.has_perm("budgets.submit_proposal_now", cycle),
@@ -169,7 +172,7 @@ def proposal_detail(request, pk: int):
             and cycle.results_published_at is not None,
             "progress_form": ProgressForm(),
             "can_rate": request.user.has_perm("budgets.rate_project", cycle)
-            and proposal.updates.filter(status="done").exists(),
+            and proposal.updates.filter(status=ProgressStatus.DONE).exists(),
             "rating_form": RatingForm(),
             "can_override": request.user.has_perm("budgets.override_result", cycle)
             and cycle.vote_closed(),
@@ -191,7 +194,7 @@ def _proposal_action(request, pk: int, form_class, action, success: str):
     try:
         action(proposal, form.cleaned_data)
     except ValidationError as error:
-        messages.error(request, _errors(error))
+        messages.error(request, refusal_text(error))
     else:
         messages.success(request, success)
     return redirect(proposal.get_absolute_url())
@@ -470,7 +473,7 @@ def check_receipt(request, pk: int):
         try:
             ballot = services.find_ballot(cycle=cycle, receipt_code=form.cleaned_data["code"])
         except services.BallotCountError as error:
-            form.add_error(None, _errors(error))
+            form.add_error(None, refusal_text(error))
     response = render(
         request,
         "budgets/check_receipt.html",
@@ -590,7 +593,7 @@ def answer_objection(request, pk: int):
             )
         except ValidationError as error:
             if getattr(error, "code", None) == "answered":
-                messages.error(request, _errors(error))
+                messages.error(request, refusal_text(error))
                 return redirect(reverse("budgets:results", args=[cycle.pk]) + "#objections")
             form.add_error("answer", error)
         else:
@@ -616,7 +619,7 @@ def roll(request, pk: int):
     )
     summary = participations.aggregate(
         total=Count("pk"),
-        paper=Count("pk", filter=Q(channel="paper")),
+        paper=Count("pk", filter=Q(channel=Channel.PAPER)),
         replaced=Count("pk", filter=Q(replacements__gt=0)),
         replacements=Sum("replacements"),
     )
@@ -635,7 +638,7 @@ def publish(request, pk: int):
     try:
         services.publish_results(by=request.user, cycle=cycle)
     except ValidationError as error:
-        messages.error(request, _errors(error))
+        messages.error(request, refusal_text(error))
     else:
         messages.success(request, _("Results published."))
     return redirect("budgets:results", pk=cycle.pk)
@@ -708,9 +711,7 @@ def new_cycle(request, council_pk: int):
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         starts = timezone.make_aware(datetime.combine(data.pop("starts_on"), time(0, 0)))
-        phase_days = {
-            kind: data.pop(f"{kind}_days") for kind in ("collect", "review", "deliberate", "vote")
-        }
+        phase_days = {kind: data.pop(f"{kind}_days") for kind in PHASES_SET_ON_CREATION}
         try:
             cycle = services.create_cycle(
                 by=request.user, council=council, starts_at=starts, phase_days=phase_days, **data

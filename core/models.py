@@ -6,6 +6,7 @@ number is collected anywhere (PIPL: collect the minimum).
 """
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -112,6 +113,22 @@ class TaskRun(models.Model):
         return f"{self.work} #{self.pk} ({self.status})"
 
     @property
+    def is_queued(self) -> bool:
+        return self.status == TaskRunStatus.QUEUED
+
+    @property
+    def is_running(self) -> bool:
+        return self.status == TaskRunStatus.RUNNING
+
+    @property
+    def is_done(self) -> bool:
+        return self.status == TaskRunStatus.DONE
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status == TaskRunStatus.FAILED
+
+    @property
     def is_finished(self) -> bool:
         return self.status in (TaskRunStatus.DONE, TaskRunStatus.FAILED)
 
@@ -120,3 +137,20 @@ class TaskRun(models.Model):
         if not self.total_units:
             return None
         return min(100, self.done_units * 100 // self.total_units)
+
+
+class AppendOnlyModel(models.Model):
+    """A public record: rows are added, never changed or deleted (corrections are new rows).
+    The database refuses nothing by itself here; the hash chains and the tests of each record
+    kind (docs/threat-model.md) catch what bypasses the ORM."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError(_("This record is append-only and cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("This record is append-only and cannot be deleted."))

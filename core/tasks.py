@@ -236,13 +236,18 @@ def _task_gone(run: TaskRun) -> bool:
 
 
 def _backend_result_lost(run: TaskRun) -> None:
-    """django-tasks-db leaves a dead worker's row RUNNING for ever: say it failed."""
+    """django-tasks-db leaves a dead worker's row RUNNING for ever: say it failed. (The app
+    stays installed under RQ too, whose job ids are not the table's UUIDs: ask the backend.)"""
     from django.apps import apps
 
     if not run.task_id or not apps.is_installed("django_tasks_db"):
         return
     from django_tasks.base import TaskResultStatus
+    from django_tasks_db import DatabaseBackend
     from django_tasks_db.models import DBTaskResult
+
+    if not isinstance(run_tracked.get_backend(), DatabaseBackend):
+        return
 
     DBTaskResult.objects.filter(pk=run.task_id, status=TaskResultStatus.RUNNING).update(
         status=TaskResultStatus.FAILED,

@@ -46,7 +46,7 @@ DISTRICTS = [
                 "城关街道",
                 [
                     Village("heping", "和平社区", grids=3),
-                    Village("xinhua", "新华社区", grids=3, specials=["children"]),
+                    Village("xinhua", "新华社区", grids=3, specials=[Level.CHILDREN]),
                     Village("dongmen", "东门社区"),
                     Village("nanhu", "南湖社区"),
                 ],
@@ -56,7 +56,7 @@ DISTRICTS = [
                 "白沙镇",
                 [
                     Village("baisha-v", "白沙村"),
-                    Village("liushu", "柳树村", specials=["worthies"]),
+                    Village("liushu", "柳树村", specials=[Level.WORTHIES]),
                     Village("shiqiao", "石桥村"),
                     Village("xiajia", "夏家村"),
                 ],
@@ -71,7 +71,7 @@ DISTRICTS = [
                 "taoyuan",
                 "桃源镇",
                 [
-                    Village("taoyuan-v", "桃源村", specials=["worthies", "children"]),
+                    Village("taoyuan-v", "桃源村", specials=[Level.WORTHIES, Level.CHILDREN]),
                     Village("lijiawan", "李家湾村"),
                     Village("zhuyuan", "竹园村"),
                     Village("shangtang", "上塘村"),
@@ -104,8 +104,8 @@ DISTRICTS = [
 DEMO_VILLAGES = ("liushu", "heping", "taoyuan-v")
 
 SPECIAL_NAMES = {
-    "worthies": ("新乡贤参事会", Level.WORTHIES),
-    "children": ("儿童议事会", Level.CHILDREN),
+    Level.WORTHIES: ("新乡贤参事会", Level.WORTHIES),
+    Level.CHILDREN: ("儿童议事会", Level.CHILDREN),
 }
 
 

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import User
 from core.text import validate_display_name
+from councils.models import Role
 
 
 class JoinCouncilForm(forms.Form):
@@ -165,7 +166,7 @@ class AssignRoleForm(forms.Form):
             data["user"] = user
         else:
             raise forms.ValidationError(_("Choose the person who takes the role."))
-        if data.get("role") == "grid_worker" and not data.get("grid"):
+        if data.get("role") == Role.GRID_WORKER and not data.get("grid"):
             self.add_error("grid", _("Choose the grid where the grid worker works."))
         data["grid_page"] = self.grids.get(data.get("grid") or "")
         return data

@@ -18,6 +18,7 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from core import state
+from core.models import AppendOnlyModel
 
 
 class Level(models.TextChoices):
@@ -42,6 +43,8 @@ ALLOWED_PARENT_LEVELS: dict[str, set[str | None]] = {
 }
 # Levels where people live and can ask to join as residents.
 RESIDENT_LEVELS = {Level.VILLAGE, Level.GRID, Level.WORTHIES, Level.CHILDREN}
+# Councils a village sets up under itself and its committee runs (they have no committee).
+SUB_COUNCIL_LEVELS = (Level.GRID, Level.WORTHIES, Level.CHILDREN)
 
 # CouncilPage.ancestor_ids: path -> (valid until, ids), per worker process.
 ANCESTOR_IDS_SECONDS = 60.0
@@ -371,7 +374,7 @@ class Membership(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "council", "role"],
-                condition=Q(status__in=["pending", "verified"]),
+                condition=Q(status__in=ACTIVE_STATUSES),
                 name="one_active_membership_per_role",
             )
         ]
@@ -407,6 +410,14 @@ class Membership(models.Model):
     def is_verified(self) -> bool:
         return self.status == MembershipStatus.VERIFIED
 
+    @property
+    def is_pending(self) -> bool:
+        return self.status == MembershipStatus.PENDING
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.status == MembershipStatus.REJECTED
+
 
 # -- what the committee did: one append-only log per council -----------------------------------
 
@@ -420,7 +431,7 @@ class ActionVerb(models.TextChoices):
     CHANGE_PHASE = "change_phase", _("Changed a budget phase")
 
 
-class CouncilAction(models.Model):
+class CouncilAction(AppendOnlyModel):
     """One thing a committee member (or a township official) did to run the council: opening a
     hall or a council, assigning or removing a role, changing a household, moving a budget
     phase. Written by `councils.services.log_action`, by every app; read by the committee, the
@@ -451,11 +462,3 @@ class CouncilAction(models.Model):
 
     def __str__(self):
         return f"{self.get_verb_display()} · {self.target}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ValidationError(_("This record is append-only and cannot be changed."))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError(_("This record is append-only and cannot be deleted."))

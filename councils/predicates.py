@@ -8,7 +8,15 @@ council's ancestors (CouncilPage.ancestor_ids).
 
 import rules
 
-from councils.models import CouncilPage, Membership, MembershipStatus, Role, effective_roles
+from councils.models import (
+    SUB_COUNCIL_LEVELS,
+    CouncilPage,
+    Level,
+    Membership,
+    MembershipStatus,
+    Role,
+    effective_roles,
+)
 
 _CACHE_ATTR = "_yishi_roles_in"
 _ROWS_ATTR = "_yishi_memberships"
@@ -99,22 +107,18 @@ is_grid_worker = has_role(Role.GRID_WORKER)
 is_official = has_role(Role.OFFICIAL)
 
 
-# Councils that a village's committee runs from the village: its grids and special councils.
-RUN_FROM_PARENT_LEVELS = {"grid", "worthies", "children"}
-
-
 @rules.predicate
 def is_committee_of_parent_village(user, obj=None) -> bool:
     """The user sits on the committee of the village right above a grid or special council
     (which have no committee of their own): used only where the village acts for them, such
     as opening their hall. Roles still do not carry down (see docs/permissions.md)."""
     council = council_of(obj)
-    if council is None or council.level not in RUN_FROM_PARENT_LEVELS:
+    if council is None or council.level not in SUB_COUNCIL_LEVELS:
         return False
     if not getattr(user, "is_authenticated", False) or council.depth <= 1:
         return False
     parent = (
-        CouncilPage.objects.filter(path=council.path[: -council.steplen], level="village")
+        CouncilPage.objects.filter(path=council.path[: -council.steplen], level=Level.VILLAGE)
         .only("id", "path", "depth", "level")
         .first()
     )

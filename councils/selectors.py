@@ -3,7 +3,7 @@
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 
-from councils.models import CouncilPage, Household, Membership, MembershipStatus, Role
+from councils.models import CouncilPage, Household, Level, Membership, MembershipStatus, Role
 from councils.predicates import roles_in
 from councils.registry import SECTION_PROVIDERS, council_sections  # noqa: F401  (old home)
 
@@ -29,7 +29,7 @@ def council_page_context(council: CouncilPage, user) -> dict:
         "can_join": user.has_perm("councils.join_council", council),
         "can_manage_members": user.has_perm("councils.view_members", council),
         "can_manage_households": user.has_perm("councils.manage_household", council),
-        "can_assign_roles": council.level == "village"
+        "can_assign_roles": council.level == Level.VILLAGE
         and user.has_perm("councils.assign_role", council),
         "can_view_actions": user.has_perm("councils.view_actions", council),
         "member_count": Membership.objects.filter(
@@ -117,7 +117,7 @@ def residents_of(council: CouncilPage) -> list:
 def grids_of(village: CouncilPage) -> list[CouncilPage]:
     return list(
         CouncilPage.objects.child_of(village)
-        .filter(level="grid")
+        .filter(level=Level.GRID)
         .order_by("title")
         .only("id", "title", "path", "depth", "level", "slug", "url_path")
     )

@@ -8,9 +8,12 @@ from django.utils.translation import gettext as _
 
 from councils.models import (
     ACTIVE_STATUSES,
+    SUB_COUNCIL_LEVELS,
+    ActionVerb,
     CouncilPage,
     Household,
     HouseholdMember,
+    Level,
     Membership,
     MembershipStatus,
     Role,
@@ -202,7 +205,7 @@ def save_household(
         log_action(
             council=council,
             actor=by,
-            verb="set_household",
+            verb=ActionVerb.SET_HOUSEHOLD,
             target=f"{number} · " + "; ".join(str(c) for c in changes) if changes else number,
         )
     return household
@@ -270,8 +273,6 @@ def log_action(*, council: CouncilPage, actor, verb: str, target: str, reason: s
 # Roles the committee assigns and removes from the council's pages. Committee and official
 # memberships are elections and appointments outside the site (the Wagtail admin, or grant_role).
 MANAGED_ROLES = (Role.REPRESENTATIVE, Role.SUPERVISOR, Role.GRID_WORKER)
-# Levels the committee may set up under its village (ALLOWED_PARENT_LEVELS allows each there).
-SUB_COUNCIL_LEVELS = ("grid", "worthies", "children")
 
 
 def _require_runs(by, village: CouncilPage, message: str) -> None:
@@ -286,12 +287,12 @@ def role_place(village: CouncilPage, role: str, grid: CouncilPage | None) -> Cou
         raise ValidationError(
             _("The committee assigns representatives, supervisors and grid workers only.")
         )
-    if village.level != "village":
+    if village.level != Level.VILLAGE:
         raise ValidationError(_("Roles are assigned in a village or community."))
     if role == Role.GRID_WORKER:
         if (
             grid is None
-            or grid.level != "grid"
+            or grid.level != Level.GRID
             or not grid.path.startswith(village.path)
             or (grid.depth != village.depth + 1)
         ):
@@ -328,9 +329,11 @@ def _scheduled_representatives_meetings(village: CouncilPage):
     from django.apps import apps
 
     Session = apps.get_model("meetings", "Session")  # the spine imports no app
-    return Session.objects.filter(
-        council=village, kind="representatives", status="scheduled"
-    ).order_by("starts_at")
+    return (
+        Session.objects.filter(council=village)
+        .scheduled_representatives_meetings()
+        .order_by("starts_at")
+    )
 
 
 @transaction.atomic
@@ -355,7 +358,7 @@ def assign_role(
     log_action(
         council=village,
         actor=by,
-        verb="grant_role",
+        verb=ActionVerb.GRANT_ROLE,
         target=f"{council.title} · {Role(role).label} · {user.public_name}",
     )
     return membership
@@ -375,7 +378,7 @@ def remove_role(*, by, membership: Membership, reason: str) -> Membership:
     )
     council = membership.council
     village = council
-    if council.level == "grid":
+    if council.level == Level.GRID:
         village = CouncilPage.objects.get(path=council.path[: -council.steplen])
     _require_runs(by, village, _("Only the committee or a township official can remove roles."))
     if membership.role not in MANAGED_ROLES:
@@ -420,7 +423,7 @@ def remove_role(*, by, membership: Membership, reason: str) -> Membership:
     log_action(
         council=village,
         actor=by,
-        verb="revoke_role",
+        verb=ActionVerb.REVOKE_ROLE,
         target=f"{council.title} · {membership.get_role_display()} · {membership.user.public_name}",
         reason=reason,
     )
@@ -441,11 +444,11 @@ def create_sub_council(*, by, village: CouncilPage, level: str, title: str) -> C
     a Wagtail page added to the tree and published (its first revision names `by`)."""
     if not by.has_perm("councils.add_council", village):
         raise PermissionDenied(_("Only the committee or a township official can set up a council."))
-    if village.level != "village" or level not in SUB_COUNCIL_LEVELS:
+    if village.level != Level.VILLAGE or level not in SUB_COUNCIL_LEVELS:
         raise ValidationError(
             _("A village sets up grids, councils of rural worthies and children's councils only.")
         )
-    from councils.models import Level, check_parent_level
+    from councils.models import check_parent_level
 
     title = " ".join((title or "").split())
     if len(title) < 2:
@@ -462,7 +465,7 @@ def create_sub_council(*, by, village: CouncilPage, level: str, title: str) -> C
     log_action(
         council=village,
         actor=by,
-        verb="create_council",
+        verb=ActionVerb.CREATE_COUNCIL,
         target=f"{Level(level).label} · {title}",
     )
     return page

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.refusals import say_refusal
 from councils import selectors, services
 from councils.forms import (
     AssignRoleForm,
@@ -18,7 +19,14 @@ from councils.forms import (
     RemoveRoleForm,
     VerifyMembershipForm,
 )
-from councils.models import CouncilPage, HouseholdMember, Membership, MembershipStatus, Role
+from councils.models import (
+    CouncilPage,
+    HouseholdMember,
+    Level,
+    Membership,
+    MembershipStatus,
+    Role,
+)
 
 
 def _council(pk: int) -> CouncilPage:
@@ -82,6 +90,7 @@ def members(request, pk: int):
             "page_obj": page_obj,
             "status": status,
             "statuses": MembershipStatus.choices,
+            "showing_pending": status == MembershipStatus.PENDING,
             "can_decide": request.user.has_perm("councils.verify_membership", council),
             "show_real_names": request.user.has_perm("councils.view_real_name", council),
             "reject_form": RejectMembershipForm(),
@@ -114,7 +123,7 @@ def decide(request, membership_id: int, decision: str):
             )
             messages.success(request, _("Request rejected."))
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        say_refusal(request, error)
     return back
 
 
@@ -226,7 +235,7 @@ def remove_from_register(request, member_id: int):
     try:
         services.remove_register_member(by=request.user, member=member)
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        say_refusal(request, error)
     else:
         messages.success(request, _("Removed from the register."))
     return redirect("councils:register", pk=council.pk)
@@ -249,7 +258,7 @@ def _role_form(request, council, data=None):
 def roles(request, pk: int):
     """Representatives, supervisors and grid workers of a village: assign and remove."""
     council = _council(pk)
-    if not request.user.has_perm("councils.assign_role", council) or council.level != "village":
+    if not request.user.has_perm("councils.assign_role", council) or council.level != Level.VILLAGE:
         raise PermissionDenied
     form = _role_form(request, council, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid() and form.cleaned_data.get("user"):
@@ -294,7 +303,7 @@ def remove_role(request, membership_id: int):
         role__in=services.MANAGED_ROLES,
     )
     village = membership.council
-    if village.level == "grid":
+    if village.level == Level.GRID:
         village = CouncilPage.objects.get(path=village.path[: -village.steplen])
     if not request.user.has_perm("councils.assign_role", village):
         raise PermissionDenied
@@ -307,7 +316,7 @@ def remove_role(request, membership_id: int):
             by=request.user, membership=membership, reason=form.cleaned_data["reason"]
         )
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        say_refusal(request, error)
     else:
         messages.success(request, _("Role removed."))
     return redirect("councils:roles", pk=village.pk)

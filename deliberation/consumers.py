@@ -1,10 +1,12 @@
 """`ws/deliberation/topics/<id>/`: the live debate of one topic. Protocol: docs/realtime.md.
 
-The consumer subscribes to the topic (deliberation.fanout: one group membership per worker
+A `HubConsumer` (core.realtime.consumer): joins the topic's group (one membership per worker
 process) *before* reading the database for catch-up, so a message committed in between arrives
-twice at most, never zero times; duplicates are dropped by `seq`. Live frames wait in a bounded
-outbox until catch-up is sent. Broadcast frames arrive already serialised (selectors.event_for),
-so a message to a thousand sockets is encoded once and costs no database query per socket.
+twice at most, never zero times; duplicates are dropped by `seq`. Broadcast frames arrive
+already serialised (selectors.event_for), so a message to a thousand sockets is encoded once and
+costs no database query per socket. The catch-up reads are shared by the sockets of a worker
+that ask at the same time (core.realtime.hub.shared_read): a reconnect storm reads once or twice
+per topic per worker, not once per socket.
 """
 
 import asyncio
@@ -12,154 +14,125 @@ import json
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.realtime import hub
+from core.realtime.consumer import CLOSE_TOO_SLOW, HubConsumer
+from core.realtime.envelope import RESYNC, Envelope
 from councils.predicates import forget_roles
-from deliberation import fanout, selectors, services
+from deliberation import selectors, services
+from deliberation.models import Topic
+
+__all__ = ["CLOSE_TOO_SLOW", "TopicConsumer"]
 
 MAX_FRAME_BYTES = 8 * 1024
 OUTBOX_SIZE = 500  # live frames waiting for a slow socket before we close it (it catches up)
-CLOSE_TOO_SLOW = 4008
 CATCH_UP_BATCH = 200
 FIRST_CONNECT_HISTORY = 50
 REORDER_WAIT = 0.5  # seconds an early message waits for the ones before it
 
 
-class TopicConsumer(AsyncWebsocketConsumer):
-    # No channel of its own per socket: broadcasts reach it through deliberation.fanout (one
-    # channel per process). A per-socket channel would only add an idle Redis reader whose
-    # timeout, under load, kills the socket (seen in bench/bench_fanout.py).
-    channel_layer_alias = "deliberation-sockets-have-no-channel"
+class TopicConsumer(HubConsumer):
+    read_only = False
+    outbox_size = OUTBOX_SIZE
+    max_frame_bytes = MAX_FRAME_BYTES
 
-    async def connect(self):
+    async def admit(self) -> bool:
         self.topic_id = int(self.scope["url_route"]["kwargs"]["topic_id"])
-        self.user = self.scope.get("user")
-        self.language = self._language()
-        self.last_seq = 0
         self.group = selectors.topic_group(self.topic_id)
-        self.topic = await database_sync_to_async(self._load_topic)()
-        if self.topic is None:
-            await self.close(code=4404)
-            return
-        self.outbox = asyncio.Queue(maxsize=OUTBOX_SIZE)
-        self.too_slow = False
-        self.writer = None
-        # Join first, then read: nothing committed after the read can be missed.
-        await fanout.subscribe(self.group, self)
-        self.joined = True
-        await self.accept()
-        await self._catch_up()
-        self.writer = asyncio.create_task(self._write_live_frames())
+        return await database_sync_to_async(self._may_view)()
 
-    async def disconnect(self, code):
-        await fanout.detach(self)
+    def _may_view(self) -> bool:
+        topic = selectors.topic_for_socket(self.topic_id)
+        return topic is not None and self.user.has_perm("deliberation.view_topic", topic)
+
+    async def opening(self) -> list[str]:
+        return await self._catch_up(self._after())
+
+    def numbered(self, envelope: Envelope) -> int | None:
+        return envelope.seq if envelope.kind == "message" else None
 
     # --- client -> server ----------------------------------------------------------------
 
-    async def receive(self, text_data=None, bytes_data=None):
-        if bytes_data is not None or text_data is None:
-            await self._error("bad_json", gettext_lazy("Send JSON text frames."))
-            return
-        if len(text_data.encode("utf-8")) > MAX_FRAME_BYTES:
-            await self._error("too_large", gettext_lazy("The frame is larger than 8 KB."))
-            return
-        try:
-            data = json.loads(text_data)
-            # A lone surrogate ("\ud800") decodes, then breaks whatever encodes it as UTF-8.
-            json.dumps(data, ensure_ascii=False).encode("utf-8")
-        except (ValueError, RecursionError):  # RecursionError: JSON nested over 1000 deep
-            await self._error("bad_json", gettext_lazy("The frame is not valid JSON."))
-            return
+    async def receive_frame(self, data) -> None:
         kind = data.get("type") if isinstance(data, dict) else None
         if kind == "post":
             await self._post(data)
         elif kind == "stance":
             await self._stance(data)
         else:
-            await self._error("unknown_type", gettext_lazy("Unknown frame type."))
+            await self.error("unknown_type", gettext_lazy("Unknown frame type."))
 
     async def _post(self, data):
+        client_id = data.get("client_id")
         result = await database_sync_to_async(self._call)(
             "post_message",
             body=data.get("body"),
             reply_to=data.get("reply_to"),
-            client_id=data.get("client_id") or "",
+            client_id=client_id or "",
         )
         if isinstance(result, dict):
-            await self._send(result, client_id=data.get("client_id"))
+            await self.send_frame(result, client_id=client_id)
             return
-        if result.created and not fanout.layer_available(self.group):
+        if result.created and not hub.layer_available(self.group):
             # Stored, but no broadcast will bring it back: read it (and any other) from the DB.
-            self.deliver(fanout.RESYNC)
+            self.deliver(RESYNC)
         if result.held:
-            with translation.override(self.language):
-                notice = _(
+            notice = self.error_frame(
+                "held_for_review",
+                gettext_lazy(
                     "Your message contains words that need a check. The committee "
                     "will review it before it is shown."
-                )
-            await self._send(
-                {
-                    "type": "error",
-                    "code": "held_for_review",
-                    "message": notice,
-                    "client_id": result.message.client_id or None,
-                }
+                ),
             )
+            await self.send_frame({**notice, "client_id": result.message.client_id or None})
         elif not result.created:
             # A resend: the original went out to the group already, but perhaps not to us.
-            await self._send_frame_text(
-                json.dumps(
-                    await database_sync_to_async(selectors.message_frame)(result.message),
-                    ensure_ascii=False,
-                ),
-                result.message.seq,
-            )
+            frame = await database_sync_to_async(selectors.message_frame)(result.message)
+            await self.send(text_data=json.dumps(frame, ensure_ascii=False))
 
     async def _stance(self, data):
         result = await database_sync_to_async(self._call)("set_stance", value=data.get("value"))
         if isinstance(result, dict):
-            await self._send(result)
+            await self.send_frame(result)
 
     def _call(self, service: str, **kwargs):
-        """Authorise afresh and call one service; an error comes back as an error frame."""
+        """Authorise afresh against the topic as it is now, and call one service; a refusal
+        comes back as an error frame. The topic is read again for every frame: it may have been
+        closed, reopened or merged since the socket opened."""
         with translation.override(self.language):
             if not (self.user and self.user.is_authenticated):
-                return self._error_frame("not_signed_in", _("Sign in to take part."))
+                return self.error_frame("not_signed_in", _("Sign in to take part."))
+            topic = selectors.topic_for_socket(self.topic_id)
             forget_roles(self.user)  # roles may have changed since the socket opened
             permission = "deliberation." + service
-            if not self.user.has_perm(permission, self.topic):
-                return self._error_frame(
+            if topic is None:
+                return self.error_frame("topic_closed", _("This topic is closed for discussion."))
+            if not self.user.has_perm(permission, topic):
+                # Allowed in the hall (a verified member) but not in this topic: it is closed.
+                if not topic.is_discussable and self.user.has_perm(permission, topic.hall):
+                    return self.error_frame(
+                        "topic_closed", _("This topic is closed for discussion.")
+                    )
+                return self.error_frame(
                     "forbidden",
                     _("Only verified residents of this council can take part in an open topic."),
                 )
             try:
                 if service == "post_message":
-                    return services.post_message(author=self.user, topic=self.topic, **kwargs)
-                return services.set_stance(user=self.user, topic=self.topic, **kwargs)
+                    return services.post_message(author=self.user, topic=topic, **kwargs)
+                return services.set_stance(user=self.user, topic=topic, **kwargs)
             except PermissionDenied as error:
-                return self._error_frame("forbidden", str(error))
+                return self.error_frame("forbidden", str(error))
             except ValidationError as error:
-                return self._error_frame(error.code or "bad_request", " ".join(error.messages))
+                return self.error_frame(error.code or "bad_request", " ".join(error.messages))
 
     # --- server -> client ----------------------------------------------------------------
 
-    def deliver(self, event: dict) -> None:
-        """Called by the fan-out hub for each broadcast; never blocks the other sockets."""
-        if self.too_slow:
-            return
-        try:
-            self.outbox.put_nowait(event)
-        except asyncio.QueueFull:
-            # Too slow to keep up: drop the socket; the client reconnects and catches up.
-            self.too_slow = True
-            asyncio.ensure_future(self.close(code=CLOSE_TOO_SLOW))
-
-    async def _write_live_frames(self):
+    async def write_live(self):
         # Messages are numbered without gaps and committed in order, but frames broadcast by
         # different workers can reach this one out of order. A message that comes early waits
         # here (at most REORDER_WAIT) for the ones before it; if they do not come, they are read
@@ -168,111 +141,120 @@ class TopicConsumer(AsyncWebsocketConsumer):
         early: dict[int, str] = {}
         while True:
             try:
-                event = await asyncio.wait_for(self.outbox.get(), REORDER_WAIT if early else None)
+                envelope = await asyncio.wait_for(
+                    self.outbox.get(), REORDER_WAIT if early else None
+                )
             except TimeoutError:
                 await self._fill_gap(up_to=min(early))
                 await self._send_early(early)
                 continue
-            if event is fanout.RESYNC:
+            if envelope is RESYNC:
                 early.clear()
-                await self._catch_up(after=self.last_seq)  # the layer is back: what did we miss?
+                await self.resync()
                 continue
-            seq = event.get("seq") if event.get("kind") == "message" else None
+            seq = self.numbered(envelope)
             if seq is None:
-                await self.send(text_data=event["text"])
+                await self.send(text_data=envelope.text)
             elif seq > self.last_seq + 1:
-                early[seq] = event["text"]
+                early[seq] = envelope.text
             elif seq == self.last_seq + 1:
-                await self._send_frame_text(event["text"], seq)
+                await self._send_message(envelope.text, seq)
                 await self._send_early(early)
             # else: already sent (during catch-up, or read from the database)
+
+    async def resync(self) -> None:
+        """The layer is back: what did we miss? Catch up from the last seq sent."""
+        for text in await self._catch_up(self.last_seq):
+            await self.send(text_data=text)
 
     async def _send_early(self, early: dict[int, str]) -> None:
         """Send the waiting messages that are next in line; forget those already sent."""
         while self.last_seq + 1 in early:
             seq = self.last_seq + 1
-            await self._send_frame_text(early.pop(seq), seq)
+            await self._send_message(early.pop(seq), seq)
         for seq in [seq for seq in early if seq <= self.last_seq]:
             del early[seq]
 
     async def _fill_gap(self, *, up_to: int) -> None:
         """Send the messages numbered between what was sent and `up_to` from the database. Every
         number below `up_to` is committed (numbering takes a row lock), so afterwards the gap is
-        closed, whether a number was a visible message or one hidden since."""
-        frames = await database_sync_to_async(self._frames_between)(self.last_seq, up_to)
-        for frame in frames:
-            await self._send_frame_text(json.dumps(frame, ensure_ascii=False), frame["seq"])
+        closed, whether a number was a visible message or one hidden since. Sockets of this
+        worker missing the same messages share the read."""
+        messages = await hub.shared_read(
+            ("topic-gap", self.topic_id), self._read_between, (self.last_seq, up_to)
+        )
+        for seq, text in messages:
+            if self.last_seq < seq < up_to:
+                await self._send_message(text, seq)
         self.last_seq = max(self.last_seq, up_to - 1)
 
-    def _frames_between(self, after: int, before: int) -> list[dict]:
-        messages = selectors.messages_after(self.topic_id, after, limit=before - after)
-        return [selectors.message_frame(m) for m in messages if m.seq < before]
+    def _read_between(self, wishes: list[tuple[int, int]]) -> list[tuple[int, str]]:
+        after = min(low for low, _ in wishes)
+        before = max(high for _, high in wishes)
+        rows = selectors.messages_after(self.topic_id, after, limit=before - after)
+        return [(m.seq, _text(selectors.message_frame(m))) for m in rows if m.seq < before]
 
-    async def _send_frame_text(self, text: str, seq: int | None):
-        if seq is not None and seq > self.last_seq:
-            self.last_seq = seq
+    async def _send_message(self, text: str, seq: int) -> None:
+        self.last_seq = max(self.last_seq, seq)
         await self.send(text_data=text)
 
-    async def _catch_up(self, *, after: int | None = None):
+    async def _catch_up(self, after: int | None) -> list[str]:
+        """The catch-up frames for `after` (None: a first connect), ending with `ready`; sets
+        `last_seq` to what the client then has. Each seq is sent exactly once: an `after` at
+        or above the latest seq sends no message and the next live one goes out as it comes;
+        an `after` above the latest is taken as the latest (ready's `last_seq` says so)."""
+        shared = await hub.shared_read(("topic-catch-up", self.topic_id), self._read, after)
+        latest = shared["latest"]
+        texts = []
         if after is None:
-            after = self._after()
-        frames, last = await database_sync_to_async(self._catch_up_frames)(after)
-        for frame in frames:
-            if frame["type"] == "message":
-                self.last_seq = max(self.last_seq, frame["seq"])
-            await self.send(text_data=json.dumps(frame, ensure_ascii=False))
-        await self._send({"type": "ready", "last_seq": last})
-
-    def _catch_up_frames(self, after: int | None):
-        frames = []
-        if after is None:
-            recent, _older = selectors.latest_messages(self.topic_id, count=FIRST_CONNECT_HISTORY)
-            frames += [selectors.message_frame(m) for m in recent]
+            sent = [seq for seq, _text_ in shared["recent"]]
+            texts += [text for _seq, text in shared["recent"]]
+            have = max([latest, *sent])
         else:
+            have = min(after, latest)
             # Messages hidden at or before `after` may have been hidden while we were away.
-            frames += [
-                {"type": "moderation", "action": "hide", "seq": m.seq, "reason": m.hidden_reason}
-                for m in selectors.hidden_seqs_up_to(self.topic_id, after)
-            ]
-            cursor = after
+            texts += [text for seq, text in shared["hidden"] if seq <= have]
+            missed = [(seq, text) for seq, text in shared["messages"] if seq > have]
+            texts += [text for _seq, text in missed]
+            have = max([have, *[seq for seq, _text_ in missed]])
+        texts.append(shared["stances"])
+        if after is not None and shared["answered"] is not None:
+            # The answer may have come (or changed) while this client was away; a page that
+            # already shows it replaces it with the same text.
+            texts.append(shared["answered"])
+        self.last_seq = max(self.last_seq, have)
+        texts.append(_text({"type": "ready", "last_seq": self.last_seq}))
+        return texts
+
+    def _read(self, wishes: list[int | None]) -> dict:
+        """One read for every socket of this worker asking now, whatever their `after`."""
+        # The latest seq first: a message committed during the rest of the read is numbered
+        # above it, so it is either read below or arrives live above `last_seq`.
+        latest = Topic.objects.filter(pk=self.topic_id).values_list("last_seq", flat=True).first()
+        latest = latest or 0
+        shared = {"latest": latest, "recent": [], "hidden": [], "messages": [], "answered": None}
+        if None in wishes:
+            recent, _older = selectors.latest_messages(self.topic_id, count=FIRST_CONNECT_HISTORY)
+            shared["recent"] = [(m.seq, _text(selectors.message_frame(m))) for m in recent]
+        afters = [min(after, latest) for after in wishes if after is not None]
+        if afters:
+            shared["hidden"] = [
+                (m.seq, _text({"type": "moderation", "action": "hide", "seq": m.seq,
+                               "reason": m.hidden_reason}))
+                for m in selectors.hidden_seqs_up_to(self.topic_id, max(afters))
+            ]  # fmt: skip
+            cursor = min(afters)
             while True:
                 batch = selectors.messages_after(self.topic_id, cursor, limit=CATCH_UP_BATCH)
-                frames += [selectors.message_frame(m) for m in batch]
+                shared["messages"] += [(m.seq, _text(selectors.message_frame(m))) for m in batch]
                 if len(batch) < CATCH_UP_BATCH:
                     break
                 cursor = batch[-1].seq
-        frames.append(selectors.stances_frame(self.topic_id))
-        if after is not None:
-            # The answer may have come (or changed) while this client was away; a page that
-            # already shows it replaces it with the same text.
             answered = selectors.answered_topic(self.topic_id)
             if answered is not None:
-                frames.append(selectors.answered_frame(answered))
-        last = max([f["seq"] for f in frames if f["type"] == "message"] + [after or 0])
-        return frames, last
-
-    async def _send(self, frame: dict, client_id=None):
-        if client_id is not None and frame.get("type") == "error":
-            frame = {**frame, "client_id": client_id}
-        await self.send(text_data=json.dumps(frame, ensure_ascii=False))
-
-    async def _error(self, code: str, message):
-        """Send an error frame; `message` is lazy, so it is translated into the user's language."""
-        with translation.override(self.language):
-            frame = self._error_frame(code, str(message))
-        await self._send(frame)
-
-    @staticmethod
-    def _error_frame(code: str, message: str) -> dict:
-        return {"type": "error", "code": code, "message": str(message)}
-
-    # --- helpers -----------------------------------------------------------------------------
-
-    def _load_topic(self):
-        topic = selectors.topic_for_socket(self.topic_id)
-        if topic is None or not self.user.has_perm("deliberation.view_topic", topic):
-            return None
-        return topic
+                shared["answered"] = _text(selectors.answered_frame(answered))
+        shared["stances"] = _text(selectors.stances_frame(self.topic_id))
+        return shared
 
     def _after(self) -> int | None:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
@@ -281,17 +263,6 @@ class TopicConsumer(AsyncWebsocketConsumer):
         except (KeyError, ValueError, IndexError):
             return None
 
-    def _language(self) -> str:
-        cookies = self.scope.get("cookies") or {}
-        wanted = cookies.get(settings.LANGUAGE_COOKIE_NAME)
-        if not wanted:
-            headers = dict(self.scope.get("headers") or [])
-            accept = headers.get(b"accept-language", b"").decode("latin-1")
-            for part in accept.split(","):
-                wanted = part.split(";")[0].strip()
-                if wanted:
-                    break
-        try:
-            return translation.get_supported_language_variant(wanted or settings.LANGUAGE_CODE)
-        except LookupError:
-            return settings.LANGUAGE_CODE
+
+def _text(frame: dict) -> str:
+    return json.dumps(frame, ensure_ascii=False)

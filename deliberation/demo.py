@@ -8,13 +8,13 @@ from django.utils import timezone
 
 from councils.models import Membership, MembershipStatus, Role
 from deliberation import services
-from deliberation.models import Hall, TopicStatus
+from deliberation.models import Hall, StanceValue, TopicCategory, TopicStatus
 
 TOPICS = [
     (
         "村东头的垃圾桶不够用",
         "每到周末垃圾就溢出来，能不能多放两个桶、增加清运次数？",
-        "environment",
+        TopicCategory.ENVIRONMENT,
         "村东头小卖部旁",
         [
             "同意，夏天味道太大了。",
@@ -25,18 +25,28 @@ TOPICS = [
     (
         "希望开一个老年人助餐点",
         "村里独居老人多，中午吃饭不方便。",
-        "elderly_children",
+        TopicCategory.ELDERLY_CHILDREN,
         "村委会旁",
         ["我妈一个人在家，很需要。", "可以先问问有多少老人愿意来吃。"],
     ),
     (
         "下雨天小学门口积水",
         "孩子上学要蹚水，请修一下排水。",
-        "water",
+        TopicCategory.WATER,
         "村小学门口",
         ["去年就说过了。", "建议和参与式预算一起考虑。"],
     ),
 ]
+
+# How the first six residents stand on every demo topic.
+STANCES = (
+    StanceValue.SUPPORT,
+    StanceValue.SUPPORT,
+    StanceValue.SUPPORT,
+    StanceValue.NEUTRAL,
+    StanceValue.OPPOSE,
+    StanceValue.SUPPORT,
+)
 
 
 def _people(village, role):
@@ -73,7 +83,7 @@ def build(village) -> int:
             services.post_message(author=residents[index + offset + 1], topic=topic, body=body)
         for voter, value in zip(
             residents[:6],
-            ["support", "support", "support", "neutral", "oppose", "support"],
+            STANCES,
             strict=True,
         ):
             services.set_stance(user=voter, topic=topic, value=value)

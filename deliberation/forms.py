@@ -3,6 +3,7 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from councils.models import Level
 from deliberation.models import (
     MESSAGE_MAX_LENGTH,
     PHOTO_MAX_BYTES,
@@ -239,9 +240,9 @@ class OutcomeForm(forms.Form):
 
 
 NEW_COUNCIL_CHOICES = {
-    "new:grid": "grid",
-    "new:worthies": "worthies",
-    "new:children": "children",
+    "new:grid": Level.GRID,
+    "new:worthies": Level.WORTHIES,
+    "new:children": Level.CHILDREN,
 }
 
 

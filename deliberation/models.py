@@ -9,31 +9,16 @@ topic pointing at the proposal, so nothing here has to change; see docs/halls.md
 """
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from core.models import AppendOnlyModel
 from core.uploads import RandomName
 from councils.models import CouncilPage
 
 MESSAGE_MAX_LENGTH = 1000
-
-
-class AppendOnlyModel(models.Model):
-    """A public record: rows are added, never changed or deleted (corrections are new rows)."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ValidationError(_("This record is append-only and cannot be changed."))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError(_("This record is append-only and cannot be deleted."))
 
 
 class HallQuerySet(models.QuerySet):
@@ -99,8 +84,8 @@ class TopicQuerySet(models.QuerySet):
 
     def with_stance_counts(self):
         return self.annotate(
-            support_count=Count("stances", filter=Q(stances__value="support")),
-            oppose_count=Count("stances", filter=Q(stances__value="oppose")),
+            support_count=Count("stances", filter=Q(stances__value=StanceValue.SUPPORT)),
+            oppose_count=Count("stances", filter=Q(stances__value=StanceValue.OPPOSE)),
         )
 
 

@@ -17,6 +17,7 @@ from core.permissions import require_perm as _require
 from core.realtime import broadcast_on_commit
 from core.text import require_visible_text
 from core.uploads import clean_photos
+from councils.models import SUB_COUNCIL_LEVELS, ActionVerb
 from deliberation import moderation
 from deliberation.models import (
     MESSAGE_MAX_LENGTH,
@@ -537,7 +538,7 @@ def create_hall(
         council = councils.create_sub_council(
             by=by, village=council, level=new_council_level, title=new_council_title
         )
-    elif council.level in ("grid", "worthies", "children"):
+    elif council.level in SUB_COUNCIL_LEVELS:
         village = council.get_parent().specific
     _require(
         by,
@@ -556,7 +557,38 @@ def create_hall(
     councils.log_action(
         council=village,
         actor=by,
-        verb="create_hall",
+        verb=ActionVerb.CREATE_HALL,
         target=f"{council.title} · {hall.title}",
     )
     return hall
+
+
+# --- Halls and topics that other apps open for their own items ----------------------------------
+# A budget cycle's proposals are debated in a hall of their council. The caller keeps the real key
+# to what it opened (budgets.BudgetHall, Proposal.debate): nothing is looked up by title.
+
+
+def open_linked_hall(*, council, title: str, description: str = "") -> Hall:
+    """Open a public hall in `council` for another app's items (no committee act: the app that
+    asks has already checked who may cause it). The caller stores the hall's key."""
+    return Hall.objects.create(
+        council=council,
+        title=" ".join(title.split())[:100],
+        description=(description or "").strip()[:1000],
+        is_public=True,
+    )
+
+
+@transaction.atomic
+def open_linked_topic(*, hall: Hall, author, title: str, description: str, location: str = ""):
+    """The live debate of another app's item (a budget proposal): a topic in `hall` raised by
+    the item's author, who has already been allowed to propose it."""
+    topic = Topic.objects.create(
+        hall=hall,
+        author=author,
+        title=title[:120],
+        description=description[:4000],
+        location=location,
+    )
+    TopicEvent.objects.create(topic=topic, kind=TopicEventKind.RAISED, actor=author)
+    return topic

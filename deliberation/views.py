@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.files import serve_file
+from core.refusals import say_refusal
 from deliberation import selectors, services
 from deliberation.forms import (
     AnswerForm,
@@ -58,11 +59,6 @@ def _topic(request, pk: int) -> Topic:
     if not request.user.has_perm("deliberation.view_topic", topic):
         raise PermissionDenied
     return topic
-
-
-def _say(request, error: Exception) -> None:
-    text = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
-    messages.error(request, text or _("You are not allowed to do this."))
 
 
 def hall_detail(request, pk: int):
@@ -272,7 +268,7 @@ def _committee_post(request, pk: int, form_class, prefix: str, call, success: st
     try:
         call(topic, form.cleaned_data)
     except (ValidationError, PermissionDenied) as error:
-        _say(request, error)
+        say_refusal(request, error)
     else:
         messages.success(request, success)
     return redirect(topic)
@@ -343,7 +339,7 @@ def rate_topic(request, pk: int):
                 comment=form.cleaned_data["comment"],
             )
         except ValidationError as error:  # already rated (a second tab)
-            _say(request, error)
+            say_refusal(request, error)
         else:
             messages.success(request, _("Thank you for your rating."))
         return redirect(f"{topic.get_absolute_url()}#rating")
@@ -371,7 +367,7 @@ def moderate(request, message_id: int):
             reason=form.cleaned_data["reason"],
         )
     except (ValidationError, PermissionDenied) as error:
-        _say(request, error)
+        say_refusal(request, error)
     else:
         messages.success(request, _("Done. The decision is in the moderation log."))
     return redirect(topic)
@@ -449,7 +445,7 @@ def register_for_day(request, pk: int):
         try:
             services.register_for_day(user=request.user, day=day, note=form.cleaned_data["note"])
         except ValidationError as error:  # the day began or a second tab registered meanwhile
-            _say(request, error)
+            say_refusal(request, error)
         else:
             messages.success(request, _("You are registered. See you there."))
         return redirect(day)
@@ -491,18 +487,18 @@ def publish_outcome(request, pk: int):
 
 @login_required
 def new_hall(request, council_pk: int):
-    from councils.models import CouncilPage
+    from councils.models import SUB_COUNCIL_LEVELS, CouncilPage, Level
 
     council = get_object_or_404(CouncilPage.objects.live(), pk=council_pk)
     if not request.user.has_perm("deliberation.add_hall", council):
         raise PermissionDenied
     children = []
     can_add_council = False
-    if council.level == "village":
+    if council.level == Level.VILLAGE:
         children = list(
             CouncilPage.objects.child_of(council)
             .live()
-            .filter(level__in=["grid", "worthies", "children"])
+            .filter(level__in=SUB_COUNCIL_LEVELS)
             .order_by("level", "title")
         )
         can_add_council = request.user.has_perm("councils.add_council", council)

@@ -31,7 +31,10 @@ from disclosure.models import GENESIS_HASH, ChainEntry, ChainHead, JournalEntry,
 
 ANCHOR_FORMAT = "yishi-anchors"
 ANCHOR_VERSION = 1
-CHAINS = {"ledger": (ChainEntry, ChainHead), "journal": (JournalEntry, JournalHead)}
+# The two chains an anchor may name: the published records (ledger) and the journal of steps,
+# questions and answers. Names written in anchor files, not Django choices.
+LEDGER_CHAIN, JOURNAL_CHAIN = "ledger", "journal"
+CHAINS = {LEDGER_CHAIN: (ChainEntry, ChainHead), JOURNAL_CHAIN: (JournalEntry, JournalHead)}
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -60,7 +63,7 @@ class Anchor:
 def _anchor(value, where: str) -> Anchor:
     try:
         council, position = int(value["council"]), int(value["position"])
-        chain = str(value.get("chain") or "ledger")
+        chain = str(value.get("chain") or LEDGER_CHAIN)
         digest = str(value["hash"]).strip().lower()
     except (KeyError, TypeError, ValueError, AttributeError):
         raise AnchorFileError(

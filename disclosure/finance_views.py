@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from core import tasks as core_tasks
 from core.files import serve_file
 from core.models import TaskRunStatus
+from core.refusals import refusal_text
 from councils.models import Level
 from disclosure import charts, excel, exports, linecheck, notice, selectors, services
 from disclosure.forms import ChartFilterForm, ImportForm, NoticeForm
@@ -30,8 +31,7 @@ from disclosure.models import (
     Kind,
     Status,
 )
-from disclosure.tasks import reading_status
-from disclosure.views import _council, _crumbs, _error_text, _kind, _visible_record
+from disclosure.views import _council, _crumbs, _kind, _visible_record
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PREVIEW_LINES_PER_PAGE = 100
@@ -91,17 +91,25 @@ def import_start(request, council_id: int):
 
 
 def _batch(request, pk: int) -> ImportBatch:
-    batch = get_object_or_404(ImportBatch.objects.select_related("council", "record"), pk=pk)
+    batch = get_object_or_404(ImportBatch.objects.select_related("council", "record", "run"), pk=pk)
     if not request.user.has_perm("disclosure.add_record", batch.council):
         raise Http404  # an upload is the committee's working paper
     return batch
 
 
 def _is_stuck(batch: ImportBatch) -> bool:
-    return (
-        batch.status in (ImportStatus.UPLOADED, ImportStatus.PARSING)
-        and timezone.now() - batch.updated_at > STUCK_AFTER
-    )
+    """The reading stopped and nothing took it up: offer to read the file again by hand.
+
+    A tracked reading (batch.run) is taken up again by the reaper once its heartbeat is older
+    than its timeout; only when that did not happen either (no reaper running) is it stuck."""
+    if batch.status not in (ImportStatus.UPLOADED, ImportStatus.PARSING):
+        return False
+    run, now = batch.run, timezone.now()
+    if run is None:  # read inline, or queued before readings were tracked
+        return now - batch.updated_at > STUCK_AFTER
+    if run.is_finished or run.heartbeat_at is None:
+        return False
+    return now - run.heartbeat_at > datetime.timedelta(seconds=run.timeout_seconds) + STUCK_AFTER
 
 
 def _problem_rows(batch: ImportBatch) -> list[dict]:
@@ -135,6 +143,8 @@ def import_batch(request, pk: int):
         "council": batch.council,
         "crumbs": _crumbs(batch.council),
         "stuck": _is_stuck(batch),
+        "run": batch.run,
+        "state": core_tasks.describe(batch.run) if batch.run else None,
     }
     if batch.status == ImportStatus.SAVED:
         return (
@@ -142,7 +152,7 @@ def import_batch(request, pk: int):
             if batch.record
             else redirect(reverse("disclosure:import", args=[batch.council_id]))
         )
-    if not batch.is_finished_reading:
+    if not batch.is_finished_reading:  # being read, or every attempt at reading it failed
         return render(request, "disclosure/import_progress.html", context)
     result = batch.result
     if batch.status == ImportStatus.FAILED:
@@ -206,9 +216,12 @@ def import_status(request, pk: int):
             "rows_read": batch.rows_read,
             "rows_total": batch.rows_total,
             "percent": batch.percent_read,
-            "done": batch.is_finished_reading or batch.status == ImportStatus.SAVED,
+            "done": batch.is_finished_reading
+            or batch.reading_failed
+            or batch.status == ImportStatus.SAVED,
+            "reading_failed": batch.reading_failed,
             "problems": batch.result.get("problem_count", 0) if batch.result else 0,
-            "task": reading_status(batch),
+            "task": core_tasks.describe(batch.run) if batch.run else None,
             "url": batch.get_absolute_url(),
         }
     )
@@ -221,7 +234,7 @@ def import_save(request, pk: int):
     try:
         record = services.save_import(batch=batch, by=request.user)
     except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, refusal_text(error))
         return redirect(batch.get_absolute_url())
     messages.success(
         request,
@@ -239,7 +252,7 @@ def import_discard(request, pk: int):
     try:
         services.discard_import(batch=batch, by=request.user)
     except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, refusal_text(error))
         return redirect(batch.get_absolute_url())
     messages.success(request, _("The upload was dropped."))
     return redirect(reverse("disclosure:import", args=[council_id]))
@@ -248,10 +261,14 @@ def import_discard(request, pk: int):
 @login_required
 @require_POST
 def import_read_again(request, pk: int):
-    """Queue the upload for reading again, when the background reading was interrupted."""
+    """The upload's "Try again" (every attempt at reading it failed) and "Read it again now"
+    (the reading stopped and nothing took it up). A reading under way is left alone."""
     batch = _batch(request, pk)
-    if batch.status != ImportStatus.SAVED and (_is_stuck(batch) or batch.is_finished_reading):
-        services.queue_import_reading(batch=batch)
+    if batch.reading_failed or _is_stuck(batch) or batch.is_finished_reading:
+        try:
+            services.read_import_again(batch=batch, by=request.user)
+        except (ValidationError, PermissionDenied) as error:
+            messages.error(request, refusal_text(error))
     return redirect(batch.get_absolute_url())
 
 

@@ -156,7 +156,7 @@ def parse_amount(value) -> tuple[Decimal | None, str | None]:
         if not math.isfinite(value):
             return None, "amount_invalid"
         amount = Decimal(repr(value))
-        if amount != amount.quantize(CENT):
+        if abs(amount) <= MAX_AMOUNT and amount != amount.quantize(CENT):
             amount = Decimal(format(value, ".15g"))
     elif isinstance(value, Decimal):
         amount = value
@@ -174,6 +174,11 @@ def parse_amount(value) -> tuple[Decimal | None, str | None]:
             return None, "amount_invalid"
     if not amount.is_finite():
         return None, "amount_invalid"
+    # Before quantize: 1e26 has more digits than the decimal context holds (InvalidOperation).
+    if amount < 0 and abs(amount) > MAX_AMOUNT:
+        return None, "amount_negative"
+    if amount > MAX_AMOUNT:
+        return None, "amount_too_large"
     if amount != amount.quantize(CENT):
         return None, "amount_decimals"
     if amount < 0:

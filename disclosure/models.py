@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.models import TaskRunStatus
 from core.uploads import RandomName, private_storage
 from councils.models import CouncilPage
 
@@ -166,8 +167,8 @@ class Record(models.Model):
                 condition=Q(period_end__gte=models.F("period_start")), name="record_period_order"
             ),
             models.CheckConstraint(
-                condition=Q(status="published", published_at__isnull=False)
-                | (~Q(status="published") & Q(published_at__isnull=True)),
+                condition=Q(status=Status.PUBLISHED, published_at__isnull=False)
+                | (~Q(status=Status.PUBLISHED) & Q(published_at__isnull=True)),
                 name="record_published_at_iff_published",
             ),
         ]
@@ -189,7 +190,10 @@ class Record(models.Model):
         return reverse("disclosure:record", args=[self.pk])
 
     def delete(self, *args, **kwargs):
-        if self.pk is not None and Record.objects.filter(pk=self.pk, status="published").exists():
+        if (
+            self.pk is not None
+            and Record.objects.filter(pk=self.pk, status=Status.PUBLISHED).exists()
+        ):
             raise ImmutableRecordError(immutable_message())
         return super().delete(*args, **kwargs)
 
@@ -200,6 +204,14 @@ class Record(models.Model):
     @property
     def is_draft(self) -> bool:
         return self.status == Status.DRAFT
+
+    @property
+    def is_in_review(self) -> bool:
+        return self.status == Status.IN_REVIEW
+
+    @property
+    def is_finance(self) -> bool:
+        return self.kind == Kind.FINANCE
 
     @property
     def is_welfare_list(self) -> bool:
@@ -701,8 +713,18 @@ class ImportBatch(models.Model):
     )
     rows_total = models.PositiveIntegerField(_("rows in the sheet"), null=True, blank=True)
     rows_read = models.PositiveIntegerField(_("rows read"), default=0)
-    # The task that reads the file (django-tasks; `manage.py db_worker` runs it).
-    task_id = models.CharField(_("reading task"), max_length=64, blank=True, default="")
+    # The tracked job that reads the file on the task runner (core.tasks): its attempts, its
+    # heartbeat and why it failed. None when the file was read in the web request
+    # (YISHI_IMPORT_IN_BACKGROUND=False). Reading again may start a new run: the batch follows
+    # the newest, and an older one that wakes up finds the batch no longer its own.
+    run = models.ForeignKey(
+        "core.TaskRun",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("reading task"),
+    )
     # {"columns": [...], "ignored": [...], "lines": [[date, voucher, account, description,
     #  income, expense, counterparty, project], ...], "problems": [{"row", "column", "code",
     #  "params"}, ...], "income": "...", "expense": "..."}
@@ -734,8 +756,24 @@ class ImportBatch(models.Model):
         return reverse("disclosure:import_file", args=[self.pk]) if self.file else ""
 
     @property
+    def is_ready(self) -> bool:
+        """Read without problems: the lines may be saved as a draft."""
+        return self.status == ImportStatus.READY
+
+    @property
     def is_finished_reading(self) -> bool:
         return self.status in (ImportStatus.READY, ImportStatus.INVALID, ImportStatus.FAILED)
+
+    @property
+    def reading_failed(self) -> bool:
+        """Every attempt at reading the file failed (the worker broke or was lost each time):
+        the page says so and offers "Try again". A file that was read and found unusable is
+        FAILED itself, with its reason, and is not this."""
+        return (
+            self.status in (ImportStatus.UPLOADED, ImportStatus.PARSING)
+            and self.run is not None
+            and self.run.status == TaskRunStatus.FAILED
+        )
 
     @property
     def percent_read(self) -> int:

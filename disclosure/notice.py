@@ -13,7 +13,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from disclosure.anchors import current_heads
+from disclosure.anchors import LEDGER_CHAIN, current_heads
 from disclosure.models import Action, Record, RecordEvent
 
 QR_QUIET_ZONE = 4  # modules of white around the code, as the standard asks
@@ -92,6 +92,10 @@ class AnchorLine:
     position: int
     hash_grouped: str
     line: str  # `council chain position hash`, as verify_ledgers --anchor reads it
+
+    @property
+    def is_ledger(self) -> bool:
+        return self.chain == LEDGER_CHAIN
 
 
 def anchor_lines(council_id: int) -> list[AnchorLine]:

@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -79,6 +80,15 @@ def period_containing(kind: str, day: datetime.date) -> Period:
     raise ValueError(f"no calendar period of kind {kind!r}")
 
 
+class ObligationStatus(models.TextChoices):
+    """Where a period's disclosure stands; computed, never stored."""
+
+    ON_TIME = "on_time", _("published on time")
+    LATE = "late", _("published late")
+    OVERDUE = "overdue", _("overdue")
+    DUE = "due", _("due soon")  # the period is over, the deadline not yet passed
+
+
 @dataclass
 class Obligation:
     council_id: int
@@ -88,7 +98,7 @@ class Obligation:
     due: datetime.date
     published_at: datetime.datetime | None
     record_id: int | None
-    status: str  # "on_time", "late", "overdue" or "due" (period over, deadline not yet passed)
+    status: ObligationStatus
 
     @property
     def kind_label(self) -> str:
@@ -96,16 +106,15 @@ class Obligation:
 
     @property
     def is_overdue(self) -> bool:
-        return self.status == "overdue"
+        return self.status == ObligationStatus.OVERDUE
+
+    @property
+    def is_late(self) -> bool:
+        return self.status == ObligationStatus.LATE
 
     @property
     def status_label(self) -> str:
-        return {
-            "on_time": _("published on time"),
-            "late": _("published late"),
-            "overdue": _("overdue"),
-            "due": _("due soon"),
-        }[self.status]
+        return ObligationStatus(self.status).label
 
 
 def disclosing_councils_under(council: CouncilPage):
@@ -170,9 +179,11 @@ def obligations_for(councils, *, today: datetime.date | None = None) -> dict[int
                 )
                 if match:
                     published_on = timezone.localtime(match[5]).date()
-                    status = "on_time" if published_on <= due else "late"
+                    status = (
+                        ObligationStatus.ON_TIME if published_on <= due else ObligationStatus.LATE
+                    )
                 else:
-                    status = "overdue" if today > due else "due"
+                    status = ObligationStatus.OVERDUE if today > due else ObligationStatus.DUE
                 obligations.append(
                     Obligation(
                         council_id=council.pk,

@@ -23,7 +23,12 @@ from disclosure.models import (
     RecordEvent,
     Status,
 )
-from disclosure.schedule import disclosing_councils_under, obligations_for, period_containing
+from disclosure.schedule import (
+    ObligationStatus,
+    disclosing_councils_under,
+    obligations_for,
+    period_containing,
+)
 
 LINES_PER_PAGE = 100
 RECORDS_PER_PAGE = 20
@@ -45,6 +50,14 @@ class Ledger:
     @property
     def title(self) -> str:
         return str(LEDGER_TITLES[self.kind])
+
+    @property
+    def is_party(self) -> bool:
+        return self.kind == Kind.PARTY
+
+    @property
+    def is_finance(self) -> bool:
+        return self.kind == Kind.FINANCE
 
     def get_absolute_url(self) -> str:
         return reverse("disclosure:ledger", args=[self.council_id, self.kind])
@@ -238,8 +251,8 @@ def village_dashboard(council, *, page, now=None) -> dict:
             Record.objects.filter(council=council, status=Status.DRAFT).order_by("-updated_at")
         ),
         "overdue": [o for o in obligations if o.is_overdue],
-        "due": [o for o in obligations if o.status == "due"],
-        "late": [o for o in obligations if o.status == "late"],
+        "due": [o for o in obligations if o.status == ObligationStatus.DUE],
+        "late": [o for o in obligations if o.is_late],
         "open_questions": open_questions,
         "history": Paginator(history, 30).get_page(page),
     }
@@ -281,7 +294,7 @@ def rollup(council, *, now=None) -> list[VillageRow]:
         VillageRow(
             council=village,
             overdue=[o for o in obligations.get(village.pk, []) if o.is_overdue],
-            late=sum(1 for o in obligations.get(village.pk, []) if o.status == "late"),
+            late=sum(1 for o in obligations.get(village.pk, []) if o.is_late),
             overdue_questions=late_questions.get(village.pk, 0),
             in_review=in_review.get(village.pk, 0),
         )

@@ -17,6 +17,8 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import tasks as core_tasks
+from core.models import TaskRun
 from core.permissions import require_perm as _require
 from core.uploads import check_zip_archive, clean_photo
 from councils.models import CouncilPage, Level, Role
@@ -486,46 +488,86 @@ def start_import(
         size=upload.size,
     )
     if getattr(settings, "YISHI_IMPORT_IN_BACKGROUND", True):
-        transaction.on_commit(lambda: queue_import_reading(batch=batch))
+        queue_import_reading(batch=batch)
     else:
         read_import(batch_id=batch.pk)
-        batch.refresh_from_db()
+    batch.refresh_from_db()
     return batch
 
 
-def queue_import_reading(*, batch: ImportBatch) -> str:
+@transaction.atomic
+def queue_import_reading(*, batch: ImportBatch) -> TaskRun | None:
     """Have the task runner read the batch's file, never the web worker (docs/files.md).
 
-    With the database backend `manage.py db_worker` picks it up; the progress page follows
-    the batch's rows_read. Returns the task's id, which is kept on the batch.
+    The reading is a tracked job (core.tasks, docs/architecture.md "Background tasks"): it is
+    queued when the transaction commits, its progress reports are its heartbeat, an attempt
+    that fails is retried up to the cap, one whose worker died is taken up again by the reaper,
+    and one that failed every attempt is shown as failed with "Try again". The batch follows
+    this new run; an older run of the same batch stops when it next reports. Returns the run,
+    or None for a batch already saved.
     """
-    from disclosure.tasks import read_import_task
+    from disclosure.tasks import read_upload
 
-    ImportBatch.objects.filter(pk=batch.pk).exclude(status=ImportStatus.SAVED).update(
-        status=ImportStatus.UPLOADED, updated_at=timezone.now()
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status == ImportStatus.SAVED:
+        return None
+    run = core_tasks.start(read_upload, batch_id=batch.pk)
+    batch.status, batch.run = ImportStatus.UPLOADED, run
+    batch.save(update_fields=["status", "run", "updated_at"])
+    return run
+
+
+@transaction.atomic
+def read_import_again(*, batch: ImportBatch, by) -> ImportBatch:
+    """Read an upload again: "Try again" when every attempt at reading it failed (the same
+    run, with a fresh allowance of attempts: core.tasks.retry), otherwise a new reading (when
+    the reading stopped and nothing took it up, or the file is to be read once more)."""
+    batch = (
+        ImportBatch.objects.select_for_update(of=("self",)).select_related("run").get(pk=batch.pk)
     )
-    result = read_import_task.enqueue(batch.pk)
-    ImportBatch.objects.filter(pk=batch.pk).update(task_id=str(result.id))
-    return str(result.id)
+    council = CouncilPage.objects.get(pk=batch.council_id)
+    _require(by, "disclosure.add_record", council, _("Only the committee imports lines."))
+    if batch.status == ImportStatus.SAVED:
+        raise ValidationError(_("These lines were saved already."))
+    if batch.reading_failed:
+        core_tasks.retry(batch.run)
+        batch.status = ImportStatus.UPLOADED
+        batch.save(update_fields=["status", "updated_at"])
+    else:
+        queue_import_reading(batch=batch)
+    batch.refresh_from_db()
+    return batch
 
 
-def read_import(*, batch_id: int) -> ImportBatch:
+def read_import(
+    *, batch_id: int, progress: core_tasks.Progress | None = None
+) -> ImportBatch | None:
     """Read a kept upload into its batch: every line and every problem, nothing saved.
 
     Progress (rows read of the rows the sheet declares) is written every 1,000 rows so the
     progress page can show it. Safe to run again on a batch whose reading was interrupted.
-    """
-    batch = ImportBatch.objects.select_related("council").get(pk=batch_id)
-    if batch.status == ImportStatus.SAVED:
-        return batch
-    ImportBatch.objects.filter(pk=batch.pk).update(
-        status=ImportStatus.PARSING, rows_read=0, updated_at=timezone.now()
-    )
 
-    def progress(rows_read, rows_total):
-        ImportBatch.objects.filter(pk=batch.pk).update(
-            rows_read=rows_read, rows_total=rows_total, updated_at=timezone.now()
-        )
+    On the task runner `progress` is the tracked run's (disclosure.tasks.read_upload): each
+    report is also the run's heartbeat. The reading writes to the batch only while the batch
+    is still its run's: when it was saved, dropped or handed to a newer reading, it stops
+    (None, or core.tasks.Superseded from a report). Problems of the file itself are kept on
+    the batch (FAILED, with the reason); any other error propagates, for the runner to retry.
+    """
+    batch = ImportBatch.objects.select_related("council").filter(pk=batch_id).first()
+    mine = ImportBatch.objects.filter(pk=batch_id).exclude(status=ImportStatus.SAVED)
+    if progress is not None:
+        mine = mine.filter(run_id=progress.run_id)
+    if batch is None or not mine.update(
+        status=ImportStatus.PARSING, rows_read=0, updated_at=timezone.now()
+    ):
+        return None
+
+    def report(rows_read, rows_total):
+        if progress is not None:
+            progress(rows_read, rows_total)
+        written = mine.update(rows_read=rows_read, rows_total=rows_total, updated_at=timezone.now())
+        if not written and progress is not None:
+            raise core_tasks.Superseded
 
     try:
         with batch.file.open("rb") as source:
@@ -537,7 +579,7 @@ def read_import(*, batch_id: int) -> ImportBatch:
                 welfare=batch.record_type in WELFARE_TYPES,
                 funded_projects=funded_project_ids(batch.council),
                 max_rows=max_import_rows(),
-                progress=progress,
+                progress=report,
             )
     except excel.FileProblem as problem:
         batch.status = ImportStatus.FAILED
@@ -555,8 +597,14 @@ def read_import(*, batch_id: int) -> ImportBatch:
         batch.result = result.as_json()
         batch.rows_total = result.rows_total
     batch.rows_read = len(batch.result.get("lines", []))
-    batch.save(update_fields=["status", "result", "rows_total", "rows_read", "updated_at"])
-    return batch
+    written = mine.update(
+        status=batch.status,
+        result=batch.result,
+        rows_total=batch.rows_total,
+        rows_read=batch.rows_read,
+        updated_at=timezone.now(),
+    )
+    return batch if written else None
 
 
 @transaction.atomic

@@ -1,26 +1,24 @@
-"""Work of the three openings that runs on the task runner (`manage.py db_worker`), not in the
-web worker: reading an uploaded spreadsheet can take a minute and a lot of memory."""
+"""Work of the three openings that runs on the task runner, not in the web worker: reading an
+uploaded spreadsheet can take a minute and a lot of memory. (The big exports' work is
+disclosure.exports.build_export.)"""
 
-from django_tasks import task
+import datetime
 
+from core.tasks import tracked
 from disclosure import services
 
 
-@task()
-def read_import_task(batch_id: int) -> str:
-    """Read an uploaded spreadsheet into its batch; progress is written on the batch as it goes.
-    Returns the batch's status after reading."""
-    return services.read_import(batch_id=batch_id).status
-
-
-def reading_status(batch) -> str | None:
-    """The state of the batch's reading task (NEW, RUNNING, SUCCESSFUL, FAILED), when the
-    task backend keeps results (the database backend does)."""
-    from django_tasks.exceptions import TaskResultDoesNotExist
-
-    if not batch.task_id or not read_import_task.get_backend().supports_get_result:
-        return None
-    try:
-        return str(read_import_task.get_result(batch.task_id).status)
-    except (TaskResultDoesNotExist, ValueError):
-        return None
+# A reading reports every 1,000 rows, many times a minute: five minutes without a report means
+# its worker is gone. The committee waits on the page, so a failed attempt is retried soon.
+@tracked(
+    max_attempts=3,
+    timeout=datetime.timedelta(minutes=5),
+    retry_delay=datetime.timedelta(seconds=10),
+)
+def read_upload(*, progress, batch_id: int) -> dict:
+    """Read an uploaded spreadsheet into its batch (services.read_import) as a tracked job
+    (core.tasks): the batch's progress reports are also the run's heartbeat."""
+    batch = services.read_import(batch_id=batch_id, progress=progress)
+    if batch is None:  # saved, dropped, or handed to a newer reading meanwhile
+        return {"status": "replaced"}
+    return {"status": batch.status, "lines": batch.rows_read}

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.files import serve_file
+from core.refusals import refusal_text
 from councils.models import CouncilPage, Level
 from disclosure import selectors, services
 from disclosure.anchors import heads_document
@@ -58,12 +59,6 @@ def _visible_record(request, pk: int) -> Record:
 
 def _crumbs(council: CouncilPage) -> list:
     return [*council.council_ancestors().only("id", "title", "url_path", "path"), council]
-
-
-def _error_text(error: ValidationError | PermissionDenied) -> str:
-    if isinstance(error, ValidationError):
-        return " ".join(error.messages)
-    return str(error) or _("You may not do this.")
 
 
 # --- public pages -----------------------------------------------------------------------------
@@ -258,7 +253,7 @@ def edit(request, pk: int):
             services.update_draft(record=record, by=request.user, **form.cleaned_data)
         except (ValidationError, PermissionDenied) as error:
             if isinstance(error, ImmutableRecordError) or isinstance(error, PermissionDenied):
-                messages.error(request, _error_text(error))
+                messages.error(request, refusal_text(error))
                 return redirect(record.get_absolute_url())
             form.add_error(None, error)
         else:
@@ -291,10 +286,10 @@ def _post_form(request, record, form_class, form_name, action, *, perm: str):
         try:
             action(form.cleaned_data)
         except ImmutableRecordError as error:
-            messages.error(request, _error_text(error))
+            messages.error(request, refusal_text(error))
             return redirect(record.get_absolute_url())
         except PermissionDenied as error:
-            messages.error(request, _error_text(error))
+            messages.error(request, refusal_text(error))
             return redirect(record.get_absolute_url())
         except ValidationError as error:
             if hasattr(error, "error_dict") and not set(error.error_dict) <= set(form.fields):
@@ -334,7 +329,7 @@ def remove_line(request, pk: int, line_pk: int):
     try:
         services.remove_line_item(line=line, by=request.user)
     except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, refusal_text(error))
     else:
         messages.success(request, _("Line removed."))
     return redirect(record.get_absolute_url() + "#lines")
@@ -374,7 +369,7 @@ def _simple_step(service, success_message):
         try:
             service(record=record, by=request.user)
         except (ValidationError, PermissionDenied) as error:
-            messages.error(request, _error_text(error))
+            messages.error(request, refusal_text(error))
         else:
             messages.success(request, success_message())
         return redirect(record.get_absolute_url())
@@ -466,7 +461,7 @@ def answer(request, pk: int):
         try:
             services.answer_question(question=question, by=request.user, **form.cleaned_data)
         except (ValidationError, PermissionDenied) as error:
-            messages.error(request, _error_text(error))
+            messages.error(request, refusal_text(error))
         else:
             messages.success(request, _("Answer published."))
     return redirect(record.get_absolute_url() + "#questions")

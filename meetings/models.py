@@ -13,8 +13,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from core.models import AppendOnlyModel
 from councils.models import CouncilPage
-from deliberation.models import AppendOnlyModel, Topic
+from deliberation.models import Topic
 from meetings import quorum as _quorum
 
 
@@ -74,6 +75,9 @@ class SessionStatus(models.TextChoices):
 class SessionQuerySet(models.QuerySet):
     def public(self):
         return self.filter(is_public=True)
+
+    def scheduled_representatives_meetings(self):
+        return self.filter(kind=SessionKind.REPRESENTATIVES, status=SessionStatus.SCHEDULED)
 
 
 class Session(models.Model):
@@ -135,8 +139,16 @@ class Session(models.Model):
         return _quorum.Rule.from_dict(self.rule)
 
     @property
+    def is_scheduled(self) -> bool:
+        return self.status == SessionStatus.SCHEDULED
+
+    @property
     def is_open(self) -> bool:
         return self.status == SessionStatus.OPEN
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == SessionStatus.CLOSED
 
 
 class AgendaItem(models.Model):
@@ -242,14 +254,18 @@ class RosterEntry(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["session", "person"], name="one_roster_entry_each"),
             models.CheckConstraint(
-                condition=Q(attendance="proxy", proxy_holder__isnull=False)
-                | (~Q(attendance="proxy") & Q(proxy_holder__isnull=True)),
+                condition=Q(attendance=Attendance.PROXY, proxy_holder__isnull=False)
+                | (~Q(attendance=Attendance.PROXY) & Q(proxy_holder__isnull=True)),
                 name="roster_proxy_has_holder",
             ),
         ]
 
     def __str__(self):
         return self.name
+
+    @property
+    def is_present(self) -> bool:
+        return self.attendance == Attendance.PRESENT
 
 
 class MajorityKind(models.TextChoices):
@@ -349,6 +365,22 @@ class Motion(models.Model):
     @property
     def passed(self) -> bool:
         return self.result == _quorum.Outcome.PASSED
+
+    @property
+    def failed(self) -> bool:
+        return self.result == _quorum.Outcome.FAILED
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == MotionStatus.DRAFT
+
+    @property
+    def is_voting(self) -> bool:
+        return self.status == MotionStatus.OPEN
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == MotionStatus.CLOSED
 
 
 class VoteChoice(models.TextChoices):

@@ -2,6 +2,8 @@
 
 import rules
 
+from meetings.models import MinutesStatus
+
 
 def _session_of(obj):
     if obj is None:
@@ -28,12 +30,12 @@ def is_on_roster(user, obj=None) -> bool:
 
 @rules.predicate
 def minutes_are_draft(user, obj=None) -> bool:
-    return bool(obj is not None and getattr(obj, "status", None) == "draft")
+    return bool(obj is not None and getattr(obj, "status", None) == MinutesStatus.DRAFT)
 
 
 @rules.predicate
 def minutes_are_published(user, obj=None) -> bool:
-    return bool(obj is not None and getattr(obj, "status", None) == "published")
+    return bool(obj is not None and getattr(obj, "status", None) == MinutesStatus.PUBLISHED)
 
 
 @rules.predicate

@@ -21,6 +21,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import ratelimit
 from core.permissions import require_perm as _require
 from core.realtime import broadcast_on_commit, group_name
 from councils.models import CouncilPage, Household, Membership, Role
@@ -144,7 +145,7 @@ def add_agenda_item(
         raise ValidationError({"topic": _("The topic belongs to another council.")})
     if budget_cycle is not None and budget_cycle.council_id != council_id:
         raise ValidationError({"budget_cycle": _("The budget cycle belongs to another council.")})
-    if record is not None and (record.council_id != council_id or record.status != "published"):
+    if record is not None and (record.council_id != council_id or not record.is_published):
         raise ValidationError({"record": _("Choose a published record of this council.")})
     position = (
         session.agenda.order_by("-position").values_list("position", flat=True).first() or 0
@@ -332,11 +333,7 @@ def check_in(*, user, session: Session, code: str) -> RosterEntry:
         return _check_in(user=user, session=session, code=code)
     except ValidationError as error:
         if error.code == "wrong_code":
-            cache.add(key, 0, WRONG_CODE_WINDOW)
-            try:
-                cache.incr(key)
-            except ValueError:
-                cache.set(key, 1, WRONG_CODE_WINDOW)
+            ratelimit.count(key, timeout=WRONG_CODE_WINDOW)
         raise
 
 

@@ -13,9 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.refusals import say_refusal
 from councils.models import CouncilPage
-from deliberation.views import _say
-from meetings import services
+from meetings import quorum, services
 from meetings.forms import (
     AgendaItemForm,
     AttendanceForm,
@@ -195,7 +195,7 @@ def _run(request, session, call, success: str = ""):
     try:
         call()
     except (ValidationError, PermissionDenied) as error:
-        _say(request, error)
+        say_refusal(request, error)
     else:
         if success:
             messages.success(request, success)
@@ -254,12 +254,12 @@ def check_in(request, pk: int):
         services.check_in(user=request.user, session=session, code=form.cleaned_data["code"])
     except ValidationError as error:
         if getattr(error, "code", None) not in ("wrong_code", "rate_limited"):  # state changed
-            _say(request, error)
+            say_refusal(request, error)
             return redirect(session)
         form.add_error("code", error)
         return _rerender(request, session, check_in_form=form)
     except PermissionDenied as error:
-        _say(request, error)
+        say_refusal(request, error)
     else:
         messages.success(request, _("You are checked in."))
     return redirect(session)
@@ -447,7 +447,7 @@ def edit_minutes(request, pk: int):
                 actor=request.user, minutes=minutes, narrative=form.cleaned_data["narrative"]
             )
         except PermissionDenied as error:
-            _say(request, error)
+            say_refusal(request, error)
             return redirect(minutes)
         except ValidationError as error:
             form.add_error(None, error)
@@ -464,7 +464,7 @@ def publish_minutes(request, pk: int):
     try:
         services.publish_minutes(actor=request.user, minutes=minutes)
     except (ValidationError, PermissionDenied) as error:
-        _say(request, error)
+        say_refusal(request, error)
     else:
         messages.success(request, _("The minutes are published. They can no longer change."))
     return redirect(minutes)
@@ -492,7 +492,7 @@ def correct_minutes(request, pk: int):
                 reason=form.cleaned_data["correction_reason"],
             )
         except PermissionDenied as error:
-            _say(request, error)
+            say_refusal(request, error)
             return redirect(minutes)
         except ValidationError as error:
             form.add_error(None, error)
@@ -554,7 +554,9 @@ def rule_text(rule) -> str:
             return _("more than %(fraction)s") % {"fraction": fraction}
         return _("at least %(fraction)s") % {"fraction": fraction}
 
-    base = _("of those present") if rule.decision_base == "present" else _("of all members")
+    base = (
+        _("of those present") if rule.decision_base == quorum.Base.PRESENT else _("of all members")
+    )
     text = _("Quorum: %(quorum)s of the members; decision: %(decision)s %(base)s.") % {
         "quorum": threshold(rule.quorum),
         "decision": threshold(rule.decision),

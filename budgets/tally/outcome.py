@@ -10,6 +10,18 @@ from budgets.tally.greedy import GreedyStep
 
 Amount = Fraction | float
 
+# How a funded project was bought (FundedProject.stage) and why another was not
+# (UnfundedProject.reason). Plain strings: the tally imports no Django, and the published results
+# store them (budgets.selectors.ProjectResult reads them for the results page).
+STAGE_MES = "mes"
+STAGE_FREE = "free"
+STAGE_COMPLETION = "completion"
+STAGE_GREEDY = "greedy"
+REASON_NO_SUPPORTERS = "no supporters"
+REASON_UNAFFORDABLE = "unaffordable"
+REASON_DID_NOT_FIT = "did not fit"
+REASON_NOT_REACHED = "not reached"
+
 
 @dataclass
 class FundedProject:

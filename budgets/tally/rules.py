@@ -22,7 +22,19 @@ from fractions import Fraction
 
 from budgets.tally.greedy import GreedyTrace, greedy
 from budgets.tally.mes import MESEngine, MESRun
-from budgets.tally.outcome import FundedProject, Outcome, UnfundedProject
+from budgets.tally.outcome import (
+    REASON_DID_NOT_FIT,
+    REASON_NO_SUPPORTERS,
+    REASON_NOT_REACHED,
+    REASON_UNAFFORDABLE,
+    STAGE_COMPLETION,
+    STAGE_FREE,
+    STAGE_GREEDY,
+    STAGE_MES,
+    FundedProject,
+    Outcome,
+    UnfundedProject,
+)
 from budgets.tally.profile import Ballot, Instance
 from budgets.tally.satisfaction import SatProfile, build_sat_profile
 
@@ -34,7 +46,7 @@ def _greedy_rule(skip: bool) -> Callable[[SatProfile, bool], Outcome]:
         trace = greedy(sp, skip=skip)
         out = _base(sp, "greedy" if skip else "greedy-no-skip", trace.selected)
         out.greedy_steps = trace.steps
-        _explain_greedy(sp, out, trace, stage="greedy")
+        _explain_greedy(sp, out, trace, stage=STAGE_GREEDY)
         return out
 
     return rule
@@ -60,7 +72,7 @@ def _mes_rule(
             out.greedy_steps = trace.steps
             out.selected = sorted(selected + trace.selected)
             out.total_cost = sp.instance.cost(out.selected)
-            _explain_greedy(sp, out, trace, stage="completion")
+            _explain_greedy(sp, out, trace, stage=STAGE_COMPLETION)
         return out
 
     return rule
@@ -164,23 +176,25 @@ def _explain_greedy(sp: SatProfile, out: Outcome, trace: GreedyTrace, stage: str
                 )
         else:
             out.unfunded.append(
-                UnfundedProject(s.project_id, cost, "did not fit", budget_left=s.budget_left)
+                UnfundedProject(s.project_id, cost, REASON_DID_NOT_FIT, budget_left=s.budget_left)
             )
     for pid in sp.project_ids:
-        if pid not in considered and pid not in funded_ids and stage == "greedy":
-            out.unfunded.append(UnfundedProject(pid, sp.instance.projects[pid].cost, "not reached"))
+        if pid not in considered and pid not in funded_ids and stage == STAGE_GREEDY:
+            out.unfunded.append(
+                UnfundedProject(pid, sp.instance.projects[pid].cost, REASON_NOT_REACHED)
+            )
 
 
 def _explain_mes(sp: SatProfile, engine: MESEngine, run: MESRun, out: Outcome) -> None:
     ids = sp.project_ids
     for j in run.free:
-        out.funded.append(FundedProject(ids[j], sp.costs[j], "free", round=0))
+        out.funded.append(FundedProject(ids[j], sp.costs[j], STAGE_FREE, round=0))
     for k, j in enumerate(run.selected):
         out.funded.append(
             FundedProject(
                 ids[j],
                 sp.costs[j],
-                "mes",
+                STAGE_MES,
                 round=k + 1,
                 rho=run.rho[k],
                 payments=list(zip(run.supporters[k], _amounts(run.payments[k]), strict=False)),
@@ -191,7 +205,7 @@ def _explain_mes(sp: SatProfile, engine: MESEngine, run: MESRun, out: Outcome) -
         if j in chosen:
             continue
         if engine.total_sat[j] == 0:
-            out.unfunded.append(UnfundedProject(pid, sp.costs[j], "no supporters"))
+            out.unfunded.append(UnfundedProject(pid, sp.costs[j], REASON_NO_SUPPORTERS))
             continue
         money = (
             sum(run.budgets[g] * engine.weights[g] for g in engine.sup_lists[j])
@@ -199,7 +213,7 @@ def _explain_mes(sp: SatProfile, engine: MESEngine, run: MESRun, out: Outcome) -
             else 0
         )
         out.unfunded.append(
-            UnfundedProject(pid, sp.costs[j], "unaffordable", supporters_money=money)
+            UnfundedProject(pid, sp.costs[j], REASON_UNAFFORDABLE, supporters_money=money)
         )
 
 

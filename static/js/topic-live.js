@@ -211,6 +211,9 @@
         if (frame.status === "unavailable") { setLiveState("reconnecting"); }
         break;
       case "ready":
+        // The server's own count: after a reconnect with ?after beyond its latest (a restored
+        // database), later messages are numbered from here (docs/realtime.md).
+        if (typeof frame.last_seq === "number") { lastSeq = frame.last_seq; }
         setLiveState("live");
         Object.keys(pending).forEach(function (id) { send(pending[id]); });
         break;

@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.db import connections, transaction
 
 from budgets import live, services
-from deliberation import fanout
+from core.realtime import envelope, hub
 from tests.budgets.factories import add_proposal, make_cycle
 from tests.councils.factories import member
 from yishi.asgi import application
@@ -136,8 +136,8 @@ async def test_watchers_share_one_subscription_and_see_the_turnout_without_a_sto
     sockets = [await open_watcher(cycle.pk) for _ in range(3)]
     try:
         # One subscription (one channel in the group) for this worker, not one per socket.
-        hub = fanout._hubs[live.cycle_group(cycle.pk)]
-        assert len(hub.subscribers) == 3 and hub.channel
+        cycle_hub = hub._hubs[live.cycle_group(cycle.pk)]
+        assert len(cycle_hub.subscribers) == 3 and cycle_hub.channel
         for socket in sockets:  # the current count on connect
             frame = json.loads(await socket.receive_from(timeout=5))
             assert (frame["type"], frame["cycle"], frame["ballots"]) == ("turnout", cycle.pk, 1)
@@ -152,7 +152,7 @@ async def test_watchers_share_one_subscription_and_see_the_turnout_without_a_sto
     finally:
         for socket in sockets:
             await socket.disconnect()
-    assert live.cycle_group(cycle.pk) not in fanout._hubs  # the last one out left the group
+    assert live.cycle_group(cycle.pk) not in hub._hubs  # the last one out left the group
 
 
 @pytest.mark.django_db(transaction=True)
@@ -162,14 +162,14 @@ async def test_after_a_layer_outage_watchers_are_told_and_then_get_the_count_the
     socket = await open_watcher(cycle.pk)
     try:
         assert json.loads(await socket.receive_from(timeout=5))["ballots"] == 0
-        hub = fanout._hubs[live.cycle_group(cycle.pk)]
-        hub._tell_all(fanout.LIVE_DOWN)
+        cycle_hub = hub._hubs[live.cycle_group(cycle.pk)]
+        cycle_hub.tell_all(envelope.LIVE_DOWN)
         assert json.loads(await socket.receive_from(timeout=5))["type"] == "live"
         # A ballot whose frame is lost (the window is taken, and nobody follows up meanwhile).
         await sync_to_async(cache.add)(live._window_key(cycle.pk), 1, timeout=30)
         await sync_to_async(vote)(cycle, road)
         assert await socket.receive_nothing(timeout=0.3)
-        hub._tell_all(fanout.RESYNC)
+        cycle_hub.tell_all(envelope.RESYNC)
         frame = json.loads(await socket.receive_from(timeout=5))
         assert (frame["type"], frame["ballots"]) == ("turnout", 1)
     finally:
@@ -218,8 +218,8 @@ async def test_sockets_that_resync_together_read_the_cycle_once(tree, monkeypatc
         for socket in sockets:
             assert json.loads(await socket.receive_from(timeout=5))["ballots"] == 0
         reads.clear()
-        hub = fanout._hubs[live.cycle_group(cycle.pk)]
-        hub._tell_all(fanout.RESYNC)
+        cycle_hub = hub._hubs[live.cycle_group(cycle.pk)]
+        cycle_hub.tell_all(envelope.RESYNC)
         for socket in sockets:
             assert await socket.receive_nothing(timeout=0.5)  # no new count: nothing to send
         assert reads == [cycle.pk]
@@ -236,7 +236,7 @@ async def test_a_socket_to_no_cycle_is_closed_and_leaves_no_subscription():
     )
     connected, code = await socket.connect()
     assert not connected and code == 4404
-    assert live.cycle_group(999999) not in fanout._hubs
+    assert live.cycle_group(999999) not in hub._hubs
     # The consumer read in the executor's thread; close that thread's connection, or the test
     # database cannot be dropped when this is the last test of a run.
     await database_sync_to_async(lambda: connections["default"].close())()

@@ -36,8 +36,9 @@ def _module_mutables(path):
 def test_every_module_level_cache_is_registered_for_reset():
     import budgets.consumers  # noqa: F401  (registration happens at import)
     import budgets.live  # noqa: F401
+    import budgets.services  # noqa: F401
     import core.cache  # noqa: F401
-    import deliberation.fanout  # noqa: F401
+    import core.realtime.hub  # noqa: F401
 
     known = set(state.registered())
     missing = []
@@ -73,9 +74,6 @@ def test_nothing_but_core_ratelimit_counts_with_incr():
         for path in _modules()
         if ".incr(" in path.read_text() and path.name != "ratelimit.py"
     ]
-    # The check-in code's wrong tries, moved with the sessions (issue 15, point 1): to switch to
-    # ratelimit.hit once the move is done. Nothing may join this list.
-    users = [user for user in users if user != "meetings/services.py"]
     assert not users, f"count with core.ratelimit, not cache.incr: {users}"
 
 

@@ -143,6 +143,26 @@ def test_the_reaper_fails_a_silent_job_at_its_cap_and_says_why():
     assert tasks.describe(run)["worker_lost"]
 
 
+@pytest.mark.django_db
+def test_the_reaper_leaves_another_backends_task_ids_alone(django_capture_on_commit_callbacks):
+    """django_tasks_db stays installed when the queue is RQ, whose job ids are not its UUIDs:
+    only the database backend's stuck row is marked FAILED (tests/core/test_task_rq_worker.py
+    kills a real RQ worker)."""
+    run = TaskRun.objects.create(
+        work="tests.core.task_work.fails_once",
+        kwargs={"label": "h"},
+        status="running",
+        attempts=1,
+        heartbeat_at=timezone.now() - datetime.timedelta(hours=1),
+        task_id="ZFjw6AHXIoF2MlkL9t2P7NuTY0jnNcVM",  # an RQ job id
+    )
+    task_work.CALLS.append("h")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.reap_stalled()["requeued"] == 1
+    run.refresh_from_db()
+    assert run.status == TaskRunStatus.DONE and run.attempts == 2
+
+
 # --- a real worker, killed ---------------------------------------------------------------------
 
 

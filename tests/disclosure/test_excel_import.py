@@ -8,8 +8,10 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
+from core.models import TaskRun, TaskRunStatus
 from disclosure import excel, services
 from disclosure.models import ImportBatch, ImportStatus, LineItem, Record, RecordType, Status
 from tests.disclosure.factories import people, publish
@@ -164,6 +166,27 @@ def test_amounts_are_read_as_exact_decimals():
         "7.00",
     ]
     assert result.income == Decimal("1000000003848.79")
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ("1e26", "amount_too_large"),
+        (1e26, "amount_too_large"),
+        (10**30, "amount_too_large"),
+        ("1E+400", "amount_too_large"),
+        ("-1e26", "amount_negative"),
+        ("1000000000000.00", "amount_too_large"),
+        ("1e-30", "amount_decimals"),
+    ],
+)
+def test_amounts_beyond_the_decimal_context_are_refused_with_a_message(value, code):
+    """A 27-digit amount used to raise InvalidOperation in quantize: a 500 on the line form."""
+    from disclosure.linecheck import message, parse_amount
+
+    amount, problem = parse_amount(value)
+    assert amount is None and problem == code
+    assert message(problem) != problem
 
 
 def test_dates_in_the_usual_ways_are_understood():
@@ -524,25 +547,31 @@ def test_another_committee_member_may_save_the_upload(client, tree, p):
 # --- progress --------------------------------------------------------------------------------
 
 
-def test_progress_page_refreshes_until_the_file_is_read(client, tree, p, settings):
-    settings.YISHI_IMPORT_IN_BACKGROUND = True  # on_commit never fires inside this test
+def test_progress_page_refreshes_until_the_file_is_read(
+    client, tree, p, settings, django_capture_on_commit_callbacks
+):
+    settings.YISHI_IMPORT_IN_BACKGROUND = True  # queued on commit, which never comes here
     client.force_login(p.committee)
     response = client.post(import_url(tree), form_data(xlsx(GOOD)))
     batch = ImportBatch.objects.get()
-    assert batch.status == ImportStatus.UPLOADED
+    assert batch.status == ImportStatus.UPLOADED and batch.run.status == TaskRunStatus.QUEUED
     html = client.get(response.url).content.decode()
-    assert '<meta http-equiv="refresh" content="2">' in html
+    assert '<meta http-equiv="refresh" content="2">' in html and "Waiting for a worker." in html
     status = client.get(f"/disclosure/imports/{batch.pk}/status.json").json()
     assert status["done"] is False and status["status"] == "uploaded"
-    # a reading interrupted for long enough can be started again by hand
-    ImportBatch.objects.filter(pk=batch.pk).update(
-        updated_at=batch.updated_at - datetime.timedelta(minutes=5)
+    assert status["task"]["status"] == "queued" and status["reading_failed"] is False
+    # a reading that nothing took up (no worker, no reaper) can be started again by hand
+    TaskRun.objects.filter(pk=batch.run_id).update(
+        heartbeat_at=timezone.now() - datetime.timedelta(minutes=30)
     )
     html = client.get(response.url).content.decode()
     assert "Read it again now" in html and "http-equiv" not in html
-    client.post(f"/disclosure/imports/{batch.pk}/read/")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/disclosure/imports/{batch.pk}/read/")
+    first_run = batch.run_id
     batch.refresh_from_db()
     assert batch.status == ImportStatus.READY and batch.rows_read == 3
+    assert batch.run_id != first_run and batch.run.status == TaskRunStatus.DONE
     assert client.get(f"/disclosure/imports/{batch.pk}/status.json").json()["done"] is True
 
 

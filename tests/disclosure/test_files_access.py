@@ -12,6 +12,7 @@ from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
+from core.models import TaskRunStatus
 from disclosure import services
 from disclosure.models import Attachment, ImportBatch, ImportStatus
 from tests.core.test_files_uploads import bomb_png, jpeg
@@ -189,7 +190,11 @@ def test_the_import_runs_as_a_task_and_no_thread_is_started(
         client.post(import_url(tree), form_data(xlsx(GOOD)))
     batch = ImportBatch.objects.get()
     assert started == []
-    assert batch.task_id and batch.status == ImportStatus.READY and batch.rows_read == 3
+    assert batch.run.status == TaskRunStatus.DONE and batch.run.result == {
+        "status": "ready",
+        "lines": 3,
+    }
+    assert batch.status == ImportStatus.READY and batch.rows_read == 3
 
 
 @pytest.mark.django_db(transaction=True)
@@ -200,14 +205,14 @@ def test_the_database_queue_holds_the_import_until_the_worker_reads_it(client, t
     client.force_login(p.committee)
     client.post(import_url(tree), form_data(xlsx(GOOD)))
     batch = ImportBatch.objects.get()
-    assert batch.status == ImportStatus.UPLOADED and batch.task_id
+    assert batch.status == ImportStatus.UPLOADED and batch.run.task_id
     status = client.get(f"/disclosure/imports/{batch.pk}/status.json").json()
-    assert status["done"] is False and status["task"] == "READY"
+    assert status["done"] is False and status["task"]["status"] == "queued"
     assert "http-equiv" in client.get(batch.get_absolute_url()).content.decode()  # progress page
     call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
     status = client.get(f"/disclosure/imports/{batch.pk}/status.json").json()
     assert status["done"] is True and status["status"] == "ready" and status["rows_read"] == 3
-    assert status["task"] == "SUCCESSFUL"
+    assert status["task"]["status"] == "done" and status["task"]["attempts"] == 1
 
 
 def test_existing_files_are_moved_to_random_names(tree, p, settings):

@@ -130,3 +130,101 @@ class PostgresCluster:
     def destroy(self) -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop", check=False)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def database_url_for_servers(tmp_path: Path) -> str:
+    """A database URL under which a server process reads what this test wrote: the pytest-django
+    test database on PostgreSQL (the test must be transactional), a copy of the in-memory test
+    database (SQLite's backup API) otherwise."""
+    import sqlite3
+
+    from django.db import connection
+
+    settings = connection.settings_dict
+    if connection.vendor == "postgresql":
+        user = settings.get("USER") or "postgres"
+        password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
+        host = settings.get("HOST") or "127.0.0.1"
+        port = settings.get("PORT") or 5432
+        return f"postgres://{user}{password}@{host}:{port}/{settings['NAME']}"
+    connection.ensure_connection()
+    path = tmp_path / "servers.sqlite3"
+    target = sqlite3.connect(path)
+    connection.connection.backup(target)
+    target.close()
+    return f"sqlite:///{path}"
+
+
+class UvicornServer:
+    """`uvicorn yishi.asgi:application` in a process of its own, its log in a file.
+
+    `options` are extra command-line options (e.g. the Dockerfile's `--ws-max-size`); `env` is
+    added to this process's environment."""
+
+    root = Path(__file__).resolve().parents[2]
+
+    def __init__(self, log: Path, *, env: dict, options: tuple[str, ...] = ()):
+        self.port = free_port()
+        self.log = log
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "yishi.settings.test",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            **env,
+        }
+        self.options = options
+        self.process: subprocess.Popen | None = None
+
+    def start(self, *, timeout: float = 120) -> None:
+        import sys
+        import urllib.request
+
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "yishi.asgi:application",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--log-level",
+                    "info",
+                    *self.options,
+                ],
+                cwd=self.root,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"uvicorn exited: {self.output()}")
+            try:
+                url = f"http://127.0.0.1:{self.port}/healthz"
+                # Generous: the first request loads the URL conf, slow on a busy machine.
+                with urllib.request.urlopen(url, timeout=10) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise AssertionError(f"uvicorn did not start: {self.output()}")
+
+    def url(self, path: str) -> str:
+        return f"ws://127.0.0.1:{self.port}{path}"
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def stop(self) -> None:
+        """Kill what is left (after a test that already asked it to terminate)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)

@@ -109,3 +109,29 @@ async def test_the_check_in_code_is_never_broadcast(chair, village):
         assert code not in str(state)
     finally:
         await screen.disconnect()
+
+
+async def test_screens_that_resync_together_read_the_state_once(chair, village, monkeypatch):
+    """The channel layer came back: every screen of the worker gets the state again, from one
+    read (core.realtime.hub.shared_read), not one per screen."""
+    from core.realtime import hub
+    from core.realtime.envelope import RESYNC
+    from meetings import consumers
+
+    session, _reps, _motion = await sync_to_async(setup_room)(chair, village)
+    screens = [(await open_screen(session.pk))[0] for _ in range(5)]
+    reads = []
+    read = consumers.SessionConsumer._read
+    monkeypatch.setattr(
+        consumers.SessionConsumer,
+        "_read",
+        lambda self, wishes: (reads.append(len(wishes)), read(self, wishes))[1],
+    )
+    try:
+        hub.hub_of(sessions.session_group(session.pk)).tell_all(RESYNC)
+        for screen in screens:
+            assert (await screen.receive_json_from(timeout=3))["type"] == "state"
+        assert reads == [5]
+    finally:
+        for screen in screens:
+            await screen.disconnect()

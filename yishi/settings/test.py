@@ -1,7 +1,20 @@
 """Test settings: fast hashing, no manifest, SQLite in memory unless DATABASE_URL is set."""
 
-from .base import *  # noqa: F403
-from .base import env
+import os
+import re
+
+# Test processes of one run (pytest-xdist workers gw0, gw1, ...) each get a Redis database of
+# their own, the next ones after REDIS_URL's (CI: 0 and 1): a test that clears the cache
+# empties its whole database (FLUSHDB), which must not be the other process's. PostgreSQL test
+# databases get a per-worker suffix from pytest-django. Set before base.py reads the variable,
+# so that servers a test starts inherit it.
+_worker = re.fullmatch(r"gw(\d+)", os.environ.get("PYTEST_XDIST_WORKER", ""))
+_redis = re.fullmatch(r"(redis://[^/]+)/(\d+)", os.environ.get("REDIS_URL", ""))
+if _worker and _redis:
+    os.environ["REDIS_URL"] = f"{_redis[1]}/{int(_redis[2]) + int(_worker[1])}"
+
+from .base import *  # noqa: E402, F403
+from .base import env  # noqa: E402
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

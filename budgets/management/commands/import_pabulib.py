@@ -13,8 +13,10 @@ from budgets.models import (
     BudgetCycle,
     Channel,
     Phase,
+    PhaseKind,
     Proposal,
     ProposalStatus,
+    TallyRule,
 )
 from budgets.tally.pabulib import PabulibError, read_pabulib
 from councils.models import CouncilPage
@@ -27,12 +29,15 @@ BALLOT_TYPES = {
     "scoring": BallotType.CUMULATIVE,
 }
 RULES = {
-    "greedy": "greedy",
-    "utilitarian_greedy": "greedy",
-    "equalshares": "mes-add1",
-    "equalshares/add1": "mes-add1",
-    "equalshares/add1-comparison": "mes-add1-full",
+    "greedy": TallyRule.GREEDY,
+    "utilitarian_greedy": TallyRule.GREEDY,
+    "equalshares": TallyRule.MES_ADD1,
+    "equalshares/add1": TallyRule.MES_ADD1,
+    "equalshares/add1-comparison": TallyRule.MES_ADD1_FULL,
 }
+
+# Greedy rules and full add-one completion are not completed greedily afterwards.
+NO_GREEDY_COMPLETION = (TallyRule.GREEDY, TallyRule.GREEDY_NO_SKIP, TallyRule.MES_ADD1_FULL)
 
 
 class Command(BaseCommand):
@@ -56,7 +61,7 @@ class Command(BaseCommand):
             raise CommandError(f"No council with id {council}.")
         meta = election.instance.meta
         vote_type = election.instance.vote_type
-        chosen_rule = rule or RULES.get(meta.get("rule", ""), "mes-add1")
+        chosen_rule = rule or RULES.get(meta.get("rule", ""), TallyRule.MES_ADD1)
         cycle = self.load(election, page, meta, vote_type, chosen_rule, file)
         self.stdout.write(
             self.style.SUCCESS(
@@ -83,7 +88,7 @@ class Command(BaseCommand):
             max_choices=max(longest, 1),
             min_choices=0,
             points=max(int(meta.get("max_sum_points", "0") or 0), 1),
-            complete_greedy=rule != "mes-add1-full" and "greedy" not in rule,
+            complete_greedy=rule not in NO_GREEDY_COMPLETION,
             description=meta.get("description", "")[:2000],
             imported_from=str(file)[-200:],
         )
@@ -93,7 +98,7 @@ class Command(BaseCommand):
         from django.utils import timezone
 
         end = timezone.now() - timedelta(minutes=1)
-        for kind in reversed(PHASE_ORDER[: PHASE_ORDER.index("vote") + 1]):
+        for kind in reversed(PHASE_ORDER[: PHASE_ORDER.index(PhaseKind.VOTE) + 1]):
             Phase.objects.filter(cycle=cycle, kind=kind).update(
                 starts_at=end - timedelta(days=7), ends_at=end
             )

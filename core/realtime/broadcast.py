@@ -1,9 +1,4 @@
-"""Real-time plumbing shared by every app: group names and broadcast after commit.
-
-The channel layer is lossy (channels_redis drops in-flight messages when Redis reconnects), so
-every broadcast is of something already committed to the database, and clients resync by
-sequence number (docs/realtime.md).
-"""
+"""Broadcast after commit: a client never sees what was rolled back."""
 
 import logging
 
@@ -14,18 +9,11 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 
-def group_name(kind: str, pk: int) -> str:
-    """`kind.pk`: ASCII only and far below Channels' 100-character limit."""
-    if not kind.replace("_", "").isalnum() or not kind.isascii():
-        raise ValueError(f"group kind must be ASCII letters, digits or _: {kind!r}")
-    return f"{kind}.{int(pk)}"
-
-
 def broadcast_on_commit(group: str, event: dict) -> None:
     """Send `event` to `group` once the surrounding transaction commits (at once if none).
 
     A layer that is down (Redis stopped) loses the broadcast but never fails the request that
-    committed: subscribers resync from the database when the layer returns (fanout.RESYNC).
+    committed: subscribers resync from the database when the layer returns (hub.RESYNC).
     """
 
     def send() -> None:
