@@ -52,7 +52,7 @@ test: install messages
 	@# The models and the migrations agree (the suite builds its schema from the migrations).
 	$(PY) manage.py makemigrations --check --dry-run -v0
 	@set +e; \
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --serial-tests=skip $(PYTEST_ARGS); one=$$?; \
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --serial-tests=skip --durations=15 $(PYTEST_ARGS); one=$$?; \
 	echo "=== make test, second pass: the serial tests, alone ==="; \
 	$(PY) -m pytest -n 0 --serial-tests=only $(PYTEST_ARGS); two=$$?; \
 	for rc in $$one $$two; do [ $$rc -eq 0 ] || [ $$rc -eq 5 ] || exit $$rc; done; \
