@@ -14,6 +14,7 @@ from openpyxl import Workbook
 from playwright.sync_api import expect
 
 from budgets import services as budgets
+from budgets.models import TallyRule
 from councils.models import Role
 from disclosure import services as disclosure
 from tests.browser.conftest import PHONE
@@ -101,7 +102,12 @@ def village_with_money():
         ),
     )
 
-    cycle = make_cycle(village, ballot_type="knapsack", total_amount=Decimal("1000000"))
+    # Plain Equal Shares: this test is about the layout. With the add-one variant (the default)
+    # six voters and a 1,000,000 yuan budget take 133,335 reruns of MES, about 45 s, before the
+    # results page answers: a known limit of the tally, left to the tally-at-the-limit issue.
+    cycle = make_cycle(
+        village, ballot_type="knapsack", total_amount=Decimal("1000000"), rule=TallyRule.MES
+    )
     drain = add_proposal(cycle, "修建村口排水沟并硬化两侧路面（含雨水井改造）", 600000)
     lights = add_proposal(cycle, "安装太阳能路灯", 300000)
     corner = add_proposal(cycle, "儿童游乐角", 250000)
