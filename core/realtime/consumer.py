@@ -105,12 +105,14 @@ class HubConsumer(AsyncWebsocketConsumer):
     # --- what subclasses give ------------------------------------------------------------
 
     async def admit(self) -> bool:
-        """Authorise the socket and set `self.group`; False refuses the handshake."""
-        raise NotImplementedError
+        """Authorise the socket and set `self.group`; False refuses the handshake. A subclass
+        that does not say refuses every socket."""
+        return False
 
     async def opening(self) -> list[str] | None:
-        """The frames (JSON text) sent first, read after joining; None refuses the socket."""
-        raise NotImplementedError
+        """The frames (JSON text) sent first, read after joining; None refuses the socket (the
+        default: a subclass that does not say sends nothing)."""
+        return None
 
     async def resync(self) -> None:
         """The channel layer is back (or a post was stored while it was down): send what

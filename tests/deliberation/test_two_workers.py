@@ -8,8 +8,6 @@ database with SQLite's backup API.
 import asyncio
 import json
 import os
-import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -17,36 +15,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from websockets.asyncio.client import connect
 
 from tests.deliberation.factories import session_cookie
+from tests.faults.servers import database_url_for_servers, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def database_url_for_servers(tmp_path: Path) -> str:
-    settings = connection.settings_dict
-    if connection.vendor == "postgresql":
-        user = settings.get("USER") or "postgres"
-        password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
-        host = settings.get("HOST") or "127.0.0.1"
-        port = settings.get("PORT") or 5432
-        return f"postgres://{user}{password}@{host}:{port}/{settings['NAME']}"
-    assert connection.vendor == "sqlite"
-    connection.ensure_connection()
-    path = tmp_path / "servers.sqlite3"
-    target = sqlite3.connect(path)
-    connection.connection.backup(target)
-    target.close()
-    return f"sqlite:///{path}"
 
 
 def start_server(port: int, env: dict) -> subprocess.Popen:
