@@ -3,9 +3,12 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-export PYTHONDONTWRITEBYTECODE := 1
+# Bytecode, and pytest's rewritten test modules, are cached under var/pycache (not beside the
+# sources): each test process would otherwise compile and rewrite every module again.
+export PYTHONDONTWRITEBYTECODE :=
+export PYTHONPYCACHEPREFIX := $(CURDIR)/var/pycache
 
-.PHONY: run test bench lint format messages install node-deps clean
+.PHONY: run test reference bench lint format messages install node-deps clean
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -43,10 +46,10 @@ run: install messages
 	  $(PY) manage.py runserver 127.0.0.1:8000
 
 # Two passes. First the suite in TEST_WORKERS processes (pytest-xdist, whole files per process);
-# then the tests marked `serial` (fault injection, live batching, the browser: timings that
-# another busy process next to them would upset) alone in one process. Each pass may find
-# nothing to run (PYTEST_ARGS picked a few tests); the target fails on any failure, and when
-# neither pass ran a test.
+# then the tests marked `serial` (fault injection, live batching, the browser: timings that the
+# first pass's busy processes would upset), two files at a time, which mostly wait on Chromium
+# and on servers. Each pass may find nothing to run (PYTEST_ARGS picked a few tests); the target
+# fails on any failure, and when neither pass ran a test.
 TEST_WORKERS ?= 2
 test: install messages
 	@# The models and the migrations agree (the suite builds its schema from the migrations).
@@ -54,9 +57,14 @@ test: install messages
 	@set +e; \
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --serial-tests=skip --durations=15 $(PYTEST_ARGS); one=$$?; \
 	echo "=== make test, second pass: the serial tests, alone ==="; \
-	$(PY) -m pytest -n 0 --serial-tests=only $(PYTEST_ARGS); two=$$?; \
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --serial-tests=only $(PYTEST_ARGS); two=$$?; \
 	for rc in $$one $$two; do [ $$rc -eq 0 ] || [ $$rc -eq 5 ] || exit $$rc; done; \
 	[ $$one -eq 0 ] || [ $$two -eq 0 ] || { echo "make test: no test ran"; exit 5; }
+
+# Every live comparison with pabutools that takes it at most 5 s (make test reruns those within
+# 0.2 s; the recorded results in tests/budgets/tally/reference/ cover all of them).
+reference: install
+	YISHI_REFERENCE_LIVE_SECONDS=5 $(PY) -m pytest -n $(TEST_WORKERS) -m reference tests/budgets/tally/test_reference.py
 
 bench: install messages
 	$(PY) bench/run.py $(BENCH_ARGS)

@@ -1,3 +1,4 @@
+import fcntl
 import hashlib
 import os
 import sqlite3
@@ -14,9 +15,35 @@ from tests.councils.factories import UserFactory, home_page, make_tree
 _SHARED_TREE = pytest.StashKey[set]()
 
 # Timing-sensitive tests (servers killed and restarted, live batching, a real browser): marked
-# `serial`, they run alone after the rest in `make test`'s second pass, never next to another
-# test process. A test elsewhere can take the marker itself.
+# `serial`, they run after the rest in `make test`'s second pass, never next to the first pass's
+# processes. Only these paths: each pass does not even collect the other's files.
 SERIAL = ("tests/faults/", "tests/browser/", "tests/budgets/test_live.py")
+
+
+NO_DATABASE_FIRST = (
+    "tests/budgets/tally/test_reference.py",
+    "tests/budgets/tally/test_rules_small.py",
+)
+# The longest files next, so that none of them is left to run alone at the end of the first pass.
+# Only an ordering hint: a file missing here just runs in its usual place.
+LONGEST_NEXT = (
+    "tests/meetings/test_migration.py",
+    "tests/fuzz/test_forms.py",
+    "tests/fuzz/test_sockets.py",
+    "tests/security/test_permission_matrix.py",
+    "tests/deliberation/test_protocol_exact.py",
+)
+
+
+def pytest_ignore_collect(collection_path, config):
+    serial_tests = config.getoption("--serial-tests")
+    if not serial_tests or collection_path.suffix != ".py":
+        return None
+    relative = collection_path.relative_to(config.rootpath).as_posix()
+    if not relative.startswith("tests/") or collection_path.name in ("conftest.py", "__init__.py"):
+        return None
+    is_serial = relative.startswith(SERIAL)
+    return True if is_serial != (serial_tests == "only") else None
 
 
 def pytest_addoption(parser):
@@ -28,7 +55,8 @@ def pytest_addoption(parser):
     )
 
 
-# Migrated SQLite test databases, one per state of the migrations (see `_migrated_once`).
+# Migrated SQLite test databases, one per state of the migrations (see
+# `django_db_modify_db_settings`).
 MIGRATED = Path(__file__).resolve().parents[1] / "var" / "test-migrated"
 
 
@@ -59,25 +87,23 @@ def django_db_modify_db_settings(django_db_modify_db_settings):
         if connection.alias != "default":
             return migrate_for_real(self, *args, **options)
         key = _migrations_key()
+        if not key:
+            return migrate_for_real(self, *args, **options)
         copy = MIGRATED / f"{key}.sqlite3"
         connection.ensure_connection()
-        if key and copy.exists():
-            try:
-                source = sqlite3.connect(f"file:{copy}?mode=ro", uri=True)
-                source.backup(connection.connection)
-                source.close()
-            except sqlite3.Error:  # removed or half-written meanwhile: migrate instead
-                pass
-            else:
+        MIGRATED.mkdir(parents=True, exist_ok=True)
+        # One process migrates; one arriving meanwhile waits for its copy (the first pass's
+        # other worker is usually busy with the tally's files, which need no database).
+        with open(MIGRATED / "lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if copy.exists() and _load_copy(copy, connection):
                 # What migrating does in the process too: Wagtail connects its reference index
                 # handlers after migrating; permissions and content types are there already.
                 from django.core.management.sql import emit_post_migrate_signal
 
                 emit_post_migrate_signal(0, False, connection.alias)
                 return None
-        result = migrate_for_real(self, *args, **options)
-        if key:
-            MIGRATED.mkdir(parents=True, exist_ok=True)
+            result = migrate_for_real(self, *args, **options)
             for old in MIGRATED.glob("*.sqlite3"):
                 if old != copy:
                     old.unlink(missing_ok=True)
@@ -86,13 +112,23 @@ def django_db_modify_db_settings(django_db_modify_db_settings):
             connection.connection.backup(target)
             target.close()
             partial.replace(copy)
-        return result
+            return result
 
     migrate.Command.handle = handle
     try:
         yield
     finally:
         migrate.Command.handle = migrate_for_real
+
+
+def _load_copy(copy: Path, connection) -> bool:
+    try:
+        source = sqlite3.connect(f"file:{copy}?mode=ro", uri=True)
+        source.backup(connection.connection)
+        source.close()
+    except sqlite3.Error:  # removed or half-written meanwhile: migrate instead
+        return False
+    return True
 
 
 def _migrations_key() -> str:
@@ -117,6 +153,17 @@ def pytest_collection_modifyitems(config, items):
     that share one council tree."""
     on_postgres = os.environ.get("DATABASE_URL", "").startswith("postgres")
     has_redis = bool(os.environ.get("REDIS_URL"))
+    # The tally's comparisons need no database and are the heaviest files: first, so that one
+    # worker runs them while the other migrates the test database (django_db_modify_db_settings).
+    items.sort(
+        key=lambda item: (
+            0
+            if item.nodeid.startswith(NO_DATABASE_FIRST)
+            else 1
+            if item.nodeid.startswith(LONGEST_NEXT)
+            else 2
+        )
+    )
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)"))
@@ -228,6 +275,25 @@ def tree(db, request, _module_tree):
         # As after add_child: a page knows its parent without a query (treebeard's cache).
         tree[name]._cached_parent_obj = tree[parent] if parent else home_page()
     return tree
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_reference_index():
+    """Wagtail's reference index (its admin's "usage" counts) is not updated on save in the
+    test process: nothing of ours reads it, and updating it on every page save cost a tenth of
+    the suite. Servers started by tests, and threads, keep it."""
+    from wagtail.signal_handlers import reference_index_auto_update_disabled
+
+    reference_index_auto_update_disabled.value = True
+    yield
+    reference_index_auto_update_disabled.value = False
+
+
+@pytest.fixture
+def search_index(settings):
+    """Wagtail's search index kept up to date on save, as in production (the test settings
+    leave it off for speed). Ask for it before the pages the test searches are made."""
+    settings.WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 
 
 @pytest.fixture

@@ -126,3 +126,12 @@ def test_overlong_search_is_rejected_quietly(client, tree):
     response = client.get("/councils/search/", {"q": "村" * 200})
     assert response.status_code == 200
     assert "Ensure this value has at most 60 characters" in response.content.decode()
+
+
+def test_search_also_finds_councils_by_words_of_the_name_through_the_index(client, search_index):
+    township = make_council(level=Level.TOWNSHIP, title="Willow Creek Township")
+    make_council(township, level=Level.VILLAGE, title="Willow Creek Village")
+    # Not a substring of either name: only the search index's words find them.
+    html = client.get("/councils/search/", {"q": "willow village"}).content.decode()
+    assert "Willow Creek Village" in html
+    assert "Willow Creek Township</a>" not in html

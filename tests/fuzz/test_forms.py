@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 import pytest
 from django.apps import apps
 from django.contrib import messages
+from django.db import connection
 from django.forms import BaseForm
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -122,12 +123,25 @@ def bound_forms(response) -> list[BaseForm]:
     return list(found.values())
 
 
-def row_counts() -> dict[str, int]:
-    return {
-        model._meta.label: model._default_manager.count()
+def _counted_tables() -> list[str]:
+    tables = {
+        model._meta.db_table
         for app in OUR_APPS
         for model in apps.get_app_config(app).get_models()
+        if model._meta.managed and not model._meta.proxy
     }
+    return sorted(tables)
+
+
+def row_counts() -> dict[str, int]:
+    """The number of rows in each of our tables, in one query (a count per model took most of
+    this file's time)."""
+    tables = _counted_tables()
+    quote = connection.ops.quote_name
+    sql = "SELECT " + ", ".join(f"(SELECT COUNT(*) FROM {quote(t)})" for t in tables)
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return dict(zip(tables, cursor.fetchone(), strict=True))
 
 
 # --- the fuzzing -------------------------------------------------------------------------------
