@@ -177,7 +177,9 @@ class HubConsumer(AsyncWebsocketConsumer):
                 if seq <= self.last_seq:
                     continue  # already sent (in the opening frames or a resync)
                 self.last_seq = seq
-            await self.send(text_data=envelope.text)
+            # Straight to the server (what AsyncWebsocketConsumer.send does, minus two calls):
+            # this line runs once per socket for every broadcast.
+            await self.base_send({"type": "websocket.send", "text": envelope.text})
 
     async def send_frame(self, frame: dict, *, client_id=None) -> None:
         if client_id is not None and frame.get("type") == "error":

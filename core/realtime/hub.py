@@ -49,6 +49,10 @@ RETRY_FIRST = 0.5  # seconds before the first attempt to rejoin the group, doubl
 RETRY_MAX = 4.0
 STOP_WAIT = 2.0  # seconds a closing hub waits for its receiver task, re-cancelling it
 DISCARD_WAIT = 1.0  # seconds for leaving the group; the layer expires it anyway
+# Seconds between renewals of a hub's group membership when sockets join (channels_redis
+# expires groups after a day): at most one Redis write per hub in that time, not one per
+# socket, which a reconnect storm of thousands of sockets would otherwise cost.
+REFRESH_EVERY = 30.0
 
 
 class Hub:
@@ -63,6 +67,7 @@ class Hub:
         self.failed = False
         self.live = False  # False while the layer is unreachable: the pump keeps retrying
         self.stopping = False
+        self.refreshed_at = self.loop.time()
 
     async def start(self) -> None:
         self.channel = await self.layer.new_channel()
@@ -99,8 +104,9 @@ class Hub:
 
     async def refresh(self) -> None:
         """Renew the group membership (the layer expires groups); a failure means it is down."""
-        if not self.live:
+        if not self.live or self.loop.time() - self.refreshed_at < REFRESH_EVERY:
             return
+        self.refreshed_at = self.loop.time()
         try:
             await self.layer.group_add(self.group, self.channel)
         except Exception as error:  # noqa: BLE001
@@ -180,7 +186,8 @@ async def subscribe(group: str, subscriber) -> None:
         if hub.failed:
             hub.subscribers.discard(subscriber)
             raise RuntimeError(f"could not join {group}")
-        # Refresh the membership so the layer's group expiry never drops a long-lived hub.
+        # Renew the membership now and then, so the layer's group expiry never drops a
+        # long-lived hub.
         was_live = hub.live
         await hub.refresh()  # if this finds the layer down, every subscriber is told
         if not was_live:
