@@ -56,7 +56,7 @@ test: install messages
 	$(PY) manage.py makemigrations --check --dry-run -v0
 	@set +e; \
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --serial-tests=skip --durations=15 $(PYTEST_ARGS); one=$$?; \
-	echo "=== make test, second pass: the serial tests, alone ==="; \
+	echo "=== make test, second pass: the serial tests, after the rest ==="; \
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --serial-tests=only $(PYTEST_ARGS); two=$$?; \
 	for rc in $$one $$two; do [ $$rc -eq 0 ] || [ $$rc -eq 5 ] || exit $$rc; done; \
 	[ $$one -eq 0 ] || [ $$two -eq 0 ] || { echo "make test: no test ran"; exit 5; }

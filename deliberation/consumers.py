@@ -43,11 +43,18 @@ class TopicConsumer(HubConsumer):
     async def admit(self) -> bool:
         self.topic_id = int(self.scope["url_route"]["kwargs"]["topic_id"])
         self.group = selectors.topic_group(self.topic_id)
-        return await database_sync_to_async(self._may_view)()
+        # Sockets opening at the same moment (a reconnect storm) share one read of the topic, as
+        # they share their catch-up: a read that starts after they ask, so it is current.
+        topic = await hub.shared_read(("topic-admit", self.topic_id), self._read_topic)
+        if topic is None:
+            return False
+        return await database_sync_to_async(self._may_view)(topic)
 
-    def _may_view(self) -> bool:
-        topic = selectors.topic_for_socket(self.topic_id)
-        return topic is not None and self.user.has_perm("deliberation.view_topic", topic)
+    def _read_topic(self, _wishes: list) -> Topic | None:
+        return selectors.topic_for_socket(self.topic_id)
+
+    def _may_view(self, topic: Topic) -> bool:
+        return self.user.has_perm("deliberation.view_topic", topic)
 
     async def opening(self) -> list[str]:
         return await self._catch_up(self._after())

@@ -161,8 +161,22 @@ def catch_up_reads(monkeypatch):
     return reads
 
 
+@pytest.fixture
+def admission_reads(monkeypatch):
+    """Every read of the topic to admit sockets (shared like the catch-up reads)."""
+    reads = []
+    read = consumers.TopicConsumer._read_topic
+
+    def counted(self, wishes):
+        reads.append(len(wishes))
+        return read(self, wishes)
+
+    monkeypatch.setattr(consumers.TopicConsumer, "_read_topic", counted)
+    return reads
+
+
 async def test_a_reconnect_storm_costs_one_catch_up_read_not_one_per_socket(
-    topic, resident, catch_up_reads
+    topic, resident, catch_up_reads, admission_reads
 ):
     await sync_to_async(_post_many)(resident, topic, ["一", "二", "三", "四"])
     opened = await asyncio.gather(*[open_socket(topic.pk, after=n % 5) for n in range(STORM)])
@@ -175,6 +189,9 @@ async def test_a_reconnect_storm_costs_one_catch_up_read_not_one_per_socket(
         # which costs one more. Never one per socket (the code before cost twenty).
         assert 1 <= len(catch_up_reads) <= 4, catch_up_reads
         assert sum(len(wishes) for wishes in catch_up_reads) == STORM
+        # Admitting them reads the topic the same way: shared, never once per socket.
+        assert 1 <= len(admission_reads) <= 4, admission_reads
+        assert sum(admission_reads) == STORM
     finally:
         await asyncio.gather(*[socket.disconnect() for socket, _ in opened])
 
