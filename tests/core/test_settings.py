@@ -66,3 +66,39 @@ def test_check_deploy_is_clean():
     result = run_manage(GOOD_ENV, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_each_test_process_gets_its_own_redis_database_and_its_children_keep_it():
+    """gw1 moves from REDIS_URL's database to the next one; a worker or server it starts
+    (inheriting its environment) stays there instead of moving on again."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    show = "import json, os, yishi.settings.test; print(os.environ['REDIS_URL'])"
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "YISHI_TEST_REDIS_DB_CHOSEN")
+    }
+
+    def url_in(environment):
+        done = subprocess.run(
+            [sys.executable, "-c", show + "; print(json.dumps(dict(os.environ)))"],
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        url, inherited = done.stdout.splitlines()
+        return url, json.loads(inherited)
+
+    worker_url, worker_env = url_in(
+        {**env, "PYTEST_XDIST_WORKER": "gw1", "REDIS_URL": "redis://127.0.0.1:6379/0"}
+    )
+    assert worker_url == "redis://127.0.0.1:6379/1"
+    child_url, _ = url_in(worker_env)
+    assert child_url == "redis://127.0.0.1:6379/1"
+    first_url, _ = url_in(
+        {**env, "PYTEST_XDIST_WORKER": "gw0", "REDIS_URL": "redis://127.0.0.1:6379/0"}
+    )
+    assert first_url == "redis://127.0.0.1:6379/0"

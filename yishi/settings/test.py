@@ -7,11 +7,14 @@ import re
 # their own, the next ones after REDIS_URL's (CI: 0 and 1): a test that clears the cache
 # empties its whole database (FLUSHDB), which must not be the other process's. PostgreSQL test
 # databases get a per-worker suffix from pytest-django. Set before base.py reads the variable,
-# so that servers a test starts inherit it.
+# so that servers a test starts inherit it; and only once: a process such a server or worker
+# starts inherits PYTEST_XDIST_WORKER too, and must not move on to the next database again
+# (an RQ worker started by gw1 listened on database 2 while gw1 enqueued on 1).
 _worker = re.fullmatch(r"gw(\d+)", os.environ.get("PYTEST_XDIST_WORKER", ""))
 _redis = re.fullmatch(r"(redis://[^/]+)/(\d+)", os.environ.get("REDIS_URL", ""))
-if _worker and _redis:
+if _worker and _redis and not os.environ.get("YISHI_TEST_REDIS_DB_CHOSEN"):
     os.environ["REDIS_URL"] = f"{_redis[1]}/{int(_redis[2]) + int(_worker[1])}"
+    os.environ["YISHI_TEST_REDIS_DB_CHOSEN"] = "1"
 
 from .base import *  # noqa: E402, F403
 from .base import env  # noqa: E402
