@@ -161,7 +161,7 @@ class TopicConsumer(HubConsumer):
                 continue
             seq = self.numbered(envelope)
             if seq is None:
-                await self.send(text_data=envelope.text)
+                await self.send_text(envelope.text)
             elif seq > self.last_seq + 1:
                 early[seq] = envelope.text
             elif seq == self.last_seq + 1:
@@ -203,7 +203,7 @@ class TopicConsumer(HubConsumer):
 
     async def _send_message(self, text: str, seq: int) -> None:
         self.last_seq = max(self.last_seq, seq)
-        await self.send(text_data=text)
+        await self.send_text(text)
 
     async def _catch_up(self, after: int | None) -> list[str]:
         """The catch-up frames for `after` (None: a first connect), ending with `ready`; sets

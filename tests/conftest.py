@@ -39,7 +39,10 @@ def pytest_ignore_collect(collection_path, config):
     serial_tests = config.getoption("--serial-tests")
     if not serial_tests or collection_path.suffix != ".py":
         return None
-    relative = collection_path.relative_to(config.rootpath).as_posix()
+    try:
+        relative = collection_path.relative_to(config.rootpath).as_posix()
+    except ValueError:  # a file outside the project, named on the command line
+        return None
     if not relative.startswith("tests/") or collection_path.name in ("conftest.py", "__init__.py"):
         return None
     is_serial = relative.startswith(SERIAL)

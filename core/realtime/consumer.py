@@ -177,9 +177,13 @@ class HubConsumer(AsyncWebsocketConsumer):
                 if seq <= self.last_seq:
                     continue  # already sent (in the opening frames or a resync)
                 self.last_seq = seq
-            # Straight to the server (what AsyncWebsocketConsumer.send does, minus two calls):
-            # this line runs once per socket for every broadcast.
-            await self.base_send({"type": "websocket.send", "text": envelope.text})
+            await self.send_text(envelope.text)
+
+    async def send_text(self, text: str) -> None:
+        """A live frame straight to the server (what AsyncWebsocketConsumer.send does, minus
+        two calls): subclasses' live paths use it too, since it runs once per socket for every
+        broadcast."""
+        await self.base_send({"type": "websocket.send", "text": text})
 
     async def send_frame(self, frame: dict, *, client_id=None) -> None:
         if client_id is not None and frame.get("type") == "error":

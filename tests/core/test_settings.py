@@ -1,5 +1,6 @@
 """Production settings refuse to start without their secrets and pass `check --deploy`."""
 
+import json
 import os
 import subprocess
 import sys
@@ -71,11 +72,6 @@ def test_check_deploy_is_clean():
 def test_each_test_process_gets_its_own_redis_database_and_its_children_keep_it():
     """gw1 moves from REDIS_URL's database to the next one; a worker or server it starts
     (inheriting its environment) stays there instead of moving on again."""
-    import json
-    import os
-    import subprocess
-    import sys
-
     show = "import json, os, yishi.settings.test; print(os.environ['REDIS_URL'])"
     env = {
         k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "YISHI_TEST_REDIS_DB_CHOSEN")

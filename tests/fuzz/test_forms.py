@@ -9,6 +9,7 @@ form shown again, or a redirect carrying an error message) says why in words the
 and a refusal leaves every table as it was.
 """
 
+from functools import cache
 from html.parser import HTMLParser
 
 import pytest
@@ -123,14 +124,15 @@ def bound_forms(response) -> list[BaseForm]:
     return list(found.values())
 
 
-def _counted_tables() -> list[str]:
+@cache
+def _counted_tables() -> tuple[str, ...]:
     tables = {
         model._meta.db_table
         for app in OUR_APPS
         for model in apps.get_app_config(app).get_models()
         if model._meta.managed and not model._meta.proxy
     }
-    return sorted(tables)
+    return tuple(sorted(tables))
 
 
 def row_counts() -> dict[str, int]:

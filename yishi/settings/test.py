@@ -49,8 +49,8 @@ if not env("YISHI_TASK_BACKEND"):
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - whitenoise warns when it is missing
 # Wagtail's search index is not kept up to date on save: indexing every page a test makes took
 # a tenth of the suite. Tests of search ask for the `search_index` fixture (tests/conftest.py),
-# which turns it back on; the browser tests run with it on. The reference index (Wagtail's
-# "usage" counts, which nothing of ours reads) is off likewise (tests/conftest.py).
+# which turns it back on; the others find councils by their name alone. The reference index
+# (Wagtail's "usage" counts, which nothing of ours reads) is off likewise (tests/conftest.py).
 WAGTAILSEARCH_BACKENDS = {
     "default": {"BACKEND": "wagtail.search.backends.database", "AUTO_UPDATE": False}
 }
