@@ -43,9 +43,12 @@ class TopicConsumer(HubConsumer):
     async def admit(self) -> bool:
         self.topic_id = int(self.scope["url_route"]["kwargs"]["topic_id"])
         self.group = selectors.topic_group(self.topic_id)
-        # Sockets opening at the same moment (a reconnect storm) share one read of the topic, as
-        # they share their catch-up: a read that starts after they ask, so it is current.
-        topic = await hub.shared_read(("topic-admit", self.topic_id), self._read_topic)
+        # Sockets opening together (a reconnect storm) share one read of the topic, as they share
+        # their catch-up, and later ones use it while it is recent and nothing has changed the
+        # topic since (every change to a topic is broadcast as a `topic` frame).
+        topic, _since = await hub.recent_read(
+            self.group, ("topic-admit", self.topic_id), self._read_topic, stale=_changes_topic
+        )
         if topic is None:
             return False
         return await database_sync_to_async(self._may_view)(topic)
@@ -210,20 +213,33 @@ class TopicConsumer(HubConsumer):
         `last_seq` to what the client then has. Each seq is sent exactly once: an `after` at
         or above the latest seq sends no message and the next live one goes out as it comes;
         an `after` above the latest is taken as the latest (ready's `last_seq` says so)."""
-        shared = await hub.shared_read(("topic-catch-up", self.topic_id), self._read, after)
-        latest = shared["latest"]
+        shared, missed = await hub.recent_read(
+            self.group,
+            ("topic-catch-up", self.topic_id),
+            self._read,
+            after,
+            subscriber=self,
+            covers=_covers,
+            stale=_rewrites_history,
+        )
+        # What the hub handed out after that read began and before this socket joined: next in
+        # line after the catch-up (numbered frames already sent are dropped there).
+        self.outbox.put_first(missed)
         texts = []
         if after is None:
-            sent = [seq for seq, _text_ in shared["recent"]]
+            # The latest messages as the read found them; what came since follows live.
             texts += [text for _seq, text in shared["recent"]]
-            have = max([latest, *sent])
+            have = max([shared["latest"], *[seq for seq, _text in shared["recent"]]])
         else:
+            # The latest seq is what the read found or, if the read was made earlier, the
+            # newest message handed out since: an `after` up to it is where this client stands.
+            latest = max([shared["latest"], *[e.seq for e in missed if e.kind == "message"]])
             have = min(after, latest)
             # Messages hidden at or before `after` may have been hidden while we were away.
             texts += [text for seq, text in shared["hidden"] if seq <= have]
-            missed = [(seq, text) for seq, text in shared["messages"] if seq > have]
-            texts += [text for _seq, text in missed]
-            have = max([have, *[seq for seq, _text_ in missed]])
+            unseen = [(seq, text) for seq, text in shared["messages"] if seq > have]
+            texts += [text for _seq, text in unseen]
+            have = max([have, *[seq for seq, _text in unseen]])
         texts.append(shared["stances"])
         if after is not None and shared["answered"] is not None:
             # The answer may have come (or changed) while this client was away; a page that
@@ -234,32 +250,36 @@ class TopicConsumer(HubConsumer):
         return texts
 
     def _read(self, wishes: list[int | None]) -> dict:
-        """One read for every socket of this worker asking now, whatever their `after`."""
+        """One read for every socket of this worker asking now, whatever their `after`, and for
+        those that ask in the next KEEP_READS seconds with an `after` at or above its `floor`:
+        it reads from the lowest `after` or the last CATCH_UP_BATCH numbers, whichever is lower,
+        and always the latest messages, every hidden one, the tally and the answer."""
         # The latest seq first: a message committed during the rest of the read is numbered
         # above it, so it is either read below or arrives live above `last_seq`.
         latest = Topic.objects.filter(pk=self.topic_id).values_list("last_seq", flat=True).first()
         latest = latest or 0
-        shared = {"latest": latest, "recent": [], "hidden": [], "messages": [], "answered": None}
-        if None in wishes:
+        afters = [min(after, latest) for after in wishes if after is not None]
+        floor = max(0, min([*afters, latest - CATCH_UP_BATCH]))
+        shared = {"latest": latest, "floor": floor, "messages": []}
+        cursor = floor
+        while True:
+            batch = selectors.messages_after(self.topic_id, cursor, limit=CATCH_UP_BATCH)
+            shared["messages"] += [(m.seq, _text(selectors.message_frame(m))) for m in batch]
+            if len(batch) < CATCH_UP_BATCH:
+                break
+            cursor = batch[-1].seq
+        if floor == 0 or len(shared["messages"]) >= FIRST_CONNECT_HISTORY:
+            shared["recent"] = shared["messages"][-FIRST_CONNECT_HISTORY:]
+        else:  # fewer than that shown since the floor: many were hidden, look further back
             recent, _older = selectors.latest_messages(self.topic_id, count=FIRST_CONNECT_HISTORY)
             shared["recent"] = [(m.seq, _text(selectors.message_frame(m))) for m in recent]
-        afters = [min(after, latest) for after in wishes if after is not None]
-        if afters:
-            shared["hidden"] = [
-                (m.seq, _text({"type": "moderation", "action": "hide", "seq": m.seq,
-                               "reason": m.hidden_reason}))
-                for m in selectors.hidden_seqs_up_to(self.topic_id, max(afters))
-            ]  # fmt: skip
-            cursor = min(afters)
-            while True:
-                batch = selectors.messages_after(self.topic_id, cursor, limit=CATCH_UP_BATCH)
-                shared["messages"] += [(m.seq, _text(selectors.message_frame(m))) for m in batch]
-                if len(batch) < CATCH_UP_BATCH:
-                    break
-                cursor = batch[-1].seq
-            answered = selectors.answered_topic(self.topic_id)
-            if answered is not None:
-                shared["answered"] = _text(selectors.answered_frame(answered))
+        shared["hidden"] = [
+            (m.seq, _text({"type": "moderation", "action": "hide", "seq": m.seq,
+                           "reason": m.hidden_reason}))
+            for m in selectors.hidden_seqs_up_to(self.topic_id, latest)
+        ]  # fmt: skip
+        answered = selectors.answered_topic(self.topic_id)
+        shared["answered"] = None if answered is None else _text(selectors.answered_frame(answered))
         shared["stances"] = _text(selectors.stances_frame(self.topic_id))
         return shared
 
@@ -269,6 +289,21 @@ class TopicConsumer(HubConsumer):
             return max(0, int(query["after"][0]))
         except (KeyError, ValueError, IndexError):
             return None
+
+
+def _covers(shared: dict, after: int | None) -> bool:
+    """Whether a catch-up read made for other sockets serves one asking with `after`."""
+    return after is None or min(after, shared["latest"]) >= shared["floor"]
+
+
+def _changes_topic(envelope: Envelope) -> bool:
+    return envelope.kind == "topic"
+
+
+def _rewrites_history(envelope: Envelope) -> bool:
+    """A catch-up read is not used again once a message was hidden since (a newcomer must get
+    the notice, never the text that a replay of the message would carry) or the topic changed."""
+    return envelope.kind in ("moderation", "topic")
 
 
 def _text(frame: dict) -> str:

@@ -51,6 +51,13 @@ class Outbox:
         self.ready.set()
         return True
 
+    def put_first(self, envelopes: list[Envelope]) -> None:
+        """Envelopes that come before everything waiting (what a socket missed before it
+        joined, from its hub's history); never refused, the hub keeps a bounded history."""
+        if envelopes:
+            self.items.extendleft(reversed(envelopes))
+            self.ready.set()
+
     async def get(self) -> Envelope:
         while not self.items:
             self.ready.clear()

@@ -20,12 +20,19 @@ slow to cancel (uvicorn's "Waiting for background tasks to complete").
 
 Reconnect storms: `shared_read` lets the sockets of a worker that ask for the same read at the
 same time (a reconnect storm after a restart, every socket resyncing when Redis returns) share
-one database read: single-flight, one read running and one gathering per key.
+one database read: single-flight, one read running and one gathering per key. `recent_read`
+goes further for sockets that arrive spread out over seconds (a storm as it really comes): a
+hub keeps the envelopes it handed out lately, numbered in the order it got them, so a read that
+began at number `start` plus the envelopes numbered from `start` to the moment a socket joined
+is everything that socket would have got had it joined before the read. A storm of thousands
+of sockets then costs one read per topic per worker, not one per burst.
 """
 
 import asyncio
 import contextlib
+import itertools
 import logging
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,7 +45,15 @@ from core.realtime.envelope import LIVE_DOWN, RESYNC, Envelope
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["LIVE_DOWN", "RESYNC", "detach", "layer_available", "shared_read", "subscribe"]
+__all__ = [
+    "LIVE_DOWN",
+    "RESYNC",
+    "detach",
+    "layer_available",
+    "recent_read",
+    "shared_read",
+    "subscribe",
+]
 
 _hubs: dict[str, "Hub"] = {}
 state.register("core.realtime.hub._hubs", _hubs.clear)
@@ -53,6 +68,11 @@ DISCARD_WAIT = 1.0  # seconds for leaving the group; the layer expires it anyway
 # expires groups after a day): at most one Redis write per hub in that time, not one per
 # socket, which a reconnect storm of thousands of sockets would otherwise cost.
 REFRESH_EVERY = 30.0
+# The envelopes a hub keeps to complete a recent read for a socket that joins later, and how long
+# such a read is used (recent_read): a socket may be served a view of its topic at most that old,
+# brought up to date by everything broadcast since.
+HISTORY = 1000
+KEEP_READS = 30.0
 
 
 class Hub:
@@ -60,7 +80,8 @@ class Hub:
         self.group = group
         self.layer = get_channel_layer()
         self.loop = asyncio.get_running_loop()
-        self.subscribers: set = set()
+        # Each subscriber with the number of the first envelope it was handed (`count` then).
+        self.subscribers: dict = {}
         self.channel: str | None = None
         self.task: asyncio.Task | None = None
         self.joined = asyncio.Event()
@@ -68,6 +89,13 @@ class Hub:
         self.live = False  # False while the layer is unreachable: the pump keeps retrying
         self.stopping = False
         self.refreshed_at = self.loop.time()
+        # The envelopes handed out lately, each with its number: `count` so far, every one from
+        # `history_from` on still kept unless more than HISTORY came since. A gap in what the
+        # hub received (the layer went down) starts it afresh.
+        self.count = 0
+        self.history: deque[Envelope] = deque(maxlen=HISTORY)
+        self.history_from = 0
+        self.reads: dict[tuple, _Done] = {}  # recent reads that later sockets may use
 
     async def start(self) -> None:
         self.channel = await self.layer.new_channel()
@@ -118,8 +146,25 @@ class Hub:
         self.tell_all(LIVE_DOWN)
 
     def tell_all(self, envelope: Envelope) -> None:
+        if envelope is LIVE_DOWN or envelope is RESYNC:
+            # Broadcasts were (or may have been) lost: no read before now can be completed.
+            self.history.clear()
+            self.history_from = self.count
+            self.reads.clear()
+        else:
+            self.history.append(envelope)
+            self.count += 1
         for subscriber in list(self.subscribers):
             subscriber.deliver(envelope)
+
+    def handed_out(self, start: int, end: int) -> list[Envelope] | None:
+        """The envelopes numbered `start` to `end - 1`, or None if some are no longer kept."""
+        if start >= end:
+            return []
+        oldest = self.count - len(self.history)
+        if start < max(oldest, self.history_from):
+            return None
+        return list(itertools.islice(self.history, start - oldest, end - oldest))
 
     async def _pump(self) -> None:
         delay = RETRY_FIRST
@@ -171,7 +216,7 @@ async def subscribe(group: str, subscriber) -> None:
         hub = None
     if hub is None:
         hub = _hubs[group] = Hub(group)
-        hub.subscribers.add(subscriber)
+        hub.subscribers[subscriber] = hub.count
         try:
             await hub.start()
         except Exception:
@@ -180,11 +225,11 @@ async def subscribe(group: str, subscriber) -> None:
             hub.joined.set()
             raise
     else:
-        hub.subscribers.add(subscriber)
+        hub.subscribers[subscriber] = hub.count
         # Not before the group is joined: the caller reads the database right after this.
         await hub.joined.wait()
         if hub.failed:
-            hub.subscribers.discard(subscriber)
+            hub.subscribers.pop(subscriber, None)
             raise RuntimeError(f"could not join {group}")
         # Renew the membership now and then, so the layer's group expiry never drops a
         # long-lived hub.
@@ -202,7 +247,7 @@ def unsubscribe(group: str, subscriber) -> None:
     hub = _hubs.get(group)
     if hub is None:
         return
-    hub.subscribers.discard(subscriber)
+    hub.subscribers.pop(subscriber, None)
     if not hub.subscribers:
         _hubs.pop(group, None)
         hub.close()
@@ -222,6 +267,66 @@ async def detach(subscriber, *, writer_wait: float = 1.0) -> None:
 
 
 # --- Shared reads (single-flight) -----------------------------------------------------------
+
+
+@dataclass(eq=False)
+class _Done:
+    """A read a hub keeps for later sockets: its result, the number of the hub's next envelope
+    when it was asked for (so every later envelope may be missing from it) and when it ended."""
+
+    result: Any
+    start: int
+    at: float
+
+
+def _always(_result, _wish) -> bool:
+    return True
+
+
+def _never(_envelope) -> bool:
+    return False
+
+
+async def recent_read(
+    group: str,
+    key: tuple,
+    reader: Callable[[list], Any],
+    wish: Any = None,
+    *,
+    subscriber=None,
+    covers: Callable[[Any, Any], bool] = _always,
+    stale: Callable[[Envelope], bool] = _never,
+    keep: float | None = None,
+) -> tuple[Any, list[Envelope]]:
+    """`shared_read`, plus: a read of `key` that ended less than `keep` seconds ago is used
+    again, without the database, while the group's hub has kept every envelope since it was asked
+    for. Returns the result and the envelopes the caller must handle after it, in order: those
+    the hub handed out after the read was asked for and before `subscriber` joined (it got the
+    later ones itself). Without `subscriber` (a caller not yet joined: admission) they are all
+    those since the read, and a read is not used again if any of them is `stale` (the topic
+    changed). `covers(result, wish)` says whether a read made for others serves this wish.
+
+    A read asked for by a caller that had joined is complete for that caller without them
+    (join, then read); so is a read plus the envelopes since, for a caller that joined later."""
+    loop = asyncio.get_running_loop()
+    keep = KEEP_READS if keep is None else keep
+    owner = _hubs.get(group)
+    if owner is not None and (owner.loop is not loop or not owner.live):
+        owner = None
+    if owner is not None:
+        done = owner.reads.get(key)
+        if done is not None and loop.time() - done.at <= keep and covers(done.result, wish):
+            since = owner.handed_out(done.start, owner.count)
+            if since is not None and not any(stale(envelope) for envelope in since):
+                joined = owner.subscribers.get(subscriber, owner.count)
+                return done.result, since[: max(0, joined - done.start)]
+        start = owner.count
+    result = await shared_read(key, reader, wish)
+    if owner is not None and _hubs.get(group) is owner and owner.live:
+        kept = owner.reads.get(key)
+        if start >= owner.history_from and (kept is None or kept.result is not result):
+            owner.reads[key] = _Done(result=result, start=start, at=loop.time())
+    return result, []
 
 
 @dataclass(eq=False)
