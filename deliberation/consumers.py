@@ -9,7 +9,6 @@ that ask at the same time (core.realtime.hub.shared_read): a reconnect storm rea
 per topic per worker, not once per socket.
 """
 
-import asyncio
 import json
 from urllib.parse import parse_qs
 
@@ -20,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.realtime import hub
-from core.realtime.consumer import CLOSE_TOO_SLOW, HubConsumer
+from core.realtime.consumer import CLOSE_TOO_SLOW, LATER, HubConsumer
 from core.realtime.envelope import RESYNC, Envelope
 from councils.predicates import forget_roles
 from deliberation import selectors, services
@@ -41,6 +40,7 @@ class TopicConsumer(HubConsumer):
     max_frame_bytes = MAX_FRAME_BYTES
 
     async def admit(self) -> bool:
+        self.early: dict[int, str] = {}  # messages that came before the ones before them
         self.topic_id = int(self.scope["url_route"]["kwargs"]["topic_id"])
         self.group = selectors.topic_group(self.topic_id)
         # Sockets opening together (a reconnect storm) share one read of the topic, as they share
@@ -145,40 +145,47 @@ class TopicConsumer(HubConsumer):
     async def write_live(self):
         # Messages are numbered without gaps and committed in order, but frames broadcast by
         # different workers can reach this one out of order. A message that comes early waits
-        # here (at most REORDER_WAIT) for the ones before it; if they do not come, they are read
-        # from the database. So a watcher gets every message once, in order, and never has to
-        # reconnect because of a gap (seen under load in bench/bench_voteday.py).
-        early: dict[int, str] = {}
+        # in `early` (at most REORDER_WAIT) for the ones before it; if they do not come, they are
+        # read from the database. So a watcher gets every message once, in order, and never has
+        # to reconnect because of a gap (seen under load in bench/bench_voteday.py). While one
+        # waits, every envelope goes through here (`take` says LATER), not straight out.
         while True:
             try:
-                envelope = await asyncio.wait_for(
-                    self.outbox.get(), REORDER_WAIT if early else None
-                )
+                envelope = await self.next_envelope(REORDER_WAIT if self.early else None)
             except TimeoutError:
-                await self._fill_gap(up_to=min(early))
-                await self._send_early(early)
+                await self._fill_gap(up_to=min(self.early))
+                await self._send_early()
                 continue
             if envelope is RESYNC:
-                early.clear()
+                self.early.clear()
                 await self.resync()
                 continue
             seq = self.numbered(envelope)
-            if seq is None:
-                await self.send_text(envelope.text)
-            elif seq > self.last_seq + 1:
-                early[seq] = envelope.text
-            elif seq == self.last_seq + 1:
-                await self._send_message(envelope.text, seq)
-                await self._send_early(early)
-            # else: already sent (during catch-up, or read from the database)
+            if seq is not None and seq > self.last_seq + 1:
+                self.early[seq] = envelope.text
+                continue
+            text = super().take(envelope)  # next in line, or not numbered, or already sent
+            if text is not None:
+                await self.send_text(text)
+                await self._send_early()
+
+    def take(self, envelope: Envelope):
+        """Straight out only when nothing waits for an earlier message and this one is next."""
+        if self.early or envelope is RESYNC:
+            return LATER
+        seq = self.numbered(envelope)
+        if seq is not None and seq > self.last_seq + 1:
+            return LATER
+        return super().take(envelope)
 
     async def resync(self) -> None:
         """The layer is back: what did we miss? Catch up from the last seq sent."""
         for text in await self._catch_up(self.last_seq):
             await self.send(text_data=text)
 
-    async def _send_early(self, early: dict[int, str]) -> None:
+    async def _send_early(self) -> None:
         """Send the waiting messages that are next in line; forget those already sent."""
+        early = self.early
         while self.last_seq + 1 in early:
             seq = self.last_seq + 1
             await self._send_message(early.pop(seq), seq)
