@@ -10,6 +10,8 @@ The rate limit counts with core.ratelimit on the shared cache, so every worker s
 import unicodedata
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 
 from core import ratelimit
 from deliberation.models import SensitiveWord
@@ -22,10 +24,27 @@ def _normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
+SENSITIVE_WORDS_KEY = "yishi:deliberation:sensitive-words"
+SENSITIVE_WORDS_KEEP = 300  # seconds: a safety net; a change drops the cached list at once
+
+
 def sensitive_words() -> list[str]:
+    """The configured words and those in the table. The table's are kept in the shared cache
+    (one cache read per post instead of a query), and dropped from it whenever a word is saved
+    or deleted (deliberation.apps connects the signals), so every worker sees a change at once."""
     configured = list(getattr(settings, "YISHI_SENSITIVE_WORDS", []))
-    stored = list(SensitiveWord.objects.values_list("word", flat=True))
+    stored = cache.get(SENSITIVE_WORDS_KEY)
+    if stored is None:
+        stored = list(SensitiveWord.objects.values_list("word", flat=True))
+        cache.set(SENSITIVE_WORDS_KEY, stored, timeout=SENSITIVE_WORDS_KEEP)
     return [w for w in (_normalise(w).strip() for w in configured + stored) if w]
+
+
+def forget_sensitive_words(**_kwargs) -> None:
+    """A word was saved or deleted: drop the list now and again once that commits (a post read
+    in between, before the commit, would have cached the list without the change)."""
+    cache.delete(SENSITIVE_WORDS_KEY)
+    transaction.on_commit(lambda: cache.delete(SENSITIVE_WORDS_KEY))
 
 
 def find_sensitive_words(text: str) -> list[str]:

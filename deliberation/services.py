@@ -313,21 +313,19 @@ def post_message(
         topic,
         _("Only verified residents of this council can post in an open topic."),
     )
-    if client_id:
-        original = _resent(topic.pk, author, client_id)
-        if original is not None:
-            return Posted(original, created=False)
-    if not moderation.take_post_token(author.pk):
-        raise ValidationError(
-            _("You are posting too fast. Wait a minute and try again."), code="rate_limited"
-        )
     held = bool(moderation.find_sensitive_words(body))
     with transaction.atomic():
-        locked = _lock_topic(topic.pk)
-        if client_id:  # again under the lock: two resends racing on two workers
+        # The topic's row only (not its hall and council, which FOR UPDATE would lock too and
+        # posts in other topics would wait for): its number and whether it is open.
+        locked = Topic.objects.select_for_update().only("pk", "status", "last_seq").get(pk=topic.pk)
+        if client_id:  # a resend, perhaps racing with the first on another worker
             original = _resent(topic.pk, author, client_id)
             if original is not None:
-                return Posted(original, created=False)
+                return Posted(original, created=False)  # costs no post of the quota
+        if not moderation.take_post_token(author.pk):
+            raise ValidationError(
+                _("You are posting too fast. Wait a minute and try again."), code="rate_limited"
+            )
         if not locked.is_discussable:
             raise ValidationError(_("This topic is closed for discussion."), code="topic_closed")
         original_message = None

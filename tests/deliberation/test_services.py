@@ -93,6 +93,45 @@ def test_sensitive_words_from_the_database_and_full_width_letters(topic, residen
     assert not post(topic, resident, "这里没有").held
 
 
+def test_a_sensitive_word_counts_from_the_next_post_after_it_is_added_or_removed(topic, resident):
+    """The table's words are cached between posts; saving or deleting one drops the cache."""
+    from deliberation.models import SensitiveWord
+
+    assert not post(topic, resident, "放高利贷").held  # the (empty) list is cached now
+    word = SensitiveWord.objects.create(word="高利贷")
+    assert post(topic, resident, "放高利贷").held
+    word.delete()
+    assert not post(topic, resident, "又放高利贷").held
+
+
+def test_a_list_cached_while_a_word_was_being_saved_is_dropped_when_it_commits(
+    django_capture_on_commit_callbacks,
+):
+    """Another worker may read the table between the save and its commit, and cache the list
+    without the new word; the commit drops that list."""
+    from django.core.cache import cache
+
+    from deliberation import moderation
+    from deliberation.models import SensitiveWord
+
+    with django_capture_on_commit_callbacks(execute=True):
+        SensitiveWord.objects.create(word="高利贷")
+        cache.set(moderation.SENSITIVE_WORDS_KEY, [])  # what that other worker cached
+        assert moderation.sensitive_words() == []
+    assert moderation.sensitive_words() == ["高利贷"]
+
+
+def test_a_resend_costs_nothing_of_the_rate_limit(settings, topic, resident):
+    settings.YISHI_DELIBERATION_POST_RATE = (1, 60)
+    first = services.post_message(author=resident, topic=topic, body="一", client_id="c-1")
+    again = services.post_message(author=resident, topic=topic, body="一", client_id="c-1")
+    assert not again.created and again.message == first.message
+    with pytest.raises(ValidationError) as error:
+        services.post_message(author=resident, topic=topic, body="二", client_id="c-2")
+    assert error.value.code == "rate_limited"
+    assert Message.objects.count() == 1
+
+
 def test_the_rate_limit_counts_per_person(settings, topic, resident, committee):
     settings.YISHI_DELIBERATION_POST_RATE = (1, 60)
     post(topic, resident)
