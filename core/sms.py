@@ -215,6 +215,13 @@ def send_sms(*, phone: str, message: str, params: dict | None = None) -> None:
         raise SmsRefused("locked_out")
     if _over(_count(_key("sent", phone)), settings.YISHI_SMS_CODES_PER_NUMBER_PER_DAY):
         raise SmsRefused("number_cap")
+    _take_from_daily_budget()
+    get_backend().send(phone, message, params=params)
+
+
+def _take_from_daily_budget() -> None:
+    """Count one SMS against the day's budget (YISHI_SMS_DAILY_BUDGET), shared by codes and
+    notices; SmsRefused("budget") once it is spent, and the first refusal raises the alert."""
     total = _count(_key("total"))
     if _over(total, settings.YISHI_SMS_DAILY_BUDGET):
         if cache.add(
@@ -226,6 +233,19 @@ def send_sms(*, phone: str, message: str, params: dict | None = None) -> None:
                 "Daily SMS budget of %s spent: no more SMS today.", settings.YISHI_SMS_DAILY_BUDGET
             )
         raise SmsRefused("budget")
+
+
+def send_notice(*, phone: str, message: str, params: dict | None = None) -> None:
+    """Send a notification by SMS (notifications.channels): within the day's budget, but not
+    counted against a number's sign-in codes. Raises SmsRefused ("destination", "budget")."""
+    if not may_receive_sms(phone):
+        raise SmsRefused("destination")
+    budget = settings.YISHI_SMS_DAILY_BUDGET
+    share = getattr(settings, "YISHI_NOTIFY_SMS_SHARE_OF_DAILY_BUDGET", 0.8)
+    # Notices may take only their share of the day, so sign-in codes are never crowded out.
+    if budget is not None and _count(_key("notices")) > int(budget * share):
+        raise SmsRefused("budget")
+    _take_from_daily_budget()
     get_backend().send(phone, message, params=params)
 
 

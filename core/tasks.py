@@ -211,7 +211,23 @@ def reap_stalled(*, older_than: datetime.timedelta | None = None) -> dict[str, i
         if stale(run, limit=limit) and _task_gone(run):
             _enqueue(run.pk, attempt=run.attempts + 1)
             counts["resent"] += 1
+    for path in SWEEPS:
+        try:
+            for name, value in import_string(path)().items():
+                counts[name] = counts.get(name, 0) + value
+        except Exception:
+            logger.exception("sweep %s failed", path)  # the next minute tries again
     return counts
+
+
+SWEEPS: list[str] = []
+"""Dotted paths of `sweep() -> dict[str, int]` that the reaper also runs every minute (an app's
+own durable queue: notifications send what is due and take back sends whose worker died)."""
+
+
+def register_sweep(path: str) -> None:
+    if path not in SWEEPS:
+        SWEEPS.append(path)
 
 
 def _timeout(run: TaskRun) -> datetime.timedelta:

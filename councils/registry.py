@@ -76,3 +76,20 @@ def register_demo_builder(name: str, build: Callable | str, *, order: int = 100)
     DEMO_BUILDERS[:] = [b for b in DEMO_BUILDERS if b.name != name]
     DEMO_BUILDERS.append(DemoBuilder(name=name, build=build, order=order))
     DEMO_BUILDERS.sort(key=lambda b: (b.order, b.name))
+
+
+# --- Listeners of membership decisions ---------------------------------------------------
+
+MEMBERSHIP_LISTENERS: list[str] = []
+"""Dotted paths of `listener(membership, *, verified: bool, reason: str)`, called inside the
+transaction that verified or rejected a membership (notifications tells the person)."""
+
+
+def register_membership_listener(path: str) -> None:
+    if path not in MEMBERSHIP_LISTENERS:
+        MEMBERSHIP_LISTENERS.append(path)
+
+
+def membership_decided(membership, *, verified: bool, reason: str = "") -> None:
+    for path in MEMBERSHIP_LISTENERS:
+        import_string(path)(membership, verified=verified, reason=reason)

@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from councils import registry
 from councils.models import (
     ACTIVE_STATUSES,
     SUB_COUNCIL_LEVELS,
@@ -92,6 +93,7 @@ def verify_membership(*, membership_id: int, by, household_number: str = "") -> 
     membership.decided_at = timezone.now()
     membership.save()
     forget_roles(membership.user)
+    registry.membership_decided(membership, verified=True)
     return membership
 
 
@@ -107,6 +109,7 @@ def reject_membership(*, membership_id: int, by, reason: str) -> Membership:
     membership.decided_at = timezone.now()
     membership.decision_reason = reason[:300]
     membership.save()
+    registry.membership_decided(membership, verified=False, reason=membership.decision_reason)
     return membership
 
 

@@ -24,6 +24,7 @@ urlpatterns = [
     ),
     path("accounts/", include("allauth.urls")),
     path("councils/", include("councils.urls")),
+    path("notifications/", include("notifications.urls")),
     # Sessions moved from /halls/ to /meetings/ (issue 15): the old addresses answer 301.
     path("halls/", include((meetings_legacy_urls, "meetings_moved"))),
     path("halls/", include("deliberation.urls")),

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "core",
     "home",
     "councils",
+    "notifications",
     "deliberation",
     "budgets",
     "disclosure",
@@ -224,6 +225,24 @@ YISHI_SMS_WRONG_CODES_PER_NUMBER_PER_DAY = int(
 )
 # SMS per day for the whole site; when spent, sending stops and the admin home shows an alert.
 YISHI_SMS_DAILY_BUDGET = int(env("YISHI_SMS_DAILY_BUDGET", "2000"))
+
+# Notifications (docs/notifications.md). Outside channels this deployment has: "sms", "email",
+# and "wechat" once an official account is plugged in (YISHI_WECHAT_BACKEND, the template ids
+# it registered in YISHI_WECHAT_TEMPLATES).
+YISHI_NOTIFY_CHANNELS = env_list("YISHI_NOTIFY_CHANNELS") or ["sms", "email"]
+YISHI_WECHAT_BACKEND = env("YISHI_WECHAT_BACKEND", "notifications.channels.ConsoleWechatBackend")
+YISHI_WECHAT_TEMPLATES = {
+    name: env(f"YISHI_WECHAT_TEMPLATE_{name.upper()}", name)
+    for name in ("account", "topic", "record", "budget", "meeting", "case", "digest")
+}
+# The SMS provider's rate limit (every task worker together), each council's monthly SMS for
+# notices (a council's own SmsBudget overrides it) and the share of the day's budget notices may
+# use (the rest is kept for sign-in codes).
+YISHI_NOTIFY_SMS_PER_SECOND = int(env("YISHI_NOTIFY_SMS_PER_SECOND", "20"))
+YISHI_NOTIFY_SMS_MONTHLY_PER_COUNCIL = int(env("YISHI_NOTIFY_SMS_MONTHLY_PER_COUNCIL", "2000"))
+YISHI_NOTIFY_SMS_SHARE_OF_DAILY_BUDGET = float(
+    env("YISHI_NOTIFY_SMS_SHARE_OF_DAILY_BUDGET", "0.8")
+)
 
 # --- Language and time -----------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -27,6 +27,9 @@ STORAGES["staticfiles"] = {  # noqa: F405
 if not env("DATABASE_URL"):
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 YISHI_SMS_BACKEND = "core.sms.MemorySmsBackend"
+YISHI_WECHAT_BACKEND = "notifications.channels.MemoryWechatBackend"
+YISHI_NOTIFY_CHANNELS = ["sms", "wechat", "email"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # allauth's limits off (False: an empty dict would keep allauth's defaults, e.g. one phone change a
 # minute per user). Tests of the limits put back the production values (tests/security).
 ACCOUNT_RATE_LIMITS = False

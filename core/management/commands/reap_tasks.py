@@ -29,6 +29,6 @@ class Command(BaseCommand):
         if every:
             tasks.reap_forever(every=every, older_than=limit)
         counts = tasks.reap_stalled(older_than=limit)
-        self.stdout.write(
-            f"requeued {counts['requeued']}, failed {counts['failed']}, resent {counts['resent']}"
-        )
+        line = f"requeued {counts.pop('requeued')}, failed {counts.pop('failed')}, "
+        line += f"resent {counts.pop('resent')}"
+        self.stdout.write(", ".join([line, *(f"{name} {n}" for name, n in counts.items())]))
