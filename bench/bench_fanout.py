@@ -211,6 +211,25 @@ def fresh_state() -> None:
     redis.Redis.from_url(REDIS).flushdb()
 
 
+def shared_reads(log: Path, start: int, end: int) -> dict:
+    """The reads the hubs' sockets shared (core.realtime.hub logs each) in the server log
+    between two offsets: by kind, and the most any one worker made of each kind."""
+    with open(log, "rb") as file:
+        file.seek(start)
+        text = file.read(max(0, end - start)).decode("utf-8", "replace")
+    by_kind: dict[str, dict[str, int]] = {}
+    for line in text.splitlines():
+        match = re.match(r"yishi\.realtime\.reads pid=(\d+) read (\S+)", line)
+        if match:
+            pid, kind = match.groups()
+            by_kind.setdefault(kind, {})
+            by_kind[kind][pid] = by_kind[kind].get(pid, 0) + 1
+    return {
+        kind: {"reads": sum(pids.values()), "workers": len(pids), "most": max(pids.values())}
+        for kind, pids in sorted(by_kind.items())
+    }
+
+
 def message_reads() -> dict:
     """Reads of the message table and transactions of the bench database so far (cumulative)."""
     row = psql(
@@ -608,23 +627,31 @@ async def run_round(
             result |= await post_and_measure(server, watchers, poster, args.messages)
         else:
             reads = []
+            offsets = []
             if kind == "yishi":
                 await asyncio.sleep(STATS_SETTLE)
                 reads.append(message_reads())
+                offsets.append(log.stat().st_size)
                 # the same posts without a kill: what posting alone costs the database
                 calm = await post_and_measure(server, watchers, poster, STORM_POSTS)
                 result["calm"] = {k: calm[k] for k in ("p50", "p99", "lost", "dup")}
                 await asyncio.sleep(STATS_SETTLE)
                 reads.append(message_reads())
+                offsets.append(log.stat().st_size)
             result |= await post_and_measure(
                 server, watchers, poster, STORM_POSTS, kill_after=KILL_AFTER_POSTS
             )
             if kind == "yishi":
                 await asyncio.sleep(STATS_SETTLE)
                 reads.append(message_reads())
+                offsets.append(log.stat().st_size)
                 quiet = {k: reads[1][k] - reads[0][k] for k in reads[0]}
                 storm = {k: reads[2][k] - reads[1][k] for k in reads[0]}
                 result["reads"] = {"storm": storm, "no_kill": quiet}
+                result["shared"] = {
+                    "storm": shared_reads(log, offsets[1], offsets[2]),
+                    "no_kill": shared_reads(log, offsets[0], offsets[1]),
+                }
             killed = result["killed"]
             result["back_s"] = (
                 result["last_ready"] - killed["at"] if result["last_ready"] else float("nan")
@@ -673,6 +700,11 @@ def print_round(r: dict) -> None:
         )
         if "reads" in r:
             line += f"\n      db reads {r['reads']}"
+            line += (
+                f"\n      shared reads by kind (reads, workers, most by one worker): storm"
+                f" {r['shared']['storm']}; the same window without the kill"
+                f" {r['shared']['no_kill']}"
+            )
             calm = r["calm"]
             line += (
                 f"\n      the same {STORM_POSTS} posts just before, without the kill: p50/p99"
@@ -708,9 +740,10 @@ def print_table(results: dict, sizes: list[int], args) -> None:
         print(
             f"storm {args.storm:,}: Yishi {ours['dropped']:,} watchers dropped, all caught up "
             f"{ours['back_s']:.1f}s after the kill, post->receipt p99/max {fmt_ms(ours['p99'])}/"
-            f"{fmt_ms(ours['max'])} ms, lost {ours['lost']}, dup {ours['dup']:,}, db reads "
-            f"(message-table scans, storm minus no-kill window) "
-            f"{ours['reads']['storm']['scans'] - ours['reads']['no_kill']['scans']:,} | peer "
+            f"{fmt_ms(ours['max'])} ms, lost {ours['lost']}, dup {ours['dup']:,}, shared reads "
+            f"{ours['shared']['storm']} (message-table index scans, which count each row of a "
+            f"join, storm minus no-kill window: "
+            f"{ours['reads']['storm']['scans'] - ours['reads']['no_kill']['scans']:,}) | peer "
             f"{peer['dropped']:,} dropped, caught up {peer['back_s']:.1f}s, p99/max "
             f"{fmt_ms(peer['p99'])}/{fmt_ms(peer['max'])} ms, lost {peer['lost']}, "
             f"dup {peer['dup']:,}, db reads 0"
@@ -744,6 +777,14 @@ def print_table(results: dict, sizes: list[int], args) -> None:
                 f"  p99 within 3x of the peer, {size:,} {mode}: ours {fmt_ms(ours['p99'])} ms, "
                 f"peer {fmt_ms(peer['p99'])} ms, ratio {ratio:.1f}x -> {verdict}"
             )
+    storm = results.get(("yishi", args.storm, "storm"))
+    if storm and "shared" in storm:
+        catch_up = storm["shared"]["storm"].get("topic-catch-up", {"reads": 0, "most": 0})
+        print(
+            f"  storm: at most one catch-up read per topic per worker: {catch_up['reads']} reads"
+            f" for {storm['dropped']:,} dropped watchers, at most {catch_up['most']} by one "
+            f"worker -> {'met' if catch_up['most'] <= 1 else 'NOT met'}"
+        )
 
 
 def main() -> int:

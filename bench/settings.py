@@ -6,6 +6,14 @@ ROOT_URLCONF = "bench.urls"
 DEBUG = False
 LOGGING = {
     "version": 1,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"django.request": {"handlers": ["console"], "level": "ERROR"}},
+    "formatters": {"reads": {"format": "%(name)s pid=%(process)d %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "reads": {"class": "logging.StreamHandler", "formatter": "reads"},
+    },
+    "loggers": {
+        "django.request": {"handlers": ["console"], "level": "ERROR"},
+        # Every database read the sockets of a worker share (bench_fanout counts them).
+        "yishi.realtime.reads": {"handlers": ["reads"], "level": "DEBUG", "propagate": False},
+    },
 }

@@ -44,6 +44,9 @@ from core import state
 from core.realtime.envelope import LIVE_DOWN, RESYNC, Envelope
 
 logger = logging.getLogger(__name__)
+# One line per database read a hub's sockets share (DEBUG): how many reads a storm cost, per key
+# and worker (bench/bench_fanout.py counts them).
+reads_logger = logging.getLogger("yishi.realtime.reads")
 
 __all__ = [
     "LIVE_DOWN",
@@ -96,6 +99,8 @@ class Hub:
         self.history: deque[Envelope] = deque(maxlen=HISTORY)
         self.history_from = 0
         self.reads: dict[tuple, _Done] = {}  # recent reads that later sockets may use
+        # Reads asked for and not ended: (the number they start from, their result to come).
+        self.underway: dict[tuple, tuple[int, asyncio.Future]] = {}
 
     async def start(self) -> None:
         self.channel = await self.layer.new_channel()
@@ -151,6 +156,7 @@ class Hub:
             self.history.clear()
             self.history_from = self.count
             self.reads.clear()
+            self.underway.clear()
         else:
             self.history.append(envelope)
             self.count += 1
@@ -313,18 +319,46 @@ async def recent_read(
     owner = _hubs.get(group)
     if owner is not None and (owner.loop is not loop or not owner.live):
         owner = None
-    if owner is not None:
-        done = owner.reads.get(key)
-        if done is not None and loop.time() - done.at <= keep and covers(done.result, wish):
-            since = owner.handed_out(done.start, owner.count)
+    if owner is None:
+        return await shared_read(key, reader, wish), []
+
+    def completed(result, start: int) -> tuple[Any, list[Envelope]] | None:
+        """`result`, read from `start` on, plus what the caller needs after it; or None."""
+        if owner.live and covers(result, wish):
+            since = owner.handed_out(start, owner.count)
             if since is not None and not any(stale(envelope) for envelope in since):
                 joined = owner.subscribers.get(subscriber, owner.count)
-                return done.result, since[: max(0, joined - done.start)]
-        start = owner.count
-    result = await shared_read(key, reader, wish)
-    if owner is not None and _hubs.get(group) is owner and owner.live:
+                return result, since[: max(0, joined - start)]
+        return None
+
+    done = owner.reads.get(key)
+    if done is not None and loop.time() - done.at <= keep:
+        if (served := completed(done.result, done.start)) is not None:
+            return served
+    # A read under way, asked for before this caller came, serves it the same way once it ends
+    # (so a storm that keeps arriving while the first read runs costs no second read).
+    underway = owner.underway.get(key)
+    if underway is not None:
+        start, ending = underway
+        with contextlib.suppress(Exception):
+            if (served := completed(await asyncio.shield(ending), start)) is not None:
+                return served
+    start = owner.count
+    ending = loop.create_future()
+    ending.add_done_callback(_retrieve)
+    owner.underway[key] = (start, ending)
+    try:
+        result = await shared_read(key, reader, wish)
+    except BaseException as error:
+        ending.set_exception(error if isinstance(error, Exception) else RuntimeError("stopped"))
+        raise
+    finally:
+        if owner.underway.get(key, (None, None))[1] is ending:
+            del owner.underway[key]
+    ending.set_result(result)
+    if _hubs.get(group) is owner and owner.live and start >= owner.history_from:
         kept = owner.reads.get(key)
-        if start >= owner.history_from and (kept is None or kept.result is not result):
+        if kept is None or kept.result is not result:
             owner.reads[key] = _Done(result=result, start=start, at=loop.time())
     return result, []
 
@@ -389,6 +423,7 @@ async def _run(key: tuple, read: _Read) -> None:
     if _gathering.get(key) is read:
         del _gathering[key]
     _running[key] = read
+    reads_logger.debug("read %s %s for %d", key[0], key[1:], len(read.wishes))
     try:
         result = await database_sync_to_async(read.reader)(list(read.wishes))
     except BaseException as error:
