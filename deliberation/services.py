@@ -45,6 +45,8 @@ from deliberation.selectors import (
     stances_frame,
     topic_group,
 )
+from notifications import services as notifications
+from notifications.kinds import Kind
 
 CLIENT_ID_MAX_LENGTH = 64
 
@@ -107,6 +109,36 @@ _STATUS_EVENTS = {
 }
 
 
+# What the asker and the topic's followers are told of (a decision or a reopening is not).
+_STATUS_NOTICES = {
+    TopicStatus.TAKEN_UP: Kind.TOPIC_TAKEN_UP,
+    TopicStatus.CLOSED: Kind.TOPIC_CLOSED,
+}
+
+
+def _tell_followers(*, topic: Topic, kind: str, event: TopicEvent, actor) -> None:
+    """Tell the asker and the topic's followers, in the event's transaction, who may still see
+    the topic; never the person who did it. Once per person and event (its key)."""
+    recipients = [
+        person
+        for person in [topic.author_id, *notifications.followers(topic)]
+        if person != actor.pk
+    ]
+    params = {"title": topic.title}
+    if kind == Kind.TOPIC_CLOSED:
+        params["reason"] = topic.status_reason
+    notifications.notify(
+        kind=kind,
+        recipients=recipients,
+        event_key=f"topic:{topic.pk}:{kind}:{event.pk}",
+        url=topic.get_absolute_url(),
+        council=topic.hall.council,
+        params=params,
+        obj=topic,
+        permission="deliberation.view_topic",
+    )
+
+
 def _topic_frame(topic: Topic) -> dict:
     return {
         "type": "topic",
@@ -142,6 +174,8 @@ def change_topic_status(*, actor, topic: Topic, status: str, reason: str = "") -
     event = TopicEvent.objects.create(
         topic=topic, kind=_STATUS_EVENTS[status], actor=actor, note=reason
     )
+    if status in _STATUS_NOTICES:
+        _tell_followers(topic=topic, kind=_STATUS_NOTICES[status], event=event, actor=actor)
     _broadcast(topic.pk, _topic_frame(topic))
     return event
 
@@ -164,6 +198,8 @@ def answer_topic(*, actor, topic: Topic, answer: str) -> TopicEvent:
     event = TopicEvent.objects.create(
         topic=topic, kind=TopicEventKind.ANSWERED, actor=actor, note=answer
     )
+    # One notice, "answered", even when answering also took the topic up.
+    _tell_followers(topic=topic, kind=Kind.TOPIC_ANSWERED, event=event, actor=actor)
     _broadcast(topic.pk, answered_frame(topic))
     return event
 

@@ -605,6 +605,10 @@ class Question(models.Model):
         verbose_name=_("answered by"),
     )
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    # When the asker, the committee and the supervisors were told it had no answer by its
+    # deadline (services.notify_overdue_questions): once per question, and the sweep never
+    # looks at it again.
+    overdue_told_at = models.DateTimeField(_("told overdue at"), null=True, blank=True)
 
     objects = QuestionQuerySet.as_manager()
 
@@ -612,7 +616,14 @@ class Question(models.Model):
         verbose_name = _("question")
         verbose_name_plural = _("questions")
         ordering = ["asked_at", "pk"]
-        indexes = [models.Index(fields=["council", "answered_at", "due_at"])]
+        indexes = [
+            models.Index(fields=["council", "answered_at", "due_at"]),
+            models.Index(
+                fields=["due_at"],
+                condition=Q(answered_at__isnull=True, overdue_told_at__isnull=True),
+                name="question_overdue_untold",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(answered_at__isnull=True) | ~Q(answer=""),

@@ -2,7 +2,8 @@
 
 Every function checks the permission of `by` itself (views call them, and so may commands and
 tests), works inside one transaction, locks the record row where two people can act at once, and
-records each step in the append-only RecordEvent history.
+records each step in the append-only RecordEvent history. The people concerned are told in the
+same transaction (notifications.services.notify), never the one who acted.
 """
 
 import datetime
@@ -21,7 +22,7 @@ from core import tasks as core_tasks
 from core.models import TaskRun
 from core.permissions import require_perm as _require
 from core.uploads import check_zip_archive, clean_photo
-from councils.models import CouncilPage, Level, Role
+from councils.models import CouncilPage, Level, Membership, Role
 from councils.predicates import roles_in
 from disclosure import excel, linecheck
 from disclosure.hashchain import ChainReport, append_to_chain
@@ -49,6 +50,8 @@ from disclosure.privacy import check_no_identity_numbers, mask_name
 from disclosure.rules import PUBLISHED, STATE, refusal
 from disclosure.schedule import period_containing
 from disclosure.selectors import funded_project_ids
+from notifications.kinds import Kind as Notice
+from notifications.services import followers, notify
 
 DISCLOSING_LEVELS = {Level.VILLAGE}
 
@@ -176,6 +179,57 @@ def _clean_record_fields(*, kind, record_type, title, body) -> tuple[str, str]:
     # Every record, not only welfare lists: what is published is hashed and kept for good.
     check_no_identity_numbers(title=title, body=body)
     return title, body
+
+
+# --- telling people ----------------------------------------------------------------------------
+
+VIEW_RECORD = "disclosure.view_record"
+
+
+def _holders(record: Record, role: str) -> list[int]:
+    """Ids of the people holding `role` in the record's council (committee and supervisory
+    committee are the council's own: these roles do not carry down from above)."""
+    return list(
+        Membership.objects.verified()
+        .filter(council_id=record.council_id, role=role)
+        .values_list("user_id", flat=True)
+    )
+
+
+def _tell(
+    kind: str,
+    record: Record,
+    *,
+    recipients,
+    event_key: str,
+    by=None,
+    permission: str = VIEW_RECORD,
+    **params,
+) -> None:
+    """Tell `recipients` (ids) of an event on `record`, linking to its page; never `by`, and only
+    those whom `permission` on the record lets know (by default: those who may see it)."""
+    actor = getattr(by, "pk", None)
+    notify(
+        kind=kind,
+        recipients=[pk for pk in recipients if pk is not None and pk != actor],
+        event_key=event_key,
+        url=record.get_absolute_url(),
+        council=record.council,
+        params={"title": record.title, **params},
+        obj=record,
+        permission=permission,
+    )
+
+
+def _question_audience(question: Question) -> list[int]:
+    """Who hears what becomes of a question: the asker, the committee (who answer) and the
+    supervisory committee (who watch that they do)."""
+    record = question.record
+    return [
+        question.asked_by_id,
+        *_holders(record, Role.COMMITTEE),
+        *_holders(record, Role.SUPERVISOR),
+    ]
 
 
 # --- drafting ----------------------------------------------------------------------------------
@@ -708,7 +762,16 @@ def submit_for_review(*, record: Record, by) -> Record:
     _refuse_unless_allowed(by, "disclosure.submit_record", record)
     record.status = Status.IN_REVIEW
     record.save()
-    _event(record, action=Action.SUBMITTED, by=by)
+    event = _event(record, action=Action.SUBMITTED, by=by)
+    # The supervisors who may sign it off: not its preparers, nor anyone on the committee.
+    _tell(
+        Notice.RECORD_AWAITING_SIGNOFF,
+        record,
+        recipients=_holders(record, Role.SUPERVISOR),
+        event_key=f"record-awaiting-signoff:{record.pk}:{event.pk}",
+        by=by,
+        permission="disclosure.sign_off_record",
+    )
     return record
 
 
@@ -733,7 +796,15 @@ def object_to_record(*, record: Record, by, reason: str) -> Record:
     _refuse_unless_allowed(by, "disclosure.object_to_record", record)
     record.status = Status.DRAFT
     record.save()
-    _event(record, action=Action.OBJECTED, by=by, reason=reason[:2000])
+    event = _event(record, action=Action.OBJECTED, by=by, reason=reason[:2000])
+    _tell(
+        Notice.RECORD_OBJECTION,
+        record,
+        recipients=[*_holders(record, Role.COMMITTEE), *sorted(preparer_ids(record))],
+        event_key=f"record-objection:{record.pk}:{event.pk}",
+        by=by,
+        reason=event.reason,
+    )
     return record
 
 
@@ -750,6 +821,17 @@ def publish_record(*, record: Record, by) -> Record:
     if record.corrects_id:
         _event(record.corrects, action=Action.CORRECTED, by=by, reason=record.correction_reason)
     append_to_chain(record)
+    # Its followers; for a correction, also those who follow the record it corrects.
+    _tell(
+        Notice.RECORD_PUBLISHED,
+        record,
+        recipients=[
+            *followers(record),
+            *(followers(record.corrects) if record.corrects_id else ()),
+        ],
+        event_key=f"record-published:{record.pk}",
+        by=by,
+    )
     return record
 
 
@@ -848,7 +930,63 @@ def answer_question(*, question: Question, by, answer: str) -> Question:
     question.answered_at = timezone.now()
     question.save()
     journal_answer(question)
+    _tell(
+        Notice.QUESTION_ANSWERED,
+        question.record,
+        recipients=_question_audience(question),
+        event_key=f"question-answered:{question.pk}",
+        by=by,
+    )
     return question
+
+
+OVERDUE_BATCH = 200
+
+
+def notify_overdue_questions(now: datetime.datetime | None = None) -> int:
+    """Tell the asker, the committee and the supervisors of each question left without an answer
+    past its deadline: once per question (its `overdue_told_at` is set in the same transaction,
+    and the event key is the question's). Returns how many questions were told of.
+
+    A question being answered right now is locked by the answer and skipped; once answered it is
+    never overdue. Runs every minute from the reaper (`overdue_questions_sweep`)."""
+    now = now or timezone.now()
+    told = 0
+    after = 0
+    while True:
+        ids = list(
+            Question.objects.overdue(now)
+            .filter(overdue_told_at__isnull=True, pk__gt=after)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:OVERDUE_BATCH]
+        )
+        for pk in ids:
+            with transaction.atomic():
+                question = (
+                    Question.objects.select_for_update(of=("self",), skip_locked=True)
+                    .select_related("record__council")
+                    .filter(pk=pk, answered_at__isnull=True, overdue_told_at__isnull=True)
+                    .first()
+                )
+                if question is None or not question.is_overdue(now):
+                    continue
+                _tell(
+                    Notice.QUESTION_OVERDUE,
+                    question.record,
+                    recipients=_question_audience(question),
+                    event_key=f"question-overdue:{question.pk}",
+                    due=timezone.localtime(question.due_at).strftime("%Y-%m-%d %H:%M"),
+                )
+                Question.objects.filter(pk=pk).update(overdue_told_at=now)
+                told += 1
+        if len(ids) < OVERDUE_BATCH:
+            return told
+        after = ids[-1]
+
+
+def overdue_questions_sweep() -> dict[str, int]:
+    """The reaper's sweep (manage.py reap_tasks, every minute; registered in apps.py)."""
+    return {"questions_told_overdue": notify_overdue_questions()}
 
 
 # --- verification -------------------------------------------------------------------------------

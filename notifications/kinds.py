@@ -93,8 +93,8 @@ SPECS: dict[str, KindSpec] = {
         "topic",
     ),
     Kind.QUESTION_ANSWERED: KindSpec(
-        _("Your question on “{title}” has been answered."),
-        _("[Yishi] Your question on “{title}” was answered. {link}"),
+        _("A question on “{title}” has been answered."),
+        _("[Yishi] A question on “{title}” was answered. {link}"),
         SMS_AND_WECHAT,
         "record",
     ),
