@@ -16,7 +16,7 @@ from django.db.models import Count, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from budgets import live, sealing
+from budgets import live, notices, sealing
 from budgets.ballots import Rules, clean_choices, new_receipt_code, receipt_hash
 from budgets.models import (
     PHASE_ORDER,
@@ -1109,6 +1109,7 @@ def publish_results(*, by, cycle: BudgetCycle) -> BudgetCycle:
         group_name("budget_cycle", cycle.pk),
         {"type": "cycle.results", "frame": results_frame(cycle)},
     )
+    notices.announce_results(cycle, by=by)  # to the residents, with the publication
     return cycle
 
 

@@ -51,6 +51,30 @@ class SessionForm(forms.Form):
     )
 
 
+class SessionChangeForm(forms.Form):
+    """A meeting that has not opened moves to another time or place (those who may attend are
+    told)."""
+
+    starts_at = SessionForm.base_fields["starts_at"]
+    place = SessionForm.base_fields["place"]
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "change_%s")
+        super().__init__(*args, **kwargs)
+
+
+class CancelSessionForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("Yes, cancel this meeting"),
+        help_text=_("Those who may attend are told at once. A cancelled meeting cannot reopen."),
+        error_messages={"required": _("Tick the box to confirm that the meeting is cancelled.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "cancel_%s")
+        super().__init__(*args, **kwargs)
+
+
 TOPICS_LISTED = 200
 
 

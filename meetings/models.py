@@ -70,6 +70,7 @@ class SessionStatus(models.TextChoices):
     SCHEDULED = "scheduled", _("Scheduled")
     OPEN = "open", _("In session")
     CLOSED = "closed", _("Closed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class SessionQuerySet(models.QuerySet):
@@ -149,6 +150,10 @@ class Session(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.status == SessionStatus.CLOSED
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == SessionStatus.CANCELLED
 
 
 class AgendaItem(models.Model):

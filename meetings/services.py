@@ -26,7 +26,7 @@ from core.permissions import require_perm as _require
 from core.realtime import broadcast_on_commit, group_name
 from councils.models import CouncilPage, Household, Membership, Role
 from deliberation.selectors import event_for
-from meetings import quorum
+from meetings import notices, quorum
 from meetings.models import (
     MAJORITIES,
     ROSTER_MODES_BY_KIND,
@@ -108,7 +108,7 @@ def schedule_session(
         raise ValidationError({"place": _("Say where the meeting takes place.")})
     if starts_at is None:
         raise ValidationError({"starts_at": _("Give the date and time of the meeting.")})
-    return Session.objects.create(
+    session = Session.objects.create(
         council=council,
         kind=kind,
         roster_mode=roster_mode,
@@ -119,6 +119,53 @@ def schedule_session(
         is_public=is_public,
         rule=default_rule(kind, roster_mode).to_dict(),
     )
+    notices.meeting_called(session, actor=actor)  # to the roster, with the session
+    return session
+
+
+def _refuse_unless_scheduled(session: Session) -> None:
+    if session.status == SessionStatus.CANCELLED:
+        raise ValidationError(_("The meeting was cancelled."), code="cancelled")
+    if session.status != SessionStatus.SCHEDULED:
+        raise ValidationError(
+            _("The meeting has already opened: its time and place stay as they were."),
+            code="already_open",
+        )
+
+
+@transaction.atomic
+def change_session(*, actor, session: Session, starts_at: datetime.datetime, place: str) -> Session:
+    """The committee moves a meeting that has not opened yet to another time or place; those
+    who may attend are told."""
+    session = _lock(session.pk)
+    _require(actor, "meetings.chair_session", session, _("Only the chair changes the meeting."))
+    _refuse_unless_scheduled(session)
+    place = (place or "").strip()
+    if not place:
+        raise ValidationError({"place": _("Say where the meeting takes place.")})
+    if starts_at is None:
+        raise ValidationError({"starts_at": _("Give the date and time of the meeting.")})
+    if starts_at == session.starts_at and place == session.place:
+        raise ValidationError(
+            _("This is already the time and place of the meeting."), code="unchanged"
+        )
+    was_when, was_place = notices.local_time(session.starts_at), session.place
+    session.starts_at, session.place = starts_at, place
+    session.save(update_fields=["starts_at", "place"])
+    notices.meeting_changed(session, actor=actor, was_when=was_when, was_place=was_place)
+    return session
+
+
+@transaction.atomic
+def cancel_session(*, actor, session: Session) -> Session:
+    """The committee calls off a meeting that has not opened; those who may attend are told."""
+    session = _lock(session.pk)
+    _require(actor, "meetings.chair_session", session, _("Only the chair cancels the meeting."))
+    _refuse_unless_scheduled(session)
+    session.status = SessionStatus.CANCELLED
+    session.save(update_fields=["status"])
+    notices.meeting_cancelled(session, actor=actor)
+    return session
 
 
 @transaction.atomic
@@ -137,6 +184,8 @@ def add_agenda_item(
     _require(actor, "meetings.chair_session", session, _("Only the chair sets the agenda."))
     if session.status == SessionStatus.CLOSED:
         raise ValidationError(_("The session is closed."), code="session_closed")
+    if session.status == SessionStatus.CANCELLED:
+        raise ValidationError(_("The meeting was cancelled."), code="cancelled")
     title = (title or "").strip()
     if len(title) < 2:
         raise ValidationError({"title": _("Write a title of at least 2 characters.")})
@@ -191,10 +240,7 @@ def _roster_people(session: Session) -> list[tuple[object, str, Household | None
         memberships = Membership.objects.effective_in(council).filter(role=Role.RESIDENT)
         capacity = {Role.RESIDENT: str(Role.RESIDENT.label)}
     else:
-        roles = [Role.COMMITTEE]
-        if mode == RosterMode.REPRESENTATIVES:
-            # Article 25: 村民代表会议由村民委员会成员和村民代表组成.
-            roles.append(Role.REPRESENTATIVE)
+        roles = notices.roster_roles(mode)
         memberships = Membership.objects.verified().filter(council=council, role__in=roles)
         capacity = {role: str(Role(role).label) for role in roles}
     people: dict[int, tuple] = {}
@@ -213,6 +259,8 @@ def open_session(*, actor, session: Session, early: bool = False) -> Session:
     would otherwise find the roll call and the first votes already done."""
     session = _lock(session.pk)
     _require(actor, "meetings.chair_session", session, _("Only the chair opens the session."))
+    if session.status == SessionStatus.CANCELLED:
+        raise ValidationError(_("The meeting was cancelled."), code="cancelled")
     if session.status != SessionStatus.SCHEDULED:
         raise ValidationError(_("The session has already been opened."), code="already_open")
     if timezone.now() < session.starts_at and not early:
@@ -452,6 +500,8 @@ def add_motion(
     _require(actor, "meetings.chair_session", session, _("Only the chair puts motions."))
     if session.status == SessionStatus.CLOSED:
         raise ValidationError(_("The session is closed."), code="session_closed")
+    if session.status == SessionStatus.CANCELLED:
+        raise ValidationError(_("The meeting was cancelled."), code="cancelled")
     title = (title or "").strip()
     if len(title) < 2:
         raise ValidationError({"title": _("Write the motion in at least 2 characters.")})
@@ -815,6 +865,7 @@ def publish_minutes(*, actor, minutes: Minutes) -> Minutes:
     minutes.status = MinutesStatus.PUBLISHED
     minutes.published_at = timezone.now()
     minutes.save(update_fields=["status", "published_at"])
+    notices.minutes_published(minutes, actor=actor)  # to the session's roster
     return minutes
 
 

@@ -19,12 +19,14 @@ from meetings import quorum, services
 from meetings.forms import (
     AgendaItemForm,
     AttendanceForm,
+    CancelSessionForm,
     CheckInForm,
     CorrectionForm,
     ImplementationForm,
     MinutesForm,
     MotionForm,
     ProxyForm,
+    SessionChangeForm,
     SessionForm,
     VoteForm,
 )
@@ -98,6 +100,11 @@ def _context(request, session: Session, **forms) -> dict:
         "check_in_form": forms.get("check_in_form") or CheckInForm(),
         "agenda_form": forms.get("agenda_form") or AgendaItemForm(council=session.council),
         "motion_form": forms.get("motion_form") or MotionForm(session=session),
+        "change_form": forms.get("change_form")
+        or SessionChangeForm(
+            initial={"starts_at": timezone.localtime(session.starts_at), "place": session.place}
+        ),
+        "cancel_form": forms.get("cancel_form") or CancelSessionForm(),
         "ws_path": f"/ws/meetings/{session.pk}/",
         "now": timezone.now(),
     }
@@ -214,10 +221,28 @@ def session_action(request, pk: int, action: str):
         "check-in-open": (services.open_check_in, _("Check-in is open.")),
         "check-in-rotate": (services.rotate_check_in_code, _("The code was changed.")),
         "check-in-close": (services.close_check_in, _("Check-in is closed.")),
+        "change": (services.change_session, _("The meeting is changed. Its members are told.")),
+        "cancel": (services.cancel_session, _("The meeting is cancelled. Its members are told.")),
     }
     if action not in actions:
         raise PermissionDenied
     service, success = actions[action]
+    if action in ("change", "cancel"):
+        form_class, name = (
+            (SessionChangeForm, "change_form")
+            if action == "change"
+            else (CancelSessionForm, "cancel_form")
+        )
+        form = form_class(request.POST)
+        if not form.is_valid():
+            return _rerender(request, session, **{name: form})
+        details = form.cleaned_data if action == "change" else {}
+        return _run(
+            request,
+            session,
+            lambda: service(actor=request.user, session=session, **details),
+            success,
+        )
     if action == "open":
         early = request.POST.get("early") in ("1", "on")
         return _run(
