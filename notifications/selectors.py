@@ -14,6 +14,18 @@ def unread_count(user) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
 
 
+def unread_and_newest(user) -> tuple[int, int]:
+    """The unread count and the newest notification's id (0 if none): what a live bell starts
+    from (notifications.consumers). Two indexed reads, whatever the inbox holds."""
+    newest = (
+        Notification.objects.filter(recipient=user)
+        .order_by("-created", "-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return unread_count(user), newest or 0
+
+
 def inbox_page(
     user, *, before: int | None = None, size: int = PAGE
 ) -> tuple[list[dict], int | None]:

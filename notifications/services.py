@@ -37,7 +37,8 @@ from notifications.models import (
     Preference,
 )
 
-FRAME = "notification"
+FRAME = "notification"  # one more notification: {"type", "id"}
+UNREAD_FRAME = "unread"  # the exact count: {"type", "count"}
 
 
 def user_group(user_id: int) -> str:
@@ -101,7 +102,12 @@ def notify(
     )
     plan_deliveries(made)
     for notification in made:
-        broadcast_on_commit(user_group(notification.recipient_id), event({"type": FRAME}))
+        # The id as the frame's seq: a socket that opened after this committed has it in its
+        # count already and drops the frame (notifications.consumers); the page adds one.
+        broadcast_on_commit(
+            user_group(notification.recipient_id),
+            event({"type": FRAME, "id": notification.pk}, seq=notification.pk),
+        )
     transaction.on_commit(_send_soon)
     return made
 
@@ -243,7 +249,12 @@ def mark_read(*, user, ids: Iterable[int] | None = None) -> int:
     unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if ids is not None:
         unread = unread.filter(pk__in=list(ids))
-    return unread.update(read_at=timezone.now())
+    marked = unread.update(read_at=timezone.now())
+    if marked:
+        # The person's other open pages show the new count (their bell).
+        left = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+        broadcast_on_commit(user_group(user.pk), event({"type": UNREAD_FRAME, "count": left}))
+    return marked
 
 
 # --- Following ------------------------------------------------------------------------------

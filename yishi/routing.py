@@ -4,5 +4,12 @@ from budgets.routing import websocket_urlpatterns as budget_routes
 from core.routing import websocket_urlpatterns as core_routes
 from deliberation.routing import websocket_urlpatterns as deliberation_routes
 from meetings.routing import websocket_urlpatterns as meeting_routes
+from notifications.routing import websocket_urlpatterns as notification_routes
 
-websocket_urlpatterns = [*core_routes, *deliberation_routes, *budget_routes, *meeting_routes]
+websocket_urlpatterns = [
+    *core_routes,
+    *notification_routes,
+    *deliberation_routes,
+    *budget_routes,
+    *meeting_routes,
+]

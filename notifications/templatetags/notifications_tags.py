@@ -4,6 +4,9 @@ from notifications import registry, selectors, services
 
 register = template.Library()
 
+# The page's unread count, kept on the request: the bell and the inbox share one COUNT query.
+_UNREAD = "_yishi_unread_notifications"
+
 
 @register.inclusion_tag("notifications/includes/follow.html", takes_context=True)
 def follow_button(context, obj):
@@ -27,5 +30,17 @@ def follow_button(context, obj):
 
 @register.simple_tag(takes_context=True)
 def unread_notifications(context) -> int:
+    """The signed-in person's unread notifications: one COUNT query per request, 0 (and no
+    query) for a visitor."""
     request = context.get("request")
-    return selectors.unread_count(getattr(request, "user", None))
+    if request is None:
+        return selectors.unread_count(None)
+    if not hasattr(request, _UNREAD):
+        setattr(request, _UNREAD, selectors.unread_count(getattr(request, "user", None)))
+    return getattr(request, _UNREAD)
+
+
+@register.filter
+def bell_number(count: int) -> str:
+    """What the bell shows: the count, or 99+ (the label says the exact number)."""
+    return "99+" if count > 99 else str(count)

@@ -122,7 +122,12 @@ def test_the_reaper_requeues_a_silent_running_job_and_leaves_a_live_one(
     )
     with django_capture_on_commit_callbacks(execute=True):
         counts = tasks.reap_stalled()
-    assert counts == {"requeued": 1, "failed": 0, "resent": 0}
+    # (the apps' sweeps, run by the reaper too, add their own counts)
+    assert {k: counts[k] for k in ("requeued", "failed", "resent")} == {
+        "requeued": 1,
+        "failed": 0,
+        "resent": 0,
+    }
     silent.refresh_from_db(), live.refresh_from_db()
     assert silent.status == TaskRunStatus.DONE and silent.attempts == 2
     assert live.status == TaskRunStatus.RUNNING and live.attempts == 1

@@ -652,6 +652,31 @@ FORMS: dict[str, Form] = {
         "outsider",
         lambda w: {"score": "4", "comment": "修得不错"},
     ),
+    # --- notifications ---
+    "notifications:mark_read": Form(
+        url("notifications:mark_read"),
+        "resident",
+        "anonymous",
+        lambda w: {"next": "/notifications/"},
+    ),
+    "notifications:follow": Form(
+        url("notifications:follow"),
+        "resident",
+        "anonymous",
+        lambda w: {"target": f"deliberation.topic:{w['topic'].pk}", "next": "/"},
+    ),
+    "notifications:settings": Form(
+        url("notifications:settings"),
+        "resident",
+        "anonymous",
+        lambda w: {
+            "quiet_hours": "on",
+            "quiet_start": "21:00",
+            "quiet_end": "08:00",
+            "digest_at": "19:00",
+            "topic_answered__sms": "on",
+        },
+    ),
 }
 
 # Pages that only read (GET): no form to fuzz.
@@ -721,6 +746,8 @@ READ_ONLY = {
     "budgets:ballots",
     "budgets:ballots_pb",
     "budgets:proposal",
+    "notifications:inbox",
+    "notifications:open",  # opening one marks it read: the person's own, nothing else
 }
 
 # Third-party admin and serving views, tested by their projects; not our forms.

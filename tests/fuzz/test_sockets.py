@@ -20,6 +20,7 @@ from budgets.consumers import CycleResultsConsumer
 from core.consumers import HealthConsumer
 from deliberation.consumers import MAX_FRAME_BYTES, TopicConsumer
 from meetings.consumers import SessionConsumer
+from notifications.consumers import NotificationConsumer
 from tests.conftest import isolate_cache_and_layer
 from tests.councils.factories import UserFactory, make_tree, member
 from tests.deliberation.factories import HallFactory, TopicFactory, session_cookie
@@ -184,7 +185,7 @@ def _user(people, data):
 
 # --- the routes --------------------------------------------------------------------------------
 
-FUZZED_CONSUMERS = {TopicConsumer, SessionConsumer, CycleResultsConsumer}
+FUZZED_CONSUMERS = {TopicConsumer, SessionConsumer, CycleResultsConsumer, NotificationConsumer}
 CLOSES_AT_ONCE = {HealthConsumer}
 
 
@@ -240,7 +241,12 @@ def test_budget_socket_is_read_only_and_says_so(village, people, data, sent):
     async_to_sync(_fuzz)(path, _user(people, data), sent, set())
 
 
-@pytest.mark.parametrize("route", ["topic", "session", "cycle"])
+@given(data=st.data(), sent=st.lists(frames, min_size=1, max_size=4))
+def test_notification_socket_is_read_only_and_says_so(village, people, data, sent):
+    async_to_sync(_fuzz)("/ws/notifications/", _user(people, data), sent, set())
+
+
+@pytest.mark.parametrize("route", ["topic", "session", "cycle", "notifications"])
 def test_every_nasty_frame_is_answered_by_every_socket(village, people, route):
     """The known traps, each sent once to each consumer, by a member who may take part."""
     from django.utils import timezone
@@ -261,8 +267,10 @@ def test_every_nasty_frame_is_answered_by_every_socket(village, people, route):
             place="村委会",
         )
         path, replies = f"/ws/meetings/{session.pk}/", set()
-    else:
+    elif route == "cycle":
         path, replies = f"/ws/budgets/cycles/{make_cycle(village, phase='vote').pk}/", set()
+    else:
+        path, replies = "/ws/notifications/", set()
     async_to_sync(_fuzz)(path, people["resident"], NASTY_FRAMES, replies)
 
 

@@ -240,9 +240,7 @@ YISHI_WECHAT_TEMPLATES = {
 # use (the rest is kept for sign-in codes).
 YISHI_NOTIFY_SMS_PER_SECOND = int(env("YISHI_NOTIFY_SMS_PER_SECOND", "20"))
 YISHI_NOTIFY_SMS_MONTHLY_PER_COUNCIL = int(env("YISHI_NOTIFY_SMS_MONTHLY_PER_COUNCIL", "2000"))
-YISHI_NOTIFY_SMS_SHARE_OF_DAILY_BUDGET = float(
-    env("YISHI_NOTIFY_SMS_SHARE_OF_DAILY_BUDGET", "0.8")
-)
+YISHI_NOTIFY_SMS_SHARE_OF_DAILY_BUDGET = float(env("YISHI_NOTIFY_SMS_SHARE_OF_DAILY_BUDGET", "0.8"))
 
 # --- Language and time -----------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
