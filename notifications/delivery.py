@@ -26,6 +26,7 @@ import logging
 import time
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -62,11 +63,16 @@ RETRY_AFTER = [
 # --- Tasks --------------------------------------------------------------------------------
 
 
+SENDER_QUEUED = "yishi:notify:sender-queued"
+
+
 @task()
 def send_due_task() -> dict:
+    # From here on, new work queues a new sender (this one may already have passed it by).
+    cache.delete(SENDER_QUEUED)
     counts = send_due(max_seconds=TASK_SECONDS)
     if counts["more"]:
-        enqueue_send()
+        enqueue_send(force=True)
     return counts
 
 
@@ -75,7 +81,11 @@ def expand_task(fanout_id: int) -> int:
     return expand(fanout_id)
 
 
-def enqueue_send() -> None:
+def enqueue_send(*, force: bool = False) -> None:
+    """Queue a sender, unless one is queued and not started yet (a fan-out's batches would
+    queue one each). `force`: queue one all the same (the sweep, a sender handing over)."""
+    if not force and not cache.add(SENDER_QUEUED, 1, timeout=int(TASK_SECONDS * 2)):
+        return
     try:
         send_due_task.enqueue()
     except Exception:  # noqa: BLE001 - the queue is down: the reaper's sweep sends them
@@ -116,7 +126,8 @@ def send_due(*, max_seconds: float | None = None, clock=time.monotonic) -> dict:
     """Send due deliveries until none is left (or `max_seconds`); returns counts by outcome and
     `more`: whether some were left for the next task."""
     started = clock()
-    counts = {"sent": 0, "retry": 0, "failed": 0, "skipped": 0, "deferred": 0, "more": False}
+    counts = {"sent": 0, "retry": 0, "failed": 0, "skipped": 0, "deferred": 0, "superseded": 0}
+    counts["more"] = False
     while True:
         if max_seconds is not None and clock() - started > max_seconds:
             counts["more"] = Delivery.objects.filter(
@@ -152,6 +163,13 @@ def send_one(delivery: Delivery) -> str:
         return "deferred"
     if delivery.channel == Channel.SMS:
         pace_sms()
+    # Still ours? The sweep takes back rows a slow worker held too long, and another worker may
+    # have sent it since: check (and renew the claim) right before the provider is called.
+    if not Delivery.objects.filter(
+        pk=delivery.pk, status=DeliveryStatus.SENDING, attempts=delivery.attempts
+    ).update(claimed_at=timezone.now()):
+        return "superseded"
+    if delivery.channel == Channel.SMS:
         if not take_from_council_budget(notification.council_id):
             _finish(delivery, status=DeliveryStatus.SKIPPED, reason="budget")
             return "skipped"
@@ -361,5 +379,5 @@ def sweep() -> dict[str, int]:
     if Delivery.objects.filter(
         status=DeliveryStatus.PENDING, not_before__lte=timezone.now()
     ).exists():
-        enqueue_send()
+        enqueue_send(force=True)
     return counts

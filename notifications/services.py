@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import sms
-from core.realtime import broadcast_on_commit, group_name
+from core.realtime import broadcast_many_on_commit, broadcast_on_commit, group_name
 from core.realtime.envelope import event
 from notifications import registry
 from notifications.kinds import SPECS, Channel, Kind
@@ -101,13 +101,12 @@ def notify(
         ).select_related("recipient")
     )
     plan_deliveries(made)
-    for notification in made:
-        # The id as the frame's seq: a socket that opened after this committed has it in its
-        # count already and drops the frame (notifications.consumers); the page adds one.
-        broadcast_on_commit(
-            user_group(notification.recipient_id),
-            event({"type": FRAME, "id": notification.pk}, seq=notification.pk),
-        )
+    # The id as the frame's seq: a socket that opened after this committed has it in its count
+    # already and drops the frame (notifications.consumers); the page adds one. All of them in
+    # one go after the commit (a fan-out tells a thousand people per call).
+    broadcast_many_on_commit(
+        [(user_group(n.recipient_id), event({"type": FRAME, "id": n.pk}, seq=n.pk)) for n in made]
+    )
     transaction.on_commit(_send_soon)
     return made
 

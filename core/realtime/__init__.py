@@ -15,7 +15,7 @@ sequence number. Only `group_name` and `broadcast_on_commit` are imported here: 
 them, and they must not pull in the consumers' machinery.
 """
 
-from core.realtime.broadcast import broadcast_on_commit
+from core.realtime.broadcast import broadcast_many_on_commit, broadcast_on_commit
 from core.realtime.groups import group_name
 
-__all__ = ["broadcast_on_commit", "group_name"]
+__all__ = ["broadcast_many_on_commit", "broadcast_on_commit", "group_name"]

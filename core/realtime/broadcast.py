@@ -26,3 +26,27 @@ def broadcast_on_commit(group: str, event: dict) -> None:
             logger.warning("broadcast to %s lost, the channel layer failed: %r", group, error)
 
     transaction.on_commit(send)
+
+
+def broadcast_many_on_commit(events: list[tuple[str, dict]]) -> None:
+    """`broadcast_on_commit` for many groups at once (a notification to each of thousands of
+    people): one hook and one trip to the event loop for all of them, not one each (2.4 ms a
+    broadcast alone against 0.16 ms in a batch: bench/bench_notify.py)."""
+    if not events:
+        return
+    pending = list(events)
+
+    async def send_all(layer) -> None:
+        for group, event in pending:
+            await layer.group_send(group, event)
+
+    def send() -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        try:
+            async_to_sync(send_all)(layer)
+        except Exception as error:  # noqa: BLE001 - what was committed stays; clients catch up
+            logger.warning("%d broadcasts lost, the channel layer failed: %r", len(pending), error)
+
+    transaction.on_commit(send)

@@ -364,3 +364,51 @@ def test_the_reapers_sweep_runs_the_notification_sweep(resident):
         counts = tasks.reap_stalled()
     assert counts["notices_taken_back"] == 1
     assert SmsSpend.objects.count() == 0
+
+
+@freeze_time(DAYTIME)
+def test_a_worker_whose_claim_was_taken_back_does_not_call_the_provider(resident):
+    tell([resident])
+    (slow,) = delivery.claim()  # a slow worker holds it past the claim timeout
+    with freeze_time(timezone.now() + delivery.CLAIM_TIMEOUT + datetime.timedelta(seconds=1)):
+        delivery.sweep()
+        (fast,) = delivery.claim()
+        assert delivery.send_one(fast) == "sent"
+        assert delivery.send_one(slow) == "superseded"  # checked right before the provider
+    assert len(sms_to(resident)) == 1
+
+
+@freeze_time(DAYTIME)
+def test_the_bells_of_many_people_are_rung_in_one_go_after_the_commit(
+    tree, django_capture_on_commit_callbacks
+):
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    people = [member(tree["village"]) for _ in range(6)]
+    layer = get_channel_layer()
+    channels = {}
+    for person in people:
+        channels[person.pk] = async_to_sync(layer.new_channel)()
+        async_to_sync(layer.group_add)(services.user_group(person.pk), channels[person.pk])
+    with django_capture_on_commit_callbacks(execute=True) as hooks:
+        made = tell(people)
+    assert len(hooks) == 2  # one for every bell, one to queue the sender: not one per person
+    for notification in made:
+        frame = async_to_sync(layer.receive)(channels[notification.recipient_id])
+        assert frame["seq"] == notification.pk and '"notification"' in frame["text"]
+
+
+def test_a_fanouts_batches_queue_one_sender_not_one_each(tree):
+    from django.core.cache import cache
+
+    backend = delivery.send_due_task.get_backend()
+    before = len(backend.results)
+    for _batch in range(5):
+        delivery.enqueue_send()
+    assert len(backend.results) - before == 1
+    delivery.enqueue_send(force=True)  # the sweep, or a sender handing over
+    assert len(backend.results) - before == 2
+    cache.delete(delivery.SENDER_QUEUED)  # a sender started: new work queues a new one
+    delivery.enqueue_send()
+    assert len(backend.results) - before == 3
