@@ -320,7 +320,27 @@ async def recent_read(
     if owner is not None and (owner.loop is not loop or not owner.live):
         owner = None
     if owner is None:
-        return await shared_read(key, reader, wish), []
+        if subscriber is not None:
+            return await shared_read(key, reader, wish), []
+        # No socket of this worker is on the group yet (a restarted worker in a storm): an
+        # admission read under way serves those that ask meanwhile, as if they had asked when
+        # it began (a few milliseconds); there is no history to check beyond that.
+        ending = _admitting.get(key)
+        if ending is not None and ending.get_loop() is loop:
+            with contextlib.suppress(Exception):
+                return await asyncio.shield(ending), []
+        ending = _admitting[key] = loop.create_future()
+        ending.add_done_callback(_retrieve)
+        try:
+            result = await shared_read(key, reader, wish)
+        except BaseException as error:
+            ending.set_exception(error if isinstance(error, Exception) else RuntimeError("stopped"))
+            raise
+        finally:
+            if _admitting.get(key) is ending:
+                del _admitting[key]
+        ending.set_result(result)
+        return result, []
 
     def completed(result, start: int) -> tuple[Any, list[Envelope]] | None:
         """`result`, read from `start` on, plus what the caller needs after it; or None."""
@@ -374,17 +394,20 @@ class _Read:
 _gathering: dict[tuple, _Read] = {}  # per key: the read not started yet, which callers join
 _running: dict[tuple, _Read] = {}  # per key: the read under way
 _read_tasks: set[asyncio.Task] = set()
+_admitting: dict[tuple, asyncio.Future] = {}  # per key: a read by callers not yet joined
 
 
 def _forget_reads() -> None:
     _gathering.clear()
     _running.clear()
     _read_tasks.clear()
+    _admitting.clear()
 
 
 state.register("core.realtime.hub._gathering", _forget_reads)
 state.register("core.realtime.hub._running", _forget_reads)
 state.register("core.realtime.hub._read_tasks", _forget_reads)
+state.register("core.realtime.hub._admitting", _forget_reads)
 
 
 async def shared_read(key: tuple, reader: Callable[[list], Any], wish: Any = None) -> Any:

@@ -188,9 +188,10 @@ async def test_a_reconnect_storm_costs_one_catch_up_read_not_one_per_socket(
         # for it and use it, completed by what the hub handed out since; those that ask after
         # it ended use it the same way. One read (the code before cost twenty).
         assert len(catch_up_reads) == 1, catch_up_reads
-        # Admitting them reads the topic the same way: shared, never once per socket.
-        assert 1 <= len(admission_reads) <= 4, admission_reads
-        assert sum(admission_reads) <= STORM
+        # Admitting them reads the topic the same way: those that ask while the first read of
+        # a worker with no socket on the topic yet runs wait for it; one more at most, asked
+        # by a socket that came once the hub existed and before a read was kept there.
+        assert 1 <= len(admission_reads) <= 2, admission_reads
     finally:
         await asyncio.gather(*[socket.disconnect() for socket, _ in opened])
 
