@@ -6,7 +6,7 @@ far below PIPE_BUF, so lines of concurrent processes never interleave):
 
     <phone> <key> <unix time> <pid>
 
-`key` is the provider's de-duplication key (params["id"], "yishi-<delivery id>"). The file is
+`key` is the provider's de-duplication key (the `key` argument, "yishi-<delivery id>"). The file is
 BENCH_SMS_LOG; BENCH_SMS_LATENCY_MS (default 0) waits that long after the write, as a provider's
 answer would: the window in which a killed worker has sent but not recorded the send.
 """
@@ -25,8 +25,16 @@ def _file() -> int:
 
 
 class FileSmsBackend:
-    def send(self, phone: str, message: str, *, params: dict | None = None) -> None:
-        key = (params or {}).get("id", "-")
+    def send(
+        self,
+        phone: str,
+        message: str,
+        *,
+        params: dict | None = None,
+        template: str | None = None,
+        key: str = "",
+    ) -> None:
+        key = key or "-"
         os.write(_file(), f"{phone} {key} {time.time():.6f} {os.getpid()}\n".encode())
         latency = float(os.environ.get("BENCH_SMS_LATENCY_MS", "0"))
         if latency:

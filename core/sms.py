@@ -29,13 +29,25 @@ logger = logging.getLogger("yishi.sms")
 
 
 class SmsBackend(Protocol):
-    def send(self, phone: str, message: str, *, params: dict | None = None) -> None: ...
+    """`template`: for a notice (notifications), the provider template registered for its kind
+    ("" if none is; None for a sign-in code, which uses the backend's own); `key`: an id the
+    provider may use to recognise a send it has seen (Aliyun's OutId)."""
+
+    def send(
+        self,
+        phone: str,
+        message: str,
+        *,
+        params: dict | None = None,
+        template: str | None = None,
+        key: str = "",
+    ) -> None: ...
 
 
 class ConsoleSmsBackend:
     """Development: write the message to the log, where the developer reads the code."""
 
-    def send(self, phone: str, message: str, *, params: dict | None = None) -> None:
+    def send(self, phone: str, message: str, *, params: dict | None = None, **_notice) -> None:
         logger.warning("SMS to %s: %s", phone, message)
         print(f"[SMS to {phone}] {message}", flush=True)
 
@@ -45,7 +57,7 @@ class MemorySmsBackend:
 
     outbox: list[tuple[str, str]] = []
 
-    def send(self, phone: str, message: str, *, params: dict | None = None) -> None:
+    def send(self, phone: str, message: str, *, params: dict | None = None, **_notice) -> None:
         MemorySmsBackend.outbox.append((phone, message))
 
 
@@ -66,7 +78,16 @@ class AliyunSmsBackend:
         self.config = config or settings.YISHI_SMS_SETTINGS
         self.opener = opener
 
-    def signed_url(self, phone: str, params: dict, *, nonce: str, timestamp: str) -> str:
+    def signed_url(
+        self,
+        phone: str,
+        params: dict,
+        *,
+        nonce: str,
+        timestamp: str,
+        template: str | None = None,
+        key: str = "",
+    ) -> str:
         query = {
             "AccessKeyId": self.config["ACCESS_KEY_ID"],
             "Action": "SendSms",
@@ -77,23 +98,39 @@ class AliyunSmsBackend:
             "SignatureMethod": "HMAC-SHA1",
             "SignatureNonce": nonce,
             "SignatureVersion": "1.0",
-            "TemplateCode": self.config["TEMPLATE_CODE"],
+            "TemplateCode": template or self.config["TEMPLATE_CODE"],
             "TemplateParam": json.dumps(params, ensure_ascii=False, separators=(",", ":")),
             "Timestamp": timestamp,
             "Version": "2017-05-25",
         }
+        if key:
+            query["OutId"] = key
         canonical = "&".join(f"{_pct(k)}={_pct(v)}" for k, v in sorted(query.items()))
         to_sign = "GET&%2F&" + _pct(canonical)
         key = (self.config["ACCESS_KEY_SECRET"] + "&").encode()
         signature = base64.b64encode(hmac.new(key, to_sign.encode(), hashlib.sha1).digest())
         return f"{self.endpoint}?Signature={_pct(signature.decode())}&{canonical}"
 
-    def send(self, phone: str, message: str, *, params: dict | None = None) -> None:
+    def send(
+        self,
+        phone: str,
+        message: str,
+        *,
+        params: dict | None = None,
+        template: str | None = None,
+        key: str = "",
+    ) -> None:
+        if template == "":
+            # A notice whose kind has no approved template: Aliyun sends templates only, and
+            # the sign-in code's would say something else entirely.
+            raise SmsRefused("no_template")
         url = self.signed_url(
             phone,
             params or {},
             nonce=uuid.uuid4().hex,
             timestamp=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            template=template,
+            key=key,
         )
         try:
             with self.opener(url, timeout=10) as response:
@@ -235,9 +272,13 @@ def _take_from_daily_budget() -> None:
         raise SmsRefused("budget")
 
 
-def send_notice(*, phone: str, message: str, params: dict | None = None) -> None:
+def send_notice(
+    *, phone: str, message: str, params: dict | None = None, template: str = "", key: str = ""
+) -> None:
     """Send a notification by SMS (notifications.channels): within the day's budget, but not
-    counted against a number's sign-in codes. Raises SmsRefused ("destination", "budget")."""
+    counted against a number's sign-in codes. `template`: the provider template registered for
+    the notice's kind (YISHI_SMS_NOTICE_TEMPLATES), `key`: the delivery's id. Raises SmsRefused
+    ("destination", "budget", "no_template" from a provider that needs one)."""
     if not may_receive_sms(phone):
         raise SmsRefused("destination")
     budget = settings.YISHI_SMS_DAILY_BUDGET
@@ -246,7 +287,7 @@ def send_notice(*, phone: str, message: str, params: dict | None = None) -> None
     if budget is not None and _count(_key("notices")) > int(budget * share):
         raise SmsRefused("budget")
     _take_from_daily_budget()
-    get_backend().send(phone, message, params=params)
+    get_backend().send(phone, message, params=params, template=template, key=key)
 
 
 def masked(phone: str) -> str:

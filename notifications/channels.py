@@ -78,10 +78,15 @@ def send(delivery, *, key: str) -> None:
         if delivery.channel == Channel.SMS:
             if not (user.phone and user.phone_verified):
                 raise Refused("no_address")
-            params = {**notification.params, "link": absolute(notification.url), "id": key}
+            params = {**notification.params, "link": absolute(notification.url)}
+            templates = getattr(settings, "YISHI_SMS_NOTICE_TEMPLATES", {})
             try:
                 sms.send_notice(
-                    phone=user.phone, message=text_of(notification, short=True), params=params
+                    phone=user.phone,
+                    message=text_of(notification, short=True),
+                    params={k: str(v) for k, v in params.items()},
+                    template=templates.get(notification.kind, ""),
+                    key=key,
                 )
             except sms.SmsRefused as refused:
                 raise Refused(refused.reason) from None

@@ -68,3 +68,34 @@ def test_aliyun_unreachable_raises_a_delivery_error():
 
     with pytest.raises(SmsDeliveryError, match="unreachable"):
         AliyunSmsBackend(CONFIG, opener=broken).send("13800138000", "x", params={"code": "1"})
+
+
+def test_aliyun_sends_a_notice_with_its_kinds_template_and_the_delivery_as_out_id():
+    seen = []
+    AliyunSmsBackend(CONFIG, opener=fake_opener({"Code": "OK"}, seen)).send(
+        "13800138000",
+        "【议事】…",
+        params={"title": "修路", "link": "https://x.cn/t/1/"},
+        template="SMS_NOTICE_1",
+        key="yishi-42",
+    )
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(seen[0]).query))
+    assert query["TemplateCode"] == "SMS_NOTICE_1" and query["OutId"] == "yishi-42"
+    assert json.loads(query["TemplateParam"]) == {"title": "修路", "link": "https://x.cn/t/1/"}
+    # A sign-in code still goes with the code's own template, and no OutId.
+    AliyunSmsBackend(CONFIG, opener=fake_opener({"Code": "OK"}, seen)).send(
+        "13800138000", "code", params={"code": "123456"}
+    )
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(seen[1]).query))
+    assert query["TemplateCode"] == CONFIG["TEMPLATE_CODE"] and "OutId" not in query
+
+
+def test_aliyun_refuses_a_notice_whose_kind_has_no_template_and_sends_nothing():
+    from core.sms import SmsRefused
+
+    seen = []
+    with pytest.raises(SmsRefused) as refused:
+        AliyunSmsBackend(CONFIG, opener=fake_opener({"Code": "OK"}, seen)).send(
+            "13800138000", "…", params={"title": "修路"}, template="", key="yishi-1"
+        )
+    assert refused.value.reason == "no_template" and seen == []

@@ -3,6 +3,9 @@ outside quiet hours, within the SMS budgets, retried, taken back from a dead wor
 digested (notifications.services, notifications.delivery)."""
 
 import datetime
+import io
+import json
+import urllib.parse
 
 import pytest
 from django.core import mail
@@ -10,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from freezegun import freeze_time
 
-from core.sms import MemorySmsBackend
+from core.sms import AliyunSmsBackend, MemorySmsBackend
 from councils.models import Role
 from notifications import delivery, services
 from notifications.channels import MemoryWechatBackend
@@ -143,7 +146,7 @@ def test_someone_without_quiet_hours_is_told_at_night(resident):
 
 @freeze_time(DAYTIME)
 def test_a_failing_provider_is_retried_with_back_off_then_given_up(resident, monkeypatch):
-    def broken(self, phone, message, *, params=None):
+    def broken(self, phone, message, *, params=None, **_notice):
         raise ConnectionError("provider down")
 
     monkeypatch.setattr(MemorySmsBackend, "send", broken)
@@ -412,3 +415,37 @@ def test_a_fanouts_batches_queue_one_sender_not_one_each(tree):
     cache.delete(delivery.SENDER_QUEUED)  # a sender started: new work queues a new one
     delivery.enqueue_send()
     assert len(backend.results) - before == 3
+
+
+class TemplateProvider(AliyunSmsBackend):
+    """Aliyun's backend, its requests kept instead of sent."""
+
+    sent: list = []
+
+    def __init__(self):
+        config = {"ACCESS_KEY_ID": "id", "ACCESS_KEY_SECRET": "s", "SIGN_NAME": "议事"}
+        super().__init__({**config, "TEMPLATE_CODE": "SMS_CODE"}, opener=self.answer)
+
+    @staticmethod
+    def answer(url, timeout):
+        TemplateProvider.sent.append(dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query)))
+        return io.BytesIO(b'{"Code": "OK"}')
+
+
+@freeze_time(DAYTIME)
+def test_a_notice_goes_with_its_kinds_template_or_is_skipped_without_one(settings, tree):
+    TemplateProvider.sent.clear()
+    settings.YISHI_SMS_BACKEND = "tests.notifications.test_delivery.TemplateProvider"
+    settings.YISHI_SMS_NOTICE_TEMPLATES = {Kind.TOPIC_ANSWERED: "SMS_ANSWERED"}
+    answered, verified = member(tree["village"]), member(tree["village"])
+    tell([answered])
+    tell([verified], key="verified", kind=Kind.MEMBERSHIP_VERIFIED)  # no template registered
+    counts = delivery.send_due()
+    assert counts["sent"] == 1 and counts["skipped"] == 1
+    (query,) = TemplateProvider.sent
+    assert query["PhoneNumbers"] == answered.phone and query["TemplateCode"] == "SMS_ANSWERED"
+    assert query["OutId"].startswith("yishi-")
+    params = json.loads(query["TemplateParam"])
+    assert params["title"] == "修路" and params["link"].endswith("/topics/1/")
+    skipped = Delivery.objects.get(status=DeliveryStatus.SKIPPED)
+    assert skipped.reason == "no_template" and skipped.notification.recipient == verified

@@ -235,6 +235,14 @@ YISHI_WECHAT_TEMPLATES = {
     name: env(f"YISHI_WECHAT_TEMPLATE_{name.upper()}", name)
     for name in ("account", "topic", "record", "budget", "meeting", "case", "digest")
 }
+# The provider template approved for each kind of notice (Aliyun and the like send templates
+# only): YISHI_SMS_TEMPLATE_<KIND>, e.g. YISHI_SMS_TEMPLATE_TOPIC_ANSWERED=SMS_123456789. A kind
+# without one is not sent by such a provider (docs/notifications.md lists kinds and variables).
+YISHI_SMS_NOTICE_TEMPLATES = {
+    name[len("YISHI_SMS_TEMPLATE_") :].lower(): value
+    for name, value in os.environ.items()
+    if name.startswith("YISHI_SMS_TEMPLATE_") and name != "YISHI_SMS_TEMPLATE_CODE" and value
+}
 # The SMS provider's rate limit (every task worker together), each council's monthly SMS for
 # notices (a council's own SmsBudget overrides it) and the share of the day's budget notices may
 # use (the rest is kept for sign-in codes).
