@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import secrets
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -108,6 +109,7 @@ def schedule_session(
         raise ValidationError({"place": _("Say where the meeting takes place.")})
     if starts_at is None:
         raise ValidationError({"starts_at": _("Give the date and time of the meeting.")})
+    _refuse_short_notice(kind, starts_at)
     session = Session.objects.create(
         council=council,
         kind=kind,
@@ -133,6 +135,40 @@ def _refuse_unless_scheduled(session: Session) -> None:
         )
 
 
+# The notice those who may attend must have, by kind of meeting. A villagers' assembly: ten days,
+# by law (Organic Law of Villagers' Committees, art. 21: 召开村民会议，应当提前十天通知村民). The
+# other kinds: what the village's own rules ask, YISHI_MEETING_NOTICE_DAYS {kind: days} (none by
+# default); a deployment may lengthen the assembly's, never shorten it below the law.
+LAW_NOTICE_DAYS = {SessionKind.ASSEMBLY: 10}
+
+
+def notice_days(kind: str) -> int:
+    configured = getattr(settings, "YISHI_MEETING_NOTICE_DAYS", {}).get(kind, 0)
+    return max(int(configured), LAW_NOTICE_DAYS.get(kind, 0))
+
+
+def _refuse_short_notice(kind: str, starts_at: datetime.datetime) -> None:
+    """The roster is told when the meeting is called or moved: refuse a time too soon for the
+    notice the law or the village's rules ask."""
+    days = notice_days(kind)
+    if not days:
+        return
+    earliest = timezone.now() + datetime.timedelta(days=days)
+    if starts_at < earliest:
+        raise ValidationError(
+            {
+                "starts_at": _(
+                    "Those who may attend must be told %(days)d days ahead: the earliest this "
+                    "meeting can be held is %(earliest)s."
+                )
+                % {
+                    "days": days,
+                    "earliest": timezone.localtime(earliest).strftime("%Y-%m-%d %H:%M"),
+                }
+            }
+        )
+
+
 @transaction.atomic
 def change_session(*, actor, session: Session, starts_at: datetime.datetime, place: str) -> Session:
     """The committee moves a meeting that has not opened yet to another time or place; those
@@ -149,6 +185,8 @@ def change_session(*, actor, session: Session, starts_at: datetime.datetime, pla
         raise ValidationError(
             _("This is already the time and place of the meeting."), code="unchanged"
         )
+    if starts_at != session.starts_at:
+        _refuse_short_notice(session.kind, starts_at)  # the new time is told now, too
     was_when, was_place = notices.local_time(session.starts_at), session.place
     session.starts_at, session.place = starts_at, place
     session.save(update_fields=["starts_at", "place"])

@@ -38,12 +38,14 @@ def representatives(village, count: int) -> list:
 
 
 def scheduled(chair, village, kind=SessionKind.REPRESENTATIVES, **kwargs):
+    # A villagers' assembly is called ten days ahead (the law); the others may meet within the hour.
+    ahead = datetime.timedelta(days=sessions.notice_days(kind), hours=1)
     return sessions.schedule_session(
         actor=chair,
         council=village,
         kind=kind,
         title=kwargs.pop("title", "第三季度村民代表会议"),
-        starts_at=kwargs.pop("starts_at", timezone.now() + datetime.timedelta(hours=1)),
+        starts_at=kwargs.pop("starts_at", timezone.now() + ahead),
         place=kwargs.pop("place", "村委会二楼会议室"),
         **kwargs,
     )

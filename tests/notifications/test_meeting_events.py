@@ -12,7 +12,7 @@ from freezegun import freeze_time
 from councils.models import Household, MembershipStatus, Role
 from meetings import notices
 from meetings import services as sessions
-from meetings.models import RosterMode, SessionKind, SessionStatus
+from meetings.models import RosterMode, Session, SessionKind, SessionStatus
 from notifications import delivery, registry
 from notifications.kinds import Kind
 from notifications.models import Fanout, Notification
@@ -23,6 +23,7 @@ pytestmark = pytest.mark.django_db
 
 DAYTIME = "2026-12-01 02:00:00+00:00"  # 10:00 in China
 STARTS = datetime.datetime(2026, 12, 3, 11, 30, tzinfo=datetime.UTC)  # 19:30 in China
+ASSEMBLY_STARTS = datetime.datetime(2026, 12, 12, 11, 30, tzinfo=datetime.UTC)  # ten days ahead
 
 
 @pytest.fixture(autouse=True)
@@ -79,12 +80,13 @@ def told(kind: str, people: dict) -> set[str]:
 
 
 def call(people, village, kind=SessionKind.REPRESENTATIVES, **kwargs):
+    default = ASSEMBLY_STARTS if kind == SessionKind.ASSEMBLY else STARTS
     return sessions.schedule_session(
         actor=people["chair"],
         council=village,
         kind=kind,
         title=kwargs.pop("title", "第四季度村民代表会议"),
-        starts_at=kwargs.pop("starts_at", STARTS),
+        starts_at=kwargs.pop("starts_at", default),
         place=kwargs.pop("place", "村委会二楼会议室"),
         **kwargs,
     )
@@ -323,3 +325,28 @@ def test_the_chair_moves_and_cancels_from_the_meetings_page(client, tree, people
     )
     assert response.status_code == 403
     assert not Fanout.objects.filter(event_key=f"meeting-cancelled:{other.pk}").exists()
+
+
+def test_an_assembly_called_with_less_than_the_laws_ten_days_is_refused_and_tells_nobody(
+    tree, people
+):
+    with pytest.raises(ValidationError) as refused:
+        call(people, tree["village"], kind=SessionKind.ASSEMBLY, starts_at=STARTS)
+    assert "10" in refused.value.messages[0]
+    assert not Fanout.objects.exists() and not Session.objects.exists()
+
+
+def test_moving_an_assembly_inside_its_notice_is_refused_and_a_village_may_ask_more(
+    tree, people, settings
+):
+    session = call(people, tree["village"], kind=SessionKind.ASSEMBLY)
+    with pytest.raises(ValidationError):
+        sessions.change_session(
+            actor=people["chair"], session=session, starts_at=STARTS, place="村口"
+        )
+    # A representatives' meeting has no notice in law; a village's own rules may set one.
+    settings.YISHI_MEETING_NOTICE_DAYS = {SessionKind.REPRESENTATIVES: 3}
+    with pytest.raises(ValidationError):
+        call(people, tree["village"], starts_at=STARTS)  # two days ahead
+    settings.YISHI_MEETING_NOTICE_DAYS = {SessionKind.ASSEMBLY: 5}  # never below the law
+    assert sessions.notice_days(SessionKind.ASSEMBLY) == 10
