@@ -235,6 +235,14 @@ YISHI_WECHAT_TEMPLATES = {
     name: env(f"YISHI_WECHAT_TEMPLATE_{name.upper()}", name)
     for name in ("account", "topic", "record", "budget", "meeting", "case", "digest")
 }
+# Days of notice a meeting's roster must have, by kind, beyond the law's ten for a villagers'
+# assembly (meetings.services.notice_days): a village's own rules, e.g. YISHI_MEETING_NOTICE_DAYS
+# ="representatives:3,two_committees:1".
+YISHI_MEETING_NOTICE_DAYS = {
+    kind: int(days)
+    for kind, _sep, days in (item.partition(":") for item in env_list("YISHI_MEETING_NOTICE_DAYS"))
+    if days.strip().isdigit()
+}
 # The provider template approved for each kind of notice (Aliyun and the like send templates
 # only): YISHI_SMS_TEMPLATE_<KIND>, e.g. YISHI_SMS_TEMPLATE_TOPIC_ANSWERED=SMS_123456789. A kind
 # without one is not sent by such a provider (docs/notifications.md lists kinds and variables).
