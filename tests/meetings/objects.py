@@ -21,7 +21,8 @@ def permission_objects(tree) -> dict:
             council=village,
             kind=kind,
             title="村民代表会议",
-            starts_at=timezone.now() + datetime.timedelta(hours=1),
+            # within the hour, or ten days ahead for an assembly (the law's notice)
+            starts_at=timezone.now() + datetime.timedelta(days=sessions.notice_days(kind), hours=1),
             place="村委会",
             is_public=is_public,
         )
