@@ -449,3 +449,22 @@ def test_a_notice_goes_with_its_kinds_template_or_is_skipped_without_one(setting
     assert params["title"] == "修路" and params["link"].endswith("/topics/1/")
     skipped = Delivery.objects.get(status=DeliveryStatus.SKIPPED)
     assert skipped.reason == "no_template" and skipped.notification.recipient == verified
+
+
+@freeze_time(DAYTIME)
+def test_with_the_queue_down_the_event_still_commits_and_the_sweep_sends_later(
+    resident, monkeypatch, django_capture_on_commit_callbacks
+):
+    class QueueDown:
+        def enqueue(self, *args, **kwargs):
+            raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(delivery, "send_due_task", QueueDown())
+    with django_capture_on_commit_callbacks(execute=True):
+        tell([resident])  # the request that raised the event does not fail
+    assert Delivery.objects.get(channel="sms").status == DeliveryStatus.PENDING
+    assert delivery.sweep()["notices_taken_back"] == 0  # still down: nothing lost, nothing sent
+    monkeypatch.undo()
+    delivery.sweep()  # Redis is back: the sweep queues a sender
+    delivery.send_due()
+    assert len(sms_to(resident)) == 1
