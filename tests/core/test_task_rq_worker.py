@@ -166,7 +166,12 @@ def test_an_rq_worker_killed_mid_job_loses_nothing(rq_backend, workers, tmp_path
     assert _status(run) == TaskRunStatus.RUNNING
 
     counts = tasks.reap_stalled(older_than=datetime.timedelta(0))
-    assert counts == {"requeued": 1, "failed": 0, "resent": 0}
+    # (the apps' sweeps, run by the reaper too, add their own counts)
+    assert {k: counts[k] for k in ("requeued", "failed", "resent")} == {
+        "requeued": 1,
+        "failed": 0,
+        "resent": 0,
+    }
     run.refresh_from_db()
     assert run.status == TaskRunStatus.QUEUED and run.error == tasks.WORKER_LOST
     assert run.task_id and run.task_id != first_task
