@@ -286,6 +286,18 @@ class MembershipQuerySet(models.QuerySet):
             | Q(council__path__in=council.ancestor_paths(), role__in=DOWNWARD_ROLES)
         )
 
+    def verified_rows_of(self, user_ids) -> dict[int, list[tuple[int, str]]]:
+        """`verified_rows` for many people in one query (everyone told of one event)."""
+        rows: dict[int, list[tuple[int, str]]] = {pk: [] for pk in user_ids}
+        found = (
+            self.verified()
+            .filter(user_id__in=list(rows))
+            .values_list("user_id", "council_id", "role")
+        )
+        for user_id, council_id, role in found:
+            rows[user_id].append((council_id, role))
+        return rows
+
     def verified_rows(self, user_id: int) -> list[tuple[int, str]]:
         """(council id, role) of every verified membership of one person: one indexed lookup,
         written by hand because every permission check on every page and ballot starts here

@@ -299,6 +299,7 @@ def send_digests(now: datetime.datetime | None = None) -> int:
     """For each person who takes a digest and whose digest time has come today: one message,
     by their channels, counting their unread notifications not yet in a digest. No digest when
     there is nothing new; never two on one day (its event key is the day)."""
+    from notifications.services import plan_deliveries
 
     now = now or timezone.now()
     local = timezone.localtime(now)
@@ -328,31 +329,12 @@ def send_digests(now: datetime.datetime | None = None) -> int:
                 params={"count": count},
                 read_at=now,  # the inbox lists the notifications themselves
             )
-            _plan_digest(digest, own)
+            digest.recipient = own.user
+            plan_deliveries([digest], digest=True)
             sent += 1
     if sent:
         transaction.on_commit(enqueue_send)
     return sent
-
-
-def _plan_digest(digest: Notification, own: PersonSettings) -> None:
-    from notifications.models import Preference
-    from notifications.services import has_address, wants
-
-    chosen = {
-        (p.user_id, p.kind, p.channel): p.enabled
-        for p in Preference.objects.filter(user_id=own.user_id, kind=Kind.DIGEST)
-    }
-    now = timezone.now()
-    Delivery.objects.bulk_create(
-        [
-            Delivery(notification=digest, channel=channel, not_before=now)
-            for channel in Channel.outside()
-            if wants(chosen, own.user_id, Kind.DIGEST, channel)
-            and has_address(own.user, channel, own)
-        ],
-        ignore_conflicts=True,
-    )
 
 
 # --- The reaper's sweep -------------------------------------------------------------------

@@ -19,7 +19,7 @@ def unread_and_newest(user) -> tuple[int, int]:
     from (notifications.consumers). Two indexed reads, whatever the inbox holds."""
     newest = (
         Notification.objects.filter(recipient=user)
-        .order_by("-created", "-pk")
+        .order_by("-pk")
         .values_list("pk", flat=True)
         .first()
     )

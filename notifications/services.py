@@ -26,6 +26,7 @@ from django.utils import timezone
 from core import sms
 from core.realtime import broadcast_many_on_commit, broadcast_on_commit, group_name
 from core.realtime.envelope import event
+from councils.predicates import know_roles_of
 from notifications import registry
 from notifications.kinds import SPECS, Channel, Kind
 from notifications.models import (
@@ -70,6 +71,7 @@ def notify(
         raise ValueError(f"unknown notification kind {kind!r}")
     users = _users(recipients)
     if permission is not None:
+        know_roles_of(users)  # one query for everyone's roles, not one a person
         users = [user for user in users if user.has_perm(permission, obj)]
     if not users:
         return []
@@ -162,10 +164,10 @@ def _users(recipients: Iterable) -> list:
 # --- Planning deliveries --------------------------------------------------------------------
 
 
-def plan_deliveries(notifications: list[Notification]) -> list[Delivery]:
+def plan_deliveries(notifications: list[Notification], *, digest: bool = False) -> list[Delivery]:
     """A delivery per notification and outside channel the person keeps on for its kind and has
     an address for, due now or when their quiet hours end; none for people who take a digest
-    (the digest tells them). Three queries for any number of notifications."""
+    (the digest tells them), unless these are `digest`s. Three queries for any number."""
     if not notifications:
         return []
     user_ids = {n.recipient_id for n in notifications}
@@ -179,7 +181,7 @@ def plan_deliveries(notifications: list[Notification]) -> list[Delivery]:
     deliveries = []
     for notification in notifications:
         own = person.get(notification.recipient_id)
-        if own is not None and own.digest:
+        if own is not None and own.digest and not digest:
             continue
         due = quiet_until(own, now) or now
         for channel in Channel.outside():

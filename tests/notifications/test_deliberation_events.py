@@ -38,29 +38,6 @@ def _isolated(settings, request):
     MemoryWechatBackend.outbox.clear()
 
 
-# The fixtures of tests/deliberation/conftest.py, which this directory does not see.
-@pytest.fixture
-def hall(tree):
-    return HallFactory(council=tree["village"])
-
-
-@pytest.fixture
-def resident(tree):
-    return member(tree["village"])
-
-
-@pytest.fixture
-def committee(tree):
-    user = member(tree["village"])
-    member(tree["village"], Role.COMMITTEE, user=user)
-    return user
-
-
-@pytest.fixture
-def topic(hall, resident):
-    return TopicFactory(hall=hall, author=resident)
-
-
 @pytest.fixture
 def private_topic(tree, resident):
     return TopicFactory(hall=HallFactory(council=tree["village"], is_public=False), author=resident)

@@ -468,3 +468,20 @@ def test_with_the_queue_down_the_event_still_commits_and_the_sweep_sends_later(
     delivery.sweep()  # Redis is back: the sweep queues a sender
     delivery.send_due()
     assert len(sms_to(resident)) == 1
+
+
+@freeze_time(DAYTIME)
+def test_checking_who_may_know_reads_everyones_roles_at_once(tree):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    committee = member(tree["village"], Role.COMMITTEE)
+    people = [member(tree["village"]) for _ in range(8)] + [UserFactory() for _ in range(4)]
+    everyone = [committee.pk, *(p.pk for p in people)]
+    fresh = list(type(committee).objects.filter(pk__in=everyone))  # no roles cached on them
+    with CaptureQueriesContext(connection) as queries:
+        made = tell(fresh, obj=tree["village"], permission="councils.view_members")
+    # Residents and outsiders may not see the members list; the committee member may.
+    assert [n.recipient_id for n in made] == [committee.pk]
+    reads = [q for q in queries.captured_queries if "councils_membership" in q["sql"]]
+    assert len(reads) == 1
