@@ -441,6 +441,8 @@ class ActionVerb(models.TextChoices):
     REVOKE_ROLE = "revoke_role", _("Removed a role")
     SET_HOUSEHOLD = "set_household", _("Changed a household")
     CHANGE_PHASE = "change_phase", _("Changed a budget phase")
+    SET_CASE_RULE = "set_case_rule", _("Set a case level's handling and deadlines")
+    REGISTER_DEPARTMENT = "add_department", _("Registered a department")
 
 
 class CouncilAction(AppendOnlyModel):

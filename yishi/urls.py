@@ -29,6 +29,7 @@ urlpatterns = [
     path("halls/", include((meetings_legacy_urls, "meetings_moved"))),
     path("halls/", include("deliberation.urls")),
     path("meetings/", include("meetings.urls")),
+    path("cases/", include("cases.urls")),
     path("disclosure/", include("disclosure.urls")),
     path("budgets/", include("budgets.urls")),
     path("django-admin/", admin.site.urls),

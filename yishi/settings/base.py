@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "budgets",
     "disclosure",
     "meetings",
+    "cases",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.embeds",
