@@ -295,7 +295,7 @@ class Case(models.Model):
                 name="cases_satisfaction_1_to_5",
             ),
             models.CheckConstraint(
-                condition=~Q(source__in=list(PERSONAL_SOURCES)) | Q(public=False),
+                condition=~Q(source__in=sorted(PERSONAL_SOURCES)) | Q(public=False),
                 name="cases_personal_never_public",
             ),
         ]
