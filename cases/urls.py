@@ -1,10 +1,6 @@
 """Pages of cases under /cases/ (docs/cases.md)."""
 
-from django.urls import path
-
-from cases import views
+from cases.views import case, desk, figures
 
 app_name = "cases"
-urlpatterns = [
-    path("<int:pk>/", views.case_detail, name="case"),
-]
+urlpatterns = [*case.urlpatterns, *desk.urlpatterns, *figures.urlpatterns]

@@ -1,7 +1,8 @@
-"""Pages of cases: parse input, ask the permission, call one service, render."""
+"""Reporting a case and a case's own page with its steps."""
 
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
+from django.urls import path
 
 from cases.models import Case
 
@@ -11,3 +12,8 @@ def case_detail(request, pk: int):
     if not request.user.has_perm("cases.view_case", case):
         raise PermissionDenied
     return render(request, "cases/case.html", {"case": case})
+
+
+urlpatterns = [
+    path("<int:pk>/", case_detail, name="case"),
+]

@@ -1,0 +1,3 @@
+"""The township board, the department desk, departments, level rules, the public page."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Figures rolled up the tree, weekly summaries, exports."""
+
+urlpatterns = []
