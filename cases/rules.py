@@ -49,7 +49,7 @@ rules.add_perm("cases.view_case", is_case_public | concerned)
 rules.add_perm("cases.view_case_details", concerned)
 rules.add_perm("cases.handle_case", can_handle)
 rules.add_perm("cases.whistle_case", is_open_case & is_official)
-rules.add_perm("cases.confirm_case", is_reporter)
+rules.add_perm("cases.confirm_case", is_reporter & is_open_case)
 rules.add_perm("cases.mediate_case", is_open_case & (is_mediator | can_handle))
 # On a council (a grid or a village):
 rules.add_perm("cases.report_grid_event", is_case_council & (is_grid_staff | is_official))

@@ -35,7 +35,6 @@ from cases.models import (
     Whistle,
 )
 from core.permissions import require_perm
-from core.realtime.groups import group_name
 from core.uploads import clean_photos
 from councils.models import CouncilPage, Level
 from disclosure.privacy import identity_kind
@@ -44,7 +43,7 @@ from disclosure.privacy import identity_kind
 # priority ones too with the township told, difficult ones are whistled up to the township.
 DEFAULT_RULES = {
     Whistle.ROUTINE: {
-        "tier": Tier.VILLAGE,
+        "tier": Tier.GRID,
         "inform_township": False,
         "accept_hours": 24,
         "resolve_days": 7,
@@ -245,10 +244,6 @@ def _saved(case: Case, now, *fields: str) -> None:
     case.changed_at = now
     case.save(update_fields=[*fields, "changed_at"])
     board_changed(case)
-
-
-def board_group(township_id: int) -> str:
-    return group_name("cases_board", township_id)
 
 
 def board_changed(case: Case) -> None:

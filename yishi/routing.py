@@ -1,6 +1,7 @@
 """Every app's websocket routes, in one list."""
 
 from budgets.routing import websocket_urlpatterns as budget_routes
+from cases.routing import websocket_urlpatterns as case_routes
 from core.routing import websocket_urlpatterns as core_routes
 from deliberation.routing import websocket_urlpatterns as deliberation_routes
 from meetings.routing import websocket_urlpatterns as meeting_routes
@@ -12,4 +13,5 @@ websocket_urlpatterns = [
     *deliberation_routes,
     *budget_routes,
     *meeting_routes,
+    *case_routes,
 ]

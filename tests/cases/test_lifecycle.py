@@ -11,10 +11,10 @@ from tests.cases.conftest import grid_report
 pytestmark = pytest.mark.django_db
 
 
-def test_routine_report_is_handled_in_the_village_with_the_default_deadlines(tree, people):
+def test_routine_report_is_handled_in_the_grid_with_the_default_deadlines(tree, people):
     now = timezone.now()
     case = grid_report(tree, people, now=now)
-    assert case.handler_council == tree["village"]
+    assert case.handler_council == tree["grid"]
     assert case.township == tree["township"]
     assert case.status == Status.REPORTED
     assert case.accept_due == now + datetime.timedelta(hours=24)

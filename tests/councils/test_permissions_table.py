@@ -109,6 +109,12 @@ def session_objects(tree):
     return sessions_permission_objects(tree)
 
 
+def case_objects(tree, persons):
+    from tests.cases.objects import permission_objects as cases_permission_objects
+
+    return cases_permission_objects(tree, persons)
+
+
 def test_table_is_not_empty():
     assert len(ROWS) >= 9
     assert any(cell == "✓" for _, _, cells in ROWS for cell in cells.values())
@@ -122,6 +128,7 @@ def test_every_cell_of_the_permission_table(tree):
     objects.update(deliberation_objects(tree, persons["resident"]))
     objects.update(budget_objects(tree))
     objects.update(session_objects(tree))
+    objects.update(case_objects(tree, persons))
     mismatches = []
     for permission, on, cells in ROWS:
         for column, expected in cells.items():
