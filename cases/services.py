@@ -25,6 +25,7 @@ from cases.models import (
     CasePhoto,
     Category,
     Department,
+    DepartmentKind,
     EventKind,
     LevelRule,
     Mediation,
@@ -222,10 +223,13 @@ def _check_text(*, public: bool, **texts: str) -> None:
 
 
 def _locked(case: Case) -> Case:
-    return (
-        Case.objects.select_for_update()
-        .select_related("council", "handler_council", "department", "township")
-        .get(pk=case.pk)
+    """The case's row, locked, then read with its councils. Locked alone first: a locked read
+    joined to the councils would, after waiting for another step that moved the case to a new
+    handler, re-check the join against the old handler and find no row (PostgreSQL's
+    re-check of a row updated while waiting; tests/cases/test_race_pg.py)."""
+    Case.objects.select_for_update().filter(pk=case.pk).values_list("pk").get()
+    return Case.objects.select_related("council", "handler_council", "department", "township").get(
+        pk=case.pk
     )
 
 
@@ -368,7 +372,7 @@ def escalate_topic(*, user, topic, level: str, category: str, now=None) -> Case:
         category=category,
         level=level,
         title=topic.title[:80],
-        description=topic.body or topic.title,
+        description=topic.description or topic.title,
         public=category in PUBLIC_CATEGORIES,
         topic=topic,
         now=now,
@@ -718,7 +722,9 @@ def record_agreement(
     if follow_up_on is not None and follow_up_on < timezone.localdate(now):
         raise ValidationError({"follow_up_on": _("The follow-up date cannot be in the past.")})
     _check_text(public=False, agreement=agreement)
-    mediation = case.mediation
+    mediation = Mediation.objects.filter(case=case).first()
+    if mediation is None:
+        raise ValidationError(_("Name a mediator before recording an agreement."))
     if mediation.agreed_at is not None:
         raise ValidationError(_("An agreement is already recorded; add a follow-up instead."))
     mediation.agreement = agreement
@@ -739,7 +745,9 @@ def record_follow_up(*, user, case: Case, text: str, now=None) -> CaseEvent:
     if not (text or "").strip():
         raise ValidationError({"text": _("Say whether the agreement holds.")})
     _check_text(public=False, text=text)
-    mediation = Mediation.objects.select_for_update().get(case=case)
+    mediation = Mediation.objects.select_for_update().filter(case=case).first()
+    if mediation is None or mediation.agreed_at is None:
+        raise ValidationError(_("Record the agreement before following it up."))
     mediation.followed_up_at = now
     mediation.save(update_fields=["followed_up_at"])
     event = _event(case, EventKind.FOLLOW_UP, actor=user, now=now, text=text)
@@ -781,6 +789,7 @@ def log_visit(
         night=bool(night),
         households=households,
         notes=(notes or "").strip(),
+        created_at=now or timezone.now(),
     )
 
 
@@ -789,6 +798,10 @@ def log_visit(
 
 @transaction.atomic
 def register_department(*, user, council: CouncilPage, name: str, kind: str) -> Department:
+    """A township, district or city registers a handling unit (部门) it can whistle in."""
+    from councils.models import ActionVerb
+    from councils.services import log_action
+
     require_perm(
         user, "cases.manage_departments", council, _("Only officials register departments.")
     )
@@ -797,9 +810,40 @@ def register_department(*, user, council: CouncilPage, name: str, kind: str) -> 
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": _("Give the department's name.")})
+    if kind not in DepartmentKind.values:
+        raise ValidationError({"kind": _("Choose the kind of department.")})
     if Department.objects.filter(council=council, name=name).exists():
         raise ValidationError({"name": _("A department of this name is already registered here.")})
-    return Department.objects.create(council=council, name=name, kind=kind)
+    department = Department.objects.create(council=council, name=name, kind=kind)
+    log_action(
+        council=council,
+        actor=user,
+        verb=ActionVerb.REGISTER_DEPARTMENT,
+        target=f"{name} ({DepartmentKind(kind).label})",
+    )
+    return department
+
+
+@transaction.atomic
+def deactivate_department(*, user, department: Department) -> Department:
+    """A department that no longer serves is kept (its cases' history names it) but is no
+    longer whistled in. It must first pass on the open cases it holds."""
+    department = Department.objects.select_for_update().get(pk=department.pk)
+    require_perm(
+        user,
+        "cases.manage_departments",
+        department.council,
+        _("Only officials register departments."),
+    )
+    if not department.active:
+        raise ValidationError(_("This department is no longer active."))
+    if Case.objects.open().filter(department=department).exists():
+        raise ValidationError(
+            _("This department still holds open cases: whistle them to another one first.")
+        )
+    department.active = False
+    department.save(update_fields=["active"])
+    return department
 
 
 @transaction.atomic
