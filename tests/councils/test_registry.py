@@ -36,12 +36,14 @@ def test_every_app_registers_its_section_and_demo_in_order():
         "meetings/council_section.html",
         "budgets/council_section.html",
         "disclosure/council_section.html",
+        "cases/council_section.html",
     ]
     assert [b.name for b in registry.DEMO_BUILDERS] == [
         "halls",
         "budget_cycles",
         "records",
         "sessions",
+        "cases",
     ]
 
 
