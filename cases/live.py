@@ -17,12 +17,16 @@ is far cheaper than computing every board's counts at every step.
 from django.core.cache import cache
 from django.db import transaction
 
+from core import state
 from core.realtime import broadcast_on_commit, group_name
 from core.realtime.envelope import event
 from councils.models import CouncilPage, Level
 
 BOARD_LEVELS = (Level.TOWNSHIP, Level.DISTRICT, Level.CITY)
 SEQ_TTL = 30 * 24 * 3600
+
+_boards_above: dict[int, list[int]] = {}
+state.register("cases.live._boards_above", _boards_above.clear)
 
 
 def board_group(council_id: int) -> str:
@@ -52,12 +56,17 @@ def board_frame(council_id: int, seq: int) -> dict:
 
 
 def boards_above(township_id: int) -> list[int]:
-    """The township and every district and city above it."""
-    township = CouncilPage.objects.only("path", "depth").get(pk=township_id)
-    above = CouncilPage.objects.filter(
-        path__in=township.ancestor_paths(), level__in=BOARD_LEVELS
-    ).values_list("pk", flat=True)
-    return [township_id, *above]
+    """The township and every district and city above it (kept per process: a township does
+    not move between districts in the life of a worker, and if it did, the frame would only
+    reach the old district's screens, which re-read their counts anyway)."""
+    boards = _boards_above.get(township_id)
+    if boards is None:
+        township = CouncilPage.objects.only("path", "depth").get(pk=township_id)
+        above = CouncilPage.objects.filter(
+            path__in=township.ancestor_paths(), level__in=BOARD_LEVELS
+        ).values_list("pk", flat=True)
+        boards = _boards_above[township_id] = [township_id, *above]
+    return boards
 
 
 def board_frame_soon(township_id: int) -> None:

@@ -37,6 +37,7 @@ def test_every_module_level_cache_is_registered_for_reset():
     import budgets.consumers  # noqa: F401  (registration happens at import)
     import budgets.live  # noqa: F401
     import budgets.services  # noqa: F401
+    import cases.live  # noqa: F401
     import core.cache  # noqa: F401
     import core.realtime.hub  # noqa: F401
 
