@@ -502,6 +502,12 @@ class FigureRow:
     def median_hours(self) -> int | None:
         return lower_median(self.histogram)
 
+    @property
+    def median_days(self) -> int | None:
+        """The median in whole days, past two days (the buckets are whole days there)."""
+        hours = self.median_hours
+        return None if hours is None else hours // 24
+
 
 def combine(rows: Iterable[FigureRow]) -> FigureRow:
     """One row summing `rows` (their histograms too, so the median stays exact)."""

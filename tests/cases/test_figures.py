@@ -502,3 +502,27 @@ def test_a_subtree_is_bounded_by_the_next_path(tree, path, inside, outside):
     CaseFigure.objects.bulk_create(rows)
     found = CaseFigure.objects.filter(figures.subtree(path)).values_list("council_path", flat=True)
     assert sorted(found) == sorted(inside)
+
+
+def test_a_median_of_days_reads_in_days_on_the_page(tree, people, client):
+    """Past two days the median is shown in whole days (a template once failed on it)."""
+    import datetime as _dt
+
+    from cases import figures as case_figures
+    from cases import services as case_services
+
+    start = _dt.datetime(2026, 3, 2, 1, 0, tzinfo=_dt.UTC)
+    case = grid_report(tree, people, now=start)
+    case_services.accept_case(user=people["grid_worker"], case=case, now=start)
+    case_services.resolve_case(
+        user=people["grid_worker"], case=case, outcome="修好了", now=start + _dt.timedelta(days=3)
+    )
+    case_services.confirm_case(
+        user=people["grid_worker"], case=case, satisfaction=5, now=start + _dt.timedelta(days=3)
+    )
+    case_figures.rebuild(now=start + _dt.timedelta(days=4))
+    response = client.get(
+        f"/cases/councils/{tree['township'].pk}/figures/?from=2026-03&to=2026-03"
+    )
+    assert response.status_code == 200
+    assert "3 days" in response.content.decode()
