@@ -57,6 +57,8 @@ from cases.models import (
     CaseFigure,
     Category,
     Status,
+    TownshipCloseTime,
+    TownshipFigure,
     Whistle,
 )
 from core import tasks as core_tasks
@@ -77,6 +79,8 @@ VERSION_KEY = "cases:figures:version"
 # Finished rebuild runs are kept this long (core.TaskRun), the newest always.
 KEEP_RUNS = datetime.timedelta(days=1)
 BY_CHOICES = ("level", "category", "month")
+# Councils whose figures are summed from TownshipFigure rows rather than their councils' own.
+ROLLED_UP_LEVELS = ("township", "district", "city")
 COUNTS = (
     "reported",
     "closed",
@@ -200,11 +204,14 @@ def _insert_rows(model, rows, columns: dict[str, str], built_at=None) -> int:
 
 
 KEYS = {"council": "council_id", "month": "month", "level": "level", "category": "category"}
+# A council has one township: grouping by it too splits nothing and keeps it on the row.
+LEAF_KEYS = {**KEYS, "township": "township_id"}
 
 
 def _rebuild_batch(council_ids: list[int], month: datetime.date | None, now) -> int:
     """Replace the rows of these councils (in `month`, or in every month) from their cases:
-    one DELETE per table, one INSERT ... SELECT ... GROUP BY per table, in one transaction."""
+    one DELETE per table, one INSERT ... SELECT ... GROUP BY per table, in one transaction;
+    then their townships' rows from theirs (`_rebuild_townships`)."""
     cases = Case.objects.filter(council_id__in=council_ids)
     old_figures = CaseFigure.objects.filter(council_id__in=council_ids)
     old_times = CaseCloseTime.objects.filter(council_id__in=council_ids)
@@ -215,7 +222,7 @@ def _rebuild_batch(council_ids: list[int], month: datetime.date | None, now) -> 
         old_times = old_times.filter(month=month)
     counted = (
         cases.annotate(month=report_month())
-        .values(*KEYS.values())
+        .values(*LEAF_KEYS.values())
         .annotate(
             path=Max("council_path"),
             n_reported=Count("pk"),
@@ -231,25 +238,69 @@ def _rebuild_batch(council_ids: list[int], month: datetime.date | None, now) -> 
     timed = (
         cases.filter(status=Status.CLOSED, closed_at__isnull=False)
         .annotate(month=report_month(), bucket=CloseBucket("reported_at", "closed_at"))
-        .values(*KEYS.values(), "bucket")
+        .values(*LEAF_KEYS.values(), "bucket")
         .annotate(path=Max("council_path"), n_count=Count("pk"))
         .order_by()
     )
     with transaction.atomic(using=cases.db):
+        townships = set(old_figures.order_by().values_list("township_id", flat=True).distinct())
+        townships |= set(old_times.order_by().values_list("township_id", flat=True).distinct())
         old_figures.delete()
         old_times.delete()
         written = _insert_rows(
             CaseFigure,
             counted,
-            {**KEYS, "council_path": "path", **{name: f"n_{name}" for name in COUNTS}},
+            {**LEAF_KEYS, "council_path": "path", **{name: f"n_{name}" for name in COUNTS}},
             built_at=now,
         )
         _insert_rows(
             CaseCloseTime,
             timed,
-            {**KEYS, "council_path": "path", "hours": "bucket", "count": "n_count"},
+            {**LEAF_KEYS, "council_path": "path", "hours": "bucket", "count": "n_count"},
         )
+        townships |= set(cases.order_by().values_list("township_id", flat=True).distinct())
+        townships.discard(None)
+        _rebuild_townships(sorted(townships), month, now)
     return written
+
+
+def _rebuild_townships(township_ids: list[int], month: datetime.date | None, now) -> None:
+    """Replace the TownshipFigure and TownshipCloseTime rows of these townships (in `month`,
+    or every month) by the sums of their councils' rows: a GROUP BY over a township's few
+    hundred rows a month, straight into the table."""
+    if not township_ids:
+        return
+    leaf_figures = CaseFigure.objects.filter(township_id__in=township_ids)
+    leaf_times = CaseCloseTime.objects.filter(township_id__in=township_ids)
+    old_figures = TownshipFigure.objects.filter(council_id__in=township_ids)
+    old_times = TownshipCloseTime.objects.filter(council_id__in=township_ids)
+    if month is not None:
+        leaf_figures, leaf_times = leaf_figures.filter(month=month), leaf_times.filter(month=month)
+        old_figures, old_times = old_figures.filter(month=month), old_times.filter(month=month)
+    keys = {"council": "township_id", "month": "month", "level": "level", "category": "category"}
+    summed = (
+        leaf_figures.values(*keys.values())
+        .annotate(path=Max("township__path"), **{f"n_{n}": Sum(n) for n in COUNTS})
+        .order_by()
+    )
+    timed = (
+        leaf_times.values(*keys.values(), "hours")
+        .annotate(path=Max("township__path"), n_count=Sum("count"))
+        .order_by()
+    )
+    old_figures.delete()
+    old_times.delete()
+    _insert_rows(
+        TownshipFigure,
+        summed,
+        {**keys, "council_path": "path", **{name: f"n_{name}" for name in COUNTS}},
+        built_at=now,
+    )
+    _insert_rows(
+        TownshipCloseTime,
+        timed,
+        {**keys, "council_path": "path", "hours": "hours", "count": "n_count"},
+    )
 
 
 def _councils_with_rows(month: datetime.date | None) -> list[int]:
@@ -562,13 +613,17 @@ def _summed(council, months, group: list[str]):
     month_q, listed = _month_filter(months)
     within = subtree(council.path) & month_q
     sums = {name: Sum(name) for name in COUNTS}
-    figures = CaseFigure.objects.filter(within)
+    figure_model, time_model = CaseFigure, CaseCloseTime
+    if getattr(council, "level", None) in ROLLED_UP_LEVELS:
+        # A township and everything above: its townships' rows, a few thousand at most.
+        figure_model, time_model = TownshipFigure, TownshipCloseTime
+    figures = figure_model.objects.filter(within)
     if group:
         counted = figures.values(*group).annotate(**sums).order_by()
     else:
         counted = [figures.aggregate(**sums)]
     times = (
-        CaseCloseTime.objects.filter(within)
+        time_model.objects.filter(within)
         .values(*group, "hours")
         .annotate(count=Sum("count"))
         .order_by()

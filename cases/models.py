@@ -70,11 +70,11 @@ class Tier(models.TextChoices):
 
 
 class Status(models.TextChoices):
-    REPORTED = "reported", _("Reported")
+    REPORTED = "reported", pgettext_lazy("case status", "Reported")
     ACCEPTED = "accepted", _("Accepted")
     IN_HAND = "in_hand", _("In hand")
     RESOLVED = "resolved", _("Resolved, waiting for the reporter")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("case status", "Closed")
 
 
 OPEN_STATUSES = (Status.REPORTED, Status.ACCEPTED, Status.IN_HAND, Status.RESOLVED)
@@ -102,7 +102,7 @@ class Department(models.Model):
         related_name="departments",
         verbose_name=_("registered under"),
     )
-    name = models.CharField(_("name"), max_length=80)
+    name = models.CharField(pgettext_lazy("case", "name"), max_length=80)
     kind = models.CharField(_("kind"), max_length=16, choices=DepartmentKind.choices)
     active = models.BooleanField(_("active"), default=True)
     members = models.ManyToManyField(
@@ -517,9 +517,8 @@ class WeeklySummary(models.Model):
         return self.signed_at is not None
 
 
-class CaseFigure(models.Model):
-    """Cases of one council, one month (by report date), one level and one category: the
-    counts every figure is made of. Rebuilt by cases.figures; summed over a subtree by prefix."""
+class FigureCounts(models.Model):
+    """The counts of one council, one month (by report date), one level and one category."""
 
     council = models.ForeignKey("councils.CouncilPage", on_delete=models.CASCADE, related_name="+")
     council_path = models.CharField(max_length=255)
@@ -536,18 +535,13 @@ class CaseFigure(models.Model):
     built_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["council", "month", "level", "category"], name="cases_figure_unique"
-            )
-        ]
-        indexes = [models.Index(fields=["council_path", "month"], name="cases_figure_subtree")]
+        abstract = True
 
     def __str__(self):
         return f"{self.council_id} {self.month} {self.level} {self.category}"
 
 
-class CaseCloseTime(models.Model):
+class CloseTimeCounts(models.Model):
     """How many cases of one council, month, level and category closed within `hours` hours
     (whole hours, rounded up; by the day after two days): the median is read from these."""
 
@@ -560,13 +554,70 @@ class CaseCloseTime(models.Model):
     count = models.PositiveIntegerField()
 
     class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.council_id} {self.month} {self.hours}h"
+
+
+class CaseFigure(FigureCounts):
+    """The counts of the cases that happened in one grid or village. Rebuilt by
+    cases.figures; summed over a village's subtree by prefix."""
+
+    township = models.ForeignKey(
+        "councils.CouncilPage", on_delete=models.CASCADE, related_name="+", null=True
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["council", "month", "level", "category"], name="cases_figure_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["council_path", "month"], name="cases_figure_subtree"),
+            models.Index(fields=["township", "month"], name="cases_figure_township"),
+        ]
+
+
+class CaseCloseTime(CloseTimeCounts):
+    township = models.ForeignKey(
+        "councils.CouncilPage", on_delete=models.CASCADE, related_name="+", null=True
+    )
+
+    class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["council", "month", "level", "category", "hours"],
                 name="cases_close_time_unique",
             )
         ]
-        indexes = [models.Index(fields=["council_path", "month"], name="cases_close_subtree")]
+        indexes = [
+            models.Index(fields=["council_path", "month"], name="cases_close_subtree"),
+            models.Index(fields=["township", "month"], name="cases_close_township"),
+        ]
 
-    def __str__(self):
-        return f"{self.council_id} {self.month} {self.hours}h"
+
+class TownshipFigure(FigureCounts):
+    """A township's whole subtree in one row per month, level and category: the sum of its
+    CaseFigure rows, rebuilt with them. A district or a city sums its townships' rows (a few
+    thousand), not its villages' (hundreds of thousands at city scale)."""
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["council", "month", "level", "category"], name="cases_township_figure"
+            )
+        ]
+        indexes = [models.Index(fields=["council_path", "month"], name="cases_tfigure_subtree")]
+
+
+class TownshipCloseTime(CloseTimeCounts):
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["council", "month", "level", "category", "hours"],
+                name="cases_township_close_time",
+            )
+        ]
+        indexes = [models.Index(fields=["council_path", "month"], name="cases_tclose_subtree")]
