@@ -36,7 +36,9 @@ class BoardConsumer(HubConsumer):
         return json.dumps(board_frame(self.council_id, seq))
 
     def _may_view(self) -> bool:
-        council = CouncilPage.objects.filter(pk=self.council_id).first()
+        # `id`, not `pk` (the page_ptr key): Django answers an id beyond any row with nothing
+        # only on the id field itself; on the key, SQLite raises OverflowError.
+        council = CouncilPage.objects.filter(id=self.council_id).first()
         return bool(
             council is not None
             and self.user is not None

@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cases.models import Case, CaseParty, Category, Department, Whistle
 from core.uploads import PHOTO_MAX_BYTES
@@ -65,12 +66,12 @@ class CaseReportForm(PhotosMixin, forms.Form):
         },
     )
     description = forms.CharField(
-        label=_("What happened"),
+        label=pgettext_lazy("case", "What happened"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_("Who, what, since when. Never write ID card numbers."),
         error_messages={
-            "required": _("Say what happened."),
+            "required": pgettext_lazy("case", "Say what happened."),
             "max_length": _("Keep the description to 2000 characters at most."),
         },
     )
@@ -457,3 +458,15 @@ class EscalateTopicForm(forms.Form):
         },
     )
     level = GridReportForm.base_fields["level"]
+
+
+class SummaryNoteForm(forms.Form):
+    """The grid worker's note on a weekly summary, signed with it (cases.summaries)."""
+
+    note = forms.CharField(
+        label=_("Note on the week"),
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"max_length": _("Keep the note under 4,000 characters.")},
+    )

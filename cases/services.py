@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from cases.models import (
     PERSONAL_SOURCES,
@@ -304,7 +304,7 @@ def report_case(
     if not title:
         raise ValidationError({"title": _("Give the case a short title.")})
     if not description:
-        raise ValidationError({"description": _("Say what happened.")})
+        raise ValidationError({"description": pgettext("case", "Say what happened.")})
     public = bool(public) and source not in PERSONAL_SOURCES and category in PUBLIC_CATEGORIES
     parties = [(side, name.strip()) for side, name in parties if name and name.strip()]
     if source == Source.DISPUTE and len(parties) < 2:
@@ -703,6 +703,11 @@ def record_mediation_session(*, user, case: Case, text: str, held_at=None, now=N
     case = _mediation_case(user, case, "cases.mediate_case")
     if not (text or "").strip():
         raise ValidationError({"text": _("Say who came and what was said.")})
+    if held_at is not None and held_at < case.reported_at:
+        # The case's history is in the order of its steps: nothing comes before the report.
+        raise ValidationError(
+            {"held_at": _("A mediation session is recorded from the day the dispute was reported.")}
+        )
     _check_text(public=False, text=text)
     event = _event(case, EventKind.MEDIATION, actor=user, now=held_at or now, text=text)
     _saved(case, now)

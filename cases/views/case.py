@@ -177,7 +177,8 @@ FINDING_KIND = ReportKind(
 
 
 def _case_council(council_pk: int) -> CouncilPage:
-    return get_object_or_404(CouncilPage, pk=council_pk)
+    # `id`, not `pk`: see cases.views.desk._council (an id too large is a 404, not a 500).
+    return get_object_or_404(CouncilPage, id=council_pk)
 
 
 @login_required

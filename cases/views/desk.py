@@ -27,7 +27,9 @@ PUBLIC_PER_PAGE = 25
 
 
 def _council(pk: int, **levels) -> CouncilPage:
-    return get_object_or_404(CouncilPage.objects.live(), pk=pk, **levels)
+    # `id`, not `pk` (the page_ptr key): an id too large for the database is then a 404, not
+    # SQLite's OverflowError (Django guards integer lookups on the id field only).
+    return get_object_or_404(CouncilPage.objects.live(), id=pk, **levels)
 
 
 def _allowed(request, permission: str, obj) -> None:

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from cases import exports, summaries
 from cases import figures as case_figures
+from cases.forms import SummaryNoteForm
 from cases.models import WeeklySummary, Whistle
 from core.refusals import say_refusal
 from councils.models import CouncilPage
@@ -28,10 +29,14 @@ from councils.models import CouncilPage
 DEFAULT_MONTHS = 12
 MAX_MONTHS = 60
 SUMMARIES_PER_PAGE = 26
+# The years one may ask about: far inside what a date holds (in year 1 or 9999 the start of a
+# day or the end of a month in the site's time zone is out of range: a 500, not a figure).
+YEARS = range(2000, 2100)
 
 
 def _council(pk: int) -> CouncilPage:
-    return get_object_or_404(CouncilPage.objects.live(), pk=pk)
+    # `id`, not `pk`: see cases.views.desk._council (an id too large is a 404, not a 500).
+    return get_object_or_404(CouncilPage.objects.live(), id=pk)
 
 
 def _crumbs(council: CouncilPage) -> list:
@@ -41,9 +46,10 @@ def _crumbs(council: CouncilPage) -> list:
 def _parse_month(text: str) -> datetime.date | None:
     try:
         year, month = (int(part) for part in (text or "").split("-"))
-        return datetime.date(year, month, 1)
+        found = datetime.date(year, month, 1)
     except ValueError:
         return None
+    return found if found.year in YEARS else None
 
 
 def month_span(params) -> tuple[case_figures.MonthSpan, str]:
@@ -131,7 +137,10 @@ def _visible_summary(request, pk: int) -> WeeklySummary:
 def summary_detail(request, pk: int):
     """One week: the figures, the note and the signature; the form to sign for those allowed.
     Prints on one A4 page (static/css/case-figures.css, @media print)."""
-    summary = _visible_summary(request, pk)
+    return _summary_page(request, _visible_summary(request, pk))
+
+
+def _summary_page(request, summary: WeeklySummary, form=None, status: int = 200):
     council = summary.council
     week_end = summary.week_start + datetime.timedelta(days=6)
     figures = summary.figures or {}
@@ -160,23 +169,32 @@ def summary_detail(request, pk: int):
             "levels": levels,
             "signals": signals,
             "can_sign": not summary.signed and request.user.has_perm("cases.sign_summary", council),
+            "form": form or SummaryNoteForm(),
         },
+        status=status,
     )
 
 
 @login_required
 @require_POST
 def summary_sign(request, pk: int):
+    """A refused note is shown again with what was typed (a week's note is long to retype)."""
     summary = _visible_summary(request, pk)
-    try:
-        summaries.sign_summary(
-            user=request.user, summary=summary, note=request.POST.get("note", "")
-        )
-    except (ValidationError, PermissionDenied) as error:
-        say_refusal(request, error)
-    else:
-        messages.success(request, _("Signed. The week's summary is archived as it is."))
-    return redirect(reverse("cases:summary", args=[summary.pk]))
+    form = SummaryNoteForm(request.POST)
+    if form.is_valid():
+        try:
+            summaries.sign_summary(
+                user=request.user, summary=summary, note=form.cleaned_data["note"]
+            )
+        except PermissionDenied as error:
+            say_refusal(request, error)
+            return redirect(reverse("cases:summary", args=[summary.pk]))
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Signed. The week's summary is archived as it is."))
+            return redirect(reverse("cases:summary", args=[summary.pk]))
+    return _summary_page(request, _visible_summary(request, pk), form, status=400)
 
 
 def _exporting_council(request, council_pk: int) -> CouncilPage:
@@ -188,9 +206,10 @@ def _exporting_council(request, council_pk: int) -> CouncilPage:
 
 def _parse_day(text: str) -> datetime.date | None:
     try:
-        return datetime.date.fromisoformat(text)
+        found = datetime.date.fromisoformat(text)
     except (TypeError, ValueError):
         return None
+    return found if found.year in YEARS else None
 
 
 @login_required

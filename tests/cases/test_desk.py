@@ -632,6 +632,8 @@ def test_public_page_pages_through_the_public_cases(client, tree, people):
 
 def test_public_page_of_an_unknown_council_is_not_found(client):
     assert client.get(reverse("cases:public", args=[999999])).status_code == 404
+    # An id too large for the database (SQLite raised OverflowError on the page_ptr key).
+    assert client.get(reverse("cases:public", args=[10**25])).status_code == 404
 
 
 # -- registering a department is logged --------------------------------------------------------

@@ -183,6 +183,10 @@ def test_a_bad_range_is_refused(client, tree, people):
     assert client.get(cases_url(tree["township"], "2026-03-31", "2026-03-01")).status_code == 400
     assert client.get(cases_url(tree["township"], "yesterday", "2026-03-01")).status_code == 400
     assert client.get(figures_url(tree["township"], "2026-13", "2026-14")).status_code == 400
+    # Days whose bounds in Shanghai time fall outside what a date holds (a 500 before).
+    assert client.get(cases_url(tree["township"], "0001-01-01", "0001-01-02")).status_code == 400
+    assert client.get(cases_url(tree["township"], "2026-03-01", "9999-12-31")).status_code == 400
+    assert client.get(figures_url(tree["township"], "9999-11", "9999-12")).status_code == 400
 
 
 def test_too_many_cases_for_one_file_are_refused(client, tree, people, monkeypatch):

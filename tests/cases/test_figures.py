@@ -436,6 +436,12 @@ def test_a_bad_month_range_falls_back_to_the_last_twelve_months(client, tree):
     assert response.status_code == 200
     assert "the first before the last" in response.content.decode()
     assert client.get(reverse("cases:figures", args=[999999])).status_code == 404
+    # The last month of year 9999 has no next month, and a council's id can be too large for
+    # the database: a message and a 404, never a 500.
+    response = client.get(figures_url(tree["grid"], **{"from": "9999-11", "to": "9999-12"}))
+    assert response.status_code == 200
+    assert "the first before the last" in response.content.decode()
+    assert client.get(reverse("cases:figures", args=[10**25])).status_code == 404
 
 
 def test_the_page_takes_the_same_queries_for_a_bigger_world(client, tree, people):

@@ -500,6 +500,21 @@ def test_an_agreement_in_the_past_or_without_a_mediator_is_refused(client, tree,
     assert "Record the agreement before following it up." in html_of(response)
 
 
+def test_a_mediation_session_before_the_report_is_refused(client, tree, people):
+    """Found by tests/fuzz: on 0001-01-01 before 08:00 Shanghai time, the instant is before
+    year 1 in UTC and the database could not store it (a 500)."""
+    case = dispute(tree, people)
+    services.name_mediator(user=people["committee"], case=case, mediator=people["committee"])
+    client.force_login(people["committee"])
+    for held_at in ("0001-01-01T00:00", "2020-05-01T09:00"):
+        response = client.post(
+            step_url(case, "mediation"), {"text": "双方到场", "held_at": held_at}
+        )
+        assert response.status_code == 400
+        assert "recorded from the day the dispute was reported" in html_of(response)
+    assert not case.events.filter(kind="mediation").exists()
+
+
 def test_the_mediator_cannot_mediate_a_case_that_is_not_a_dispute(client, tree, people):
     case = private_demand(tree, people)
     client.force_login(people["committee"])

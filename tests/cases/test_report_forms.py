@@ -78,6 +78,7 @@ def test_nobody_reports_in_a_township_nor_with_an_unknown_source(client, tree, p
     assert client.get(report_url(tree["township"], "grid_report")).status_code == 403
     assert client.get(report_url(tree["grid"], "visit")).status_code == 404
     assert client.get(report_url(tree["grid"], "topic")).status_code == 404
+    assert client.get(reverse("cases:report", args=[10**25, "demand"])).status_code == 404
 
 
 def test_a_resident_posting_a_grid_report_is_refused_and_nothing_is_made(client, tree, people):

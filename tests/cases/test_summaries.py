@@ -408,6 +408,18 @@ def test_signing_from_the_page_archives_the_summary(client, people, summary):
     assert summary.note == "本周平稳"
 
 
+def test_a_refused_note_is_shown_again_as_typed(client, people, summary):
+    """A week's note is long to retype: a refusal keeps it on the page, with the reason."""
+    client.force_login(people["grid_worker"])
+    note = "3组李家的低保材料还差一份，当事人身份证 110105194912310021"
+    response = client.post(reverse("cases:summary_sign", args=[summary.pk]), {"note": note})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Remove the ID card number" in html and note in html
+    summary.refresh_from_db()
+    assert not summary.signed and summary.note == ""
+
+
 def test_the_summary_prints_on_one_a4_page():
     css = (Path(settings.BASE_DIR) / "static" / "css" / "case-figures.css").read_text()
     printed = css[css.index("@media print") :]

@@ -68,6 +68,38 @@ def _ballot(w):
     return {f"p{w['ballot_a'].pk}": "1", f"p{w['ballot_b'].pk}": "1", "replace": ""}
 
 
+def _case_step(step, *cases):
+    name = f"cases:case_{step}"
+    return lambda w, choose: reverse(name, args=[w[choose(list(cases))].pk])
+
+
+def _council_url(name, *councils, extra=()):
+    def build(w, choose):
+        args = [w[choose(list(councils))].pk]
+        if extra:
+            args.append(choose(list(extra)))
+        return reverse(name, args=args)
+
+    return build
+
+
+# A case report: every field of the three reporting forms (each reads the ones it has).
+CASE_REPORT = {
+    "category": "roads",
+    "level": "priority",
+    "title": "村口路灯不亮",
+    "description": "3组村口的两根路灯坏了一个星期，晚上路过的老人看不清路。",
+    "place": "3组村口",
+    "latitude": "21.271234",
+    "longitude": "110.358765",
+    "public": "on",
+    "party_name_1": "王小英",
+    "party_side_1": "applicant",
+    "party_name_2": "李大山",
+    "party_side_2": "respondent",
+}
+PHOTOS = ("photo_1", "photo_2", "photo_3")
+
 RECORD_FIELDS = {
     "record_type": "statement",
     "period_kind": "month",
@@ -677,6 +709,158 @@ FORMS: dict[str, Form] = {
             "topic_answered__sms": "on",
         },
     ),
+    # --- cases ---
+    "cases:report": Form(
+        _council_url(
+            "cases:report", "grid", "village", extra=["grid_report", "demand", "dispute", "visit"]
+        ),
+        "committee",
+        "outsider",
+        lambda w: dict(CASE_REPORT),
+        files=PHOTOS,
+        notes="the committee reports grid events and, as villagers, raises demands and disputes",
+    ),
+    "cases:log_visit": Form(
+        _council_url("cases:log_visit", "grid", "village", "township"),
+        "grid_worker",
+        "resident",
+        lambda w: {
+            "visited_on": timezone.localdate().isoformat(),
+            "households": "12",
+            "night": "on",
+            "notes": "走访3组12户，两户说路灯不亮，一户想申请低保。",
+        },
+    ),
+    "cases:report_finding": Form(
+        url("cases:report_finding", pk("visit")),
+        "grid_worker",
+        "resident",
+        lambda w: {**CASE_REPORT, "category": "welfare", "title": "独居老人想申请低保"},
+        files=PHOTOS,
+    ),
+    "cases:escalate_topic": Form(
+        _record_url("cases:escalate_topic", "topic", "other_topic"),
+        "committee",
+        "resident",
+        lambda w: {"category": "roads", "level": "difficult"},
+    ),
+    "cases:case_accept": Form(
+        _case_step("accept", "reported_case", "accepted_case", "whistled_case"),
+        "committee",
+        "resident",
+    ),
+    "cases:case_start": Form(
+        _case_step("start", "accepted_case", "reported_case"),
+        "committee",
+        "resident",
+        lambda w: {"text": "明天上午请村里的电工去看。"},
+    ),
+    "cases:case_note": Form(
+        _case_step("note", "accepted_case", "reported_case", "resolved_case"),
+        "committee",
+        "resident",
+        lambda w: {"text": "电工说要换灯头，已经去镇上买了。"},
+    ),
+    "cases:case_resolve": Form(
+        _case_step("resolve", "accepted_case", "reported_case"),
+        "committee",
+        "resident",
+        lambda w: {"outcome": "水沟已经疏通，清出了两车淤泥。"},
+        files=PHOTOS,
+    ),
+    "cases:case_whistle": Form(
+        _case_step("whistle", "reported_case", "whistled_case"),
+        "official",
+        "committee",
+        lambda w: {
+            "department": str(w["department"].pk),
+            "reason": "路灯归镇里管，请派出所协调供电所。",
+        },
+    ),
+    "cases:case_confirm": Form(
+        _case_step("confirm", "resolved_case", "reported_case"),
+        "resident",  # the reporter of the resolved demand
+        "committee",
+        lambda w: {"satisfaction": "4", "comment": "清运得及时，谢谢。"},
+    ),
+    "cases:case_mediator": Form(
+        _case_step("mediator", "dispute", "agreed_dispute", "reported_case"),
+        "committee",
+        "resident",
+        lambda w: {"mediator": str(w.people["committee"].pk)},
+    ),
+    "cases:case_mediation": Form(
+        _case_step("mediation", "dispute", "agreed_dispute", "reported_case"),
+        "committee",  # the mediator
+        "resident",
+        lambda w: {
+            "text": "双方都到了村委会，王家说边界在老槐树，李家说在水沟。",
+            "held_at": (timezone.localtime() - datetime.timedelta(hours=2)).strftime(
+                "%Y-%m-%dT%H:%M"
+            ),
+        },
+    ),
+    "cases:case_agreement": Form(
+        _case_step("agreement", "dispute", "agreed_dispute"),
+        "committee",
+        "resident",
+        lambda w: {
+            "agreement": "以老槐树往东两米为界，李家拆除多砌的半米围墙。",
+            "follow_up_on": soon(30, "%Y-%m-%d"),
+        },
+    ),
+    "cases:case_follow_up": Form(
+        _case_step("follow_up", "agreed_dispute", "dispute"),
+        "committee",
+        "resident",
+        lambda w: {"text": "回访两家，排水沟已经移好，没有再吵。"},
+    ),
+    "cases:departments": Form(
+        _council_url("cases:departments", "township", "village"),
+        "official",
+        "committee",
+        lambda w: {"name": "白沙镇司法所", "kind": "justice"},
+    ),
+    "cases:department_members": Form(
+        url("cases:department_members", pk("department")),
+        "official",
+        "department_member",
+        lambda w: {
+            f"d{w['department'].pk}-phone": w.people["resident"].phone,
+            f"d{w['department'].pk}-action": "add",
+        },
+    ),
+    "cases:remove_department_member": Form(
+        lambda w, choose: reverse(
+            "cases:remove_department_member",
+            args=[w["department"].pk, w.people[choose(["department_member", "resident"])].pk],
+        ),
+        "official",
+        "department_member",
+    ),
+    "cases:deactivate_department": Form(
+        _record_url("cases:deactivate_department", "idle_department", "department"),
+        "official",
+        "department_member",
+    ),
+    "cases:rules": Form(
+        _council_url("cases:rules", "township", "village"),
+        "official",
+        "committee",
+        lambda w: {
+            "level": "priority",
+            "priority-tier": "village",
+            "priority-inform_township": "on",
+            "priority-accept_hours": "12",
+            "priority-resolve_days": "5",
+        },
+    ),
+    "cases:summary_sign": Form(
+        url("cases:summary_sign", pk("summary")),
+        "grid_worker",
+        "resident",
+        lambda w: {"note": "本周报了三盏路灯，两盏已修好；3组水沟要在雨季前清。"},
+    ),
 }
 
 # Pages that only read (GET): no form to fuzz.
@@ -748,6 +932,19 @@ READ_ONLY = {
     "budgets:proposal",
     "notifications:inbox",
     "notifications:open",  # opening one marks it read: the person's own, nothing else
+    "cases:case",
+    "cases:photo",  # GET only: photos behind the case's permission
+    "cases:mine",
+    "cases:visit",
+    "cases:board",
+    "cases:board_counts",
+    "cases:department_desk",
+    "cases:public",
+    "cases:figures",
+    "cases:summaries",
+    "cases:summary",
+    "cases:export_cases",
+    "cases:export_figures",
 }
 
 # Third-party admin and serving views, tested by their projects; not our forms.

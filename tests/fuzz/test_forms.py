@@ -28,7 +28,7 @@ from tests.fuzz.targets import FORMS, KNOWN_GAPS, READ_ONLY, THIRD_PARTY_PREFIXE
 
 pytestmark = pytest.mark.django_db
 
-OUR_APPS = ("core", "councils", "deliberation", "meetings", "budgets", "disclosure")
+OUR_APPS = ("core", "councils", "deliberation", "meetings", "budgets", "disclosure", "cases")
 
 
 def _walk(resolver, prefix="", namespace=None):

@@ -17,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from budgets.consumers import CycleResultsConsumer
+from cases.consumers import BoardConsumer
 from core.consumers import HealthConsumer
 from deliberation.consumers import MAX_FRAME_BYTES, TopicConsumer
 from meetings.consumers import SessionConsumer
@@ -175,7 +176,18 @@ def people(village):
 
     committee = member(village)
     member(village, Role.COMMITTEE, user=committee)
-    return {"resident": member(village), "committee": committee, "outsider": UserFactory()}
+    return {
+        "resident": member(village),
+        "committee": committee,
+        "outsider": UserFactory(),
+        "official": member(_township(village), Role.OFFICIAL),
+    }
+
+
+def _township(village):
+    from cases.services import township_of
+
+    return township_of(village)
 
 
 def _user(people, data):
@@ -185,7 +197,13 @@ def _user(people, data):
 
 # --- the routes --------------------------------------------------------------------------------
 
-FUZZED_CONSUMERS = {TopicConsumer, SessionConsumer, CycleResultsConsumer, NotificationConsumer}
+FUZZED_CONSUMERS = {
+    TopicConsumer,
+    SessionConsumer,
+    CycleResultsConsumer,
+    NotificationConsumer,
+    BoardConsumer,
+}
 CLOSES_AT_ONCE = {HealthConsumer}
 
 
@@ -246,7 +264,15 @@ def test_notification_socket_is_read_only_and_says_so(village, people, data, sen
     async_to_sync(_fuzz)("/ws/notifications/", _user(people, data), sent, set())
 
 
-@pytest.mark.parametrize("route", ["topic", "session", "cycle", "notifications"])
+@given(data=st.data(), sent=st.lists(frames, min_size=1, max_size=4))
+def test_board_socket_is_read_only_and_says_so(village, people, data, sent):
+    """The township's case board: its officials watch it; nobody else is let in."""
+    name = data.draw(st.sampled_from(["official", "official", "resident", "anonymous"]))
+    path = f"/ws/cases/boards/{_township(village).pk}/"
+    async_to_sync(_fuzz)(path, people.get(name), sent, set())
+
+
+@pytest.mark.parametrize("route", ["topic", "session", "cycle", "notifications", "board"])
 def test_every_nasty_frame_is_answered_by_every_socket(village, people, route):
     """The known traps, each sent once to each consumer, by a member who may take part."""
     from django.utils import timezone
@@ -269,9 +295,12 @@ def test_every_nasty_frame_is_answered_by_every_socket(village, people, route):
         path, replies = f"/ws/meetings/{session.pk}/", set()
     elif route == "cycle":
         path, replies = f"/ws/budgets/cycles/{make_cycle(village, phase='vote').pk}/", set()
+    elif route == "board":
+        path, replies = f"/ws/cases/boards/{_township(village).pk}/", set()
     else:
         path, replies = "/ws/notifications/", set()
-    async_to_sync(_fuzz)(path, people["resident"], NASTY_FRAMES, replies)
+    user = people["official"] if route == "board" else people["resident"]
+    async_to_sync(_fuzz)(path, user, NASTY_FRAMES, replies)
 
 
 @pytest.mark.parametrize(
@@ -281,6 +310,8 @@ def test_every_nasty_frame_is_answered_by_every_socket(village, people, route):
         "/ws/deliberation/topics/99999999999999999999999/",
         "/ws/meetings/99999999999999999999999/",
         "/ws/budgets/cycles/99999999999999999999999/",
+        "/ws/cases/boards/0/",
+        "/ws/cases/boards/99999999999999999999999/",
     ],
 )
 def test_a_socket_to_nothing_is_closed_deliberately(isolated, path):

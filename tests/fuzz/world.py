@@ -14,6 +14,9 @@ from openpyxl import Workbook
 
 from budgets import services as budgets
 from budgets.models import ProgressStatus
+from cases import services as cases
+from cases import summaries
+from cases.models import Category, DepartmentKind, Source, WeeklySummary, Whistle
 from councils import services as councils
 from councils.models import Role
 from deliberation import services as halls
@@ -74,6 +77,8 @@ def build_world() -> World:
         "outsider": UserFactory(),
         "official": member(tree["township"], Role.OFFICIAL),
         "applicant": UserFactory(),
+        "grid_worker": member(tree["grid"], Role.GRID_WORKER),
+        "department_member": UserFactory(),
     }
     o = {"village": village, "township": tree["township"]}
 
@@ -245,4 +250,93 @@ def build_world() -> World:
             work="disclosure.exports.build_export", status="failed", attempts=3, max_attempts=3
         ),
     )
+    _cases(tree, people, o)
     return World(tree=tree, people=people, objects=o)
+
+
+def _cases(tree: dict, people: dict, o: dict) -> None:
+    """Cases: a township department with a member and an idle one, a case in each state a step
+    acts on (reported, accepted, resolved, whistled in), a dispute with a mediator and one with
+    an agreement, a visit, and an unsigned weekly summary of the grid."""
+    grid, village, township = tree["grid"], tree["village"], tree["township"]
+    official, committee = people["official"], people["committee"]
+    grid_worker, resident = people["grid_worker"], people["resident"]
+    o["grid"] = grid
+
+    o["department"] = department = cases.register_department(
+        user=official, council=township, name="白沙派出所", kind=DepartmentKind.POLICE
+    )
+    cases.add_department_member(
+        user=official, department=department, member=people["department_member"]
+    )
+    o["idle_department"] = cases.register_department(
+        user=official, council=township, name="镇城管办", kind=DepartmentKind.URBAN
+    )
+
+    def report(reporter, council, source, title, **kwargs):
+        return cases.report_case(
+            reporter=reporter,
+            council=council,
+            source=source,
+            category=kwargs.pop("category", Category.ROADS),
+            level=kwargs.pop("level", Whistle.ROUTINE),
+            title=title,
+            description=kwargs.pop("description", f"{title}，已经一个多星期了。"),
+            place=kwargs.pop("place", "3组村口"),
+            **kwargs,
+        )
+
+    o["reported_case"] = report(grid_worker, grid, Source.GRID_REPORT, "村口路灯不亮", public=True)
+    o["accepted_case"] = cases.accept_case(
+        user=committee,
+        case=report(
+            grid_worker, grid, Source.GRID_REPORT, "水沟堵了", category=Category.SANITATION
+        ),
+    )
+    demand = cases.accept_case(
+        user=committee,
+        case=report(resident, village, Source.DEMAND, "垃圾没人清运", category=Category.SANITATION),
+    )
+    o["resolved_case"] = cases.resolve_case(
+        user=committee, case=demand, outcome="已联系保洁员，每天清运一次。"
+    )
+    o["whistled_case"] = cases.whistle_case(
+        user=official,
+        case=report(
+            grid_worker,
+            grid,
+            Source.GRID_REPORT,
+            "山坡有落石",
+            category=Category.SAFETY,
+            level=Whistle.DIFFICULT,
+        ),
+        department=department,
+        reason="",
+    )
+
+    def dispute(title):
+        case = report(
+            resident,
+            village,
+            Source.DISPUTE,
+            title,
+            category=Category.NEIGHBOURS,
+            parties=[("applicant", "王小英"), ("respondent", "李大山")],
+        )
+        cases.name_mediator(user=committee, case=case, mediator=committee, mediator_council=village)
+        return case
+
+    o["dispute"] = dispute("宅基地边界纠纷")
+    o["agreed_dispute"] = agreed = dispute("排水沟占地纠纷")
+    cases.record_agreement(
+        user=committee,
+        case=agreed,
+        agreement="李家把排水沟往东移半米，王家不再追究。",
+        follow_up_on=timezone.localdate() + datetime.timedelta(days=30),
+    )
+
+    o["visit"] = cases.log_visit(
+        visitor=grid_worker, council=grid, households=12, notes="走访3组12户，两户说路灯不亮。"
+    )
+    summaries.build_week(week_start=summaries.last_week(), councils=[grid])
+    o["summary"] = WeeklySummary.objects.get(council=grid, week_start=summaries.last_week())
