@@ -3,6 +3,7 @@ only parse input; the services (cases.services) decide."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cases.models import OPEN_STATUSES, Category, DepartmentKind, Status, Tier, Whistle
 
@@ -43,7 +44,7 @@ class BoardFilterForm(forms.Form):
 
 class DepartmentForm(forms.Form):
     name = forms.CharField(
-        label=_("Name"),
+        label=pgettext_lazy("case", "Name"),
         max_length=80,
         help_text=_("For example: 白沙派出所, 镇司法所"),
         error_messages={"required": _("Give the department's name.")},

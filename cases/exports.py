@@ -18,6 +18,7 @@ from collections.abc import Iterable
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
@@ -201,15 +202,15 @@ def cases_filename(council, *, first: datetime.date, last: datetime.date) -> str
 def figure_headers(first: str) -> list[str]:
     return [
         first,
-        _("Reported"),
-        _("Closed"),
+        pgettext("case count", "Reported"),
+        pgettext("case count", "Closed"),
         _("Closure rate (%)"),
         _("Closed on time"),
         _("On-time rate (%)"),
         _("Median time to close (hours)"),
         _("Rated"),
         _("Mean satisfaction (1-5)"),
-        _("Reopened"),
+        pgettext("case count", "Reopened"),
         _("Reopen rate (%)"),
         _("Overdue and open"),
     ]

@@ -56,6 +56,22 @@ SHARED_TRANSLATIONS = {
     "质询": {"question", "questions (质询)"},
     # The date-time field of an objection's answer, like that of a topic's answer.
     "答复时间": {"answered", "answered at"},
+    # A case (事件、诉求、纠纷) is a 事项, the matter a log line's "what" names too.
+    "事项": {"case", "what"},
+    # A department's kind, like a record's type.
+    "类型": {"kind", "type"},
+    # When a case was reported or closed: a column "Reported" / "Closed" of dates, and the
+    # export's "Reported at" / "Closed at".
+    "上报时间": {"reported", "reported at"},
+    "办结时间": {"closed", "closed at"},
+    # The same category in topics and in cases.
+    "环境卫生": {"environment and sanitation", "sanitation and environment"},
+    # The glossary's name for the level: 乡镇（街道） already says "or street".
+    "乡镇（街道）": {"township", "township / street"},
+    # The heading glosses the Chinese word it translates.
+    "一周一结": {"weekly summary", "weekly summary (一周一结)"},
+    # The figures table's "On time" column shows the on-time rate.
+    "按时处置率": {"on time", "on-time rate"},
 }
 
 _ARTICLES = {"a", "an", "the"}
