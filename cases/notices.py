@@ -7,6 +7,7 @@ step is never told twice to one person and a later step of the same kind is told
 """
 
 from django.urls import reverse
+from django.utils import translation
 
 from cases.models import Case, DepartmentMember, Tier
 from councils.models import Membership, Role
@@ -24,7 +25,10 @@ def _key(case: Case, step: str, now) -> str:
 
 def _params(case: Case, change) -> dict:
     # The title only: the text and names stay behind the login (an SMS is read on lock screens).
-    return {"title": case.title, "change": str(change)}
+    # The change is kept as its English message and translated for each reader when shown
+    # (notifications.kinds.TRANSLATED_PARAMS).
+    with translation.override("en"):
+        return {"title": case.title, "change": str(change)}
 
 
 def staff_ids(council, roles=(Role.COMMITTEE, Role.GRID_WORKER, Role.OFFICIAL)) -> list[int]:

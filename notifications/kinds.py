@@ -9,8 +9,8 @@ same fields (docs/notifications.md lists what a deployment registers).
 from dataclasses import dataclass
 
 from django.db import models
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 
 class Channel(models.TextChoices):
@@ -184,7 +184,16 @@ class _Blank(dict):
         return ""
 
 
+# Params that hold an English message of the catalogue, not a name or a title: translated when
+# shown, in the reader's language, not frozen in the language of whoever caused the event.
+TRANSLATED_PARAMS = frozenset({"change"})
+
+
 def render(template, params: dict) -> str:
     """`template` (lazy, rendered in the active language) filled from `params`; a missing field
     is left empty rather than failing a page or a send."""
-    return str(template).format_map(_Blank(params))
+    shown = {
+        key: gettext(value) if key in TRANSLATED_PARAMS and isinstance(value, str) else value
+        for key, value in params.items()
+    }
+    return str(template).format_map(_Blank(shown))

@@ -200,3 +200,24 @@ def test_a_phone_number_is_refused_only_where_the_case_may_be_public(tree, peopl
         description="请回电13812345678",
     )
     assert case.public is False
+
+
+def test_the_reporter_reads_a_step_in_their_own_language(tree, people):
+    """A step taken on a Chinese page is told to the reporter in the language they read it in,
+    not in the language of the handler who took it."""
+    from django.utils import translation
+
+    from notifications.models import Notification
+    from notifications.selectors import shown
+
+    case = grid_report(tree, people)
+    with translation.override("zh-hans"):
+        services.accept_case(user=people["committee"], case=case)
+    told = Notification.objects.filter(
+        recipient=people["grid_worker"], event_key__contains="reporter-accepted"
+    ).get()
+    with translation.override("en"):
+        assert "accepted" in shown(told)["text"]
+    with translation.override("zh-hans"):
+        text = shown(told)["text"]
+        assert "accepted" not in text and "受理" in text
