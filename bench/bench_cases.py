@@ -125,7 +125,8 @@ def add_cases(count: int, start_id: int) -> None:
               FROM generate_series(%(start)s, %(stop)s) AS g
               JOIN bench_places pl ON pl.n = (g * 7919) %% %(places)s
               CROSS JOIN LATERAL (
-                SELECT %(now)s::timestamptz - (((g * 104729) %% (%(days)s * 1440)) || ' minutes')::interval AS at,
+                SELECT %(now)s::timestamptz
+                         - (((g * 104729) %% (%(days)s * 1440)) || ' minutes')::interval AS at,
                        ((1 + (g * 31) %% 300) || ' hours')::interval AS took
               ) AS t
               CROSS JOIN LATERAL (
@@ -214,6 +215,12 @@ def measure(places: dict, official) -> dict:
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
         out[name] = (*timed(lambda u=url: client.get(u)), queries_of(lambda u=url: client.get(u)))
+    # The first request after a rebuild: the sums read again from the figure rows.
+    url = pages["district figures"]
+    out["district figures, first after a rebuild"] = (
+        *timed(lambda: (figures._figures_changed(), client.get(url)), repeat=10),
+        queries_of(lambda: (figures._figures_changed(), client.get(url))),
+    )
     out["district roll-up from raw cases (baseline)"] = (
         *timed(lambda: baseline_rollup(district), repeat=10),
         1,

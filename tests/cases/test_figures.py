@@ -527,8 +527,6 @@ def test_a_median_of_days_reads_in_days_on_the_page(tree, people, client):
         user=people["grid_worker"], case=case, satisfaction=5, now=start + _dt.timedelta(days=3)
     )
     case_figures.rebuild(now=start + _dt.timedelta(days=4))
-    response = client.get(
-        f"/cases/councils/{tree['township'].pk}/figures/?from=2026-03&to=2026-03"
-    )
+    response = client.get(f"/cases/councils/{tree['township'].pk}/figures/?from=2026-03&to=2026-03")
     assert response.status_code == 200
     assert "3 days" in response.content.decode()
