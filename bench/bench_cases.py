@@ -79,6 +79,30 @@ def build_tree() -> dict:
     return first
 
 
+def reused_tree() -> dict | None:
+    """The tree of an earlier run (BENCH_CASES_REUSE=1), its cases and figures emptied."""
+    from django.db import connection
+
+    from django.core.management import call_command
+
+    from councils.models import CouncilPage, Level
+
+    call_command("migrate", verbosity=0)
+    if CouncilPage.objects.count() < 3000:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE cases_caseevent, cases_casefigure, cases_caseclosetime, cases_townshipfigure,"
+            " cases_townshipclosetime, cases_weeklysummary, cases_caseparty, cases_case CASCADE"
+        )
+    return {
+        "city": CouncilPage.objects.get(level=Level.CITY),
+        "district": CouncilPage.objects.filter(level=Level.DISTRICT).order_by("path").first(),
+        "township": CouncilPage.objects.filter(level=Level.TOWNSHIP).order_by("path").first(),
+        "councils": CouncilPage.objects.count(),
+    }
+
+
 def add_cases(count: int, start_id: int) -> None:
     """`count` cases spread over every grid and village, reported over the last two years; the
     recent ones partly open, some overdue, some reopened; in one INSERT … SELECT."""
@@ -122,7 +146,7 @@ def add_cases(count: int, start_id: int) -> None:
                    CASE WHEN s.status = 'closed' THEN s.took <= interval '7 days' END,
                    CASE WHEN s.status = 'closed' THEN 1 + (g * 7) %% 5 END,
                    CASE WHEN g %% 23 = 0 THEN 1 ELSE 0 END, 0, s.at
-              FROM generate_series(%(start)s, %(stop)s) AS g
+              FROM generate_series(%(start)s::bigint, %(stop)s::bigint) AS g
               JOIN bench_places pl ON pl.n = (g * 7919) %% %(places)s
               CROSS JOIN LATERAL (
                 SELECT %(now)s::timestamptz
@@ -239,7 +263,9 @@ def child(url: str) -> None:
     from tests.councils.factories import member
 
     started = time.perf_counter()
-    places = build_tree()
+    places = reused_tree() if os.environ.get("BENCH_CASES_REUSE") else None
+    if places is None:
+        places = build_tree()
     official = member(places["city"], Role.OFFICIAL)
     built = time.perf_counter() - started
     results = {}
