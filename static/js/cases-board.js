@@ -31,9 +31,13 @@
       .then(function (response) { return response.ok ? response.text() : null; })
       .then(function (html) {
         if (html === null) { return; }
-        // Our own server's fragment, rendered and escaped by its template.
+        // Our own server's fragment, rendered and escaped by its template; a parsed document
+        // runs no script, and its nodes are copied in as they are.
         var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("board-counts");
-        if (fresh) { box.innerHTML = fresh.innerHTML; }
+        if (!fresh) { return; }
+        box.replaceChildren.apply(box, Array.prototype.map.call(fresh.childNodes, function (node) {
+          return document.importNode(node, true);
+        }));
       })
       .catch(function () { setLive("reconnecting"); });
   }

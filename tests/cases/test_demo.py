@@ -37,6 +37,7 @@ from councils.models import CouncilAction, CouncilPage, Level, Membership
 from disclosure.privacy import identity_kind
 from notifications.kinds import Kind
 from notifications.models import Delivery, DeliveryStatus, Notification
+from tests.councils.factories import home_page  # noqa: E402
 
 pytestmark = pytest.mark.django_db
 
@@ -59,6 +60,9 @@ def _demo_city(request):
                 },
                 CHANNEL_LAYERS={"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}},
             ):
+                # A transactional test run before in this worker may have emptied the page tree
+                # that the migrations made: the site's home page first.
+                home_page()
                 call_command("load_demo_data", households=2, stdout=StringIO())
         except BaseException:
             transaction.set_rollback(True)

@@ -71,6 +71,7 @@ def route_paths(world) -> dict[str, str]:
         "topic_id": world.topic.pk,
         "session_id": world.open_session.pk,
         "pk": world.voting_cycle.pk,
+        "council_id": world.tree["township"].pk,  # a case board: the township's officials only
     }
     paths = {}
     for pattern in websocket_urlpatterns:
@@ -84,13 +85,15 @@ def route_paths(world) -> dict[str, str]:
 
 async def test_every_route_refuses_a_foreign_origin_even_with_a_valid_session():
     world = await built_world("topic", "open_session", "voting_cycle")
-    committee = world.people["committee"]
     for route, path in (await sync_to_async(route_paths)(world)).items():
+        # Someone the route admits from our own origin: the committee, or for a case board the
+        # township's official.
+        who = world.people["official" if "boards" in route else "committee"]
         for origin in [*FOREIGN_ORIGINS, None]:
-            socket, connected = await open_socket(path, committee, origin=origin)
+            socket, connected = await open_socket(path, who, origin=origin)
             await socket.disconnect()
             assert not connected, f"{route} accepted origin {origin!r}"
-        socket, connected = await open_socket(path, committee)
+        socket, connected = await open_socket(path, who)
         await socket.disconnect()
         assert connected, f"{route} refused our own origin"
 

@@ -327,7 +327,17 @@ def test_links_made_by_the_live_debate_are_http_only():
 def test_no_template_turns_autoescaping_off():
     folders = [ROOT / "templates"] + [
         ROOT / app / "templates"
-        for app in ("core", "councils", "deliberation", "budgets", "disclosure", "home")
+        for app in (
+            "core",
+            "councils",
+            "deliberation",
+            "budgets",
+            "disclosure",
+            "home",
+            "meetings",
+            "notifications",
+            "cases",
+        )
     ]
     offenders = [
         str(template.relative_to(ROOT))
