@@ -24,3 +24,8 @@ class CasesConfig(AppConfig):
         from councils.registry import register_demo_builder
 
         register_demo_builder("cases", "cases.demo.build", order=50)
+        # On a hall topic's page: the cases made from it, and the committee's way to make one.
+        from cases.selectors import topic_panel
+        from deliberation.registry import register_topic_panel
+
+        register_topic_panel(topic_panel, template="cases/topic_panel.html")

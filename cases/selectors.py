@@ -340,3 +340,20 @@ def public_cases(council: CouncilPage) -> QuerySet:
         .only(*PUBLIC_FIELDS)
         .order_by("-reported_at", "-pk")
     )
+
+
+def topic_panel(topic, user) -> dict | None:
+    """The panel on a hall topic's page (deliberation.registry): the cases made from it that
+    this person may see, and the committee's way to make one. None when there is nothing."""
+    made = list(
+        Case.objects.filter(topic=topic)
+        .select_related("council", "handler_council", "department")
+        .order_by("-reported_at")[:5]
+    )
+    shown = [case for case in made if user.has_perm("cases.view_case", case)]
+    can_escalate = user.has_perm("cases.escalate_topic", topic.hall.council) and not any(
+        case.is_open for case in made
+    )
+    if not shown and not can_escalate:
+        return None
+    return {"topic_cases": shown, "can_escalate_topic": can_escalate}

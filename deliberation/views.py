@@ -43,6 +43,7 @@ from deliberation.models import (
     TopicRating,
     TopicStatus,
 )
+from deliberation.registry import topic_panels
 
 
 def _hall(request, pk: int) -> Hall:
@@ -203,6 +204,8 @@ def topic_detail(
         "merge_form": MergeForm(prefix="merge"),
         "moderate_form": ModerateForm(prefix="mod"),
     }
+    panels, context["panel_templates"] = topic_panels(topic, user)
+    context.update(panels)
     return render(request, "deliberation/topic.html", context, status=status)
 
 
