@@ -81,9 +81,8 @@ def build_tree() -> dict:
 
 def reused_tree() -> dict | None:
     """The tree of an earlier run (BENCH_CASES_REUSE=1), its cases and figures emptied."""
-    from django.db import connection
-
     from django.core.management import call_command
+    from django.db import connection
 
     from councils.models import CouncilPage, Level
 
