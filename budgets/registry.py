@@ -8,29 +8,17 @@ them (tests/test_architecture.py). Today: panels on a proposal's page, such as d
 
 from collections.abc import Callable
 
+from core.panels import collect_panels, register_panel
+
 PROPOSAL_PANELS: list = []
 """Callables (proposal, user) -> dict of template context, or None to show nothing; each carries
 `panel_template` and `panel_order` (set by register_proposal_panel)."""
 
 
 def register_proposal_panel(provider: Callable, *, template: str, order: int = 100) -> Callable:
-    provider.panel_template = template
-    provider.panel_order = order
-    name = f"{provider.__module__}.{provider.__qualname__}"
-    PROPOSAL_PANELS[:] = [p for p in PROPOSAL_PANELS if f"{p.__module__}.{p.__qualname__}" != name]
-    PROPOSAL_PANELS.append(provider)
-    PROPOSAL_PANELS.sort(key=lambda p: p.panel_order)
-    return provider
+    return register_panel(PROPOSAL_PANELS, provider, template=template, order=order)
 
 
 def proposal_panels(proposal, user) -> tuple[dict, list[str]]:
     """The registered panels for this proposal page: (context, templates in order)."""
-    context: dict = {}
-    templates: list[str] = []
-    for provider in PROPOSAL_PANELS:
-        found = provider(proposal, user)
-        if found is None:
-            continue
-        context.update(found)
-        templates.append(provider.panel_template)
-    return context, templates
+    return collect_panels(PROPOSAL_PANELS, proposal, user)

@@ -8,29 +8,17 @@ desk's "escalate this topic to a case" and the cases made from it.
 
 from collections.abc import Callable
 
+from core.panels import collect_panels, register_panel
+
 TOPIC_PANELS: list = []
 """Callables (topic, user) -> dict of template context, or None to show nothing; each carries
 `panel_template` and `panel_order` (set by register_topic_panel)."""
 
 
 def register_topic_panel(provider: Callable, *, template: str, order: int = 100) -> Callable:
-    provider.panel_template = template
-    provider.panel_order = order
-    name = f"{provider.__module__}.{provider.__qualname__}"
-    TOPIC_PANELS[:] = [p for p in TOPIC_PANELS if f"{p.__module__}.{p.__qualname__}" != name]
-    TOPIC_PANELS.append(provider)
-    TOPIC_PANELS.sort(key=lambda p: p.panel_order)
-    return provider
+    return register_panel(TOPIC_PANELS, provider, template=template, order=order)
 
 
 def topic_panels(topic, user) -> tuple[dict, list[str]]:
     """The registered panels for this topic page: (context, templates in order)."""
-    context: dict = {}
-    templates: list[str] = []
-    for provider in TOPIC_PANELS:
-        found = provider(topic, user)
-        if found is None:
-            continue
-        context.update(found)
-        templates.append(provider.panel_template)
-    return context, templates
+    return collect_panels(TOPIC_PANELS, topic, user)
