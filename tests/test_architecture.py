@@ -28,6 +28,7 @@ RANK = {
     "disclosure": 5,
     "meetings": 6,
     "cases": 6,
+    "governance": 7,
 }
 UNRANKED_MAY_IMPORT_ANYTHING = {"home"}
 APPS = set(RANK) | UNRANKED_MAY_IMPORT_ANYTHING

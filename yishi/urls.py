@@ -30,6 +30,7 @@ urlpatterns = [
     path("halls/", include("deliberation.urls")),
     path("meetings/", include("meetings.urls")),
     path("cases/", include("cases.urls")),
+    path("governance/", include("governance.urls")),
     path("disclosure/", include("disclosure.urls")),
     path("budgets/", include("budgets.urls")),
     path("django-admin/", admin.site.urls),

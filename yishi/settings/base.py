@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "disclosure",
     "meetings",
     "cases",
+    "governance",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.embeds",
