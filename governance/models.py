@@ -16,6 +16,7 @@ they were computed with, and a change is a new version.
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -52,6 +53,10 @@ class MetricValue(models.Model):
     # The figure as shown: a percentage, a mean rating, a median in hours, a count. None when
     # there is nothing to divide by (no record was due: no figure, not 0% and not 100%).
     value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    # For a median: {hours bucket: how many} (cases.figures.CloseBucket), so that figures
+    # summed over councils or months take the median of the summed histogram, never a
+    # median of medians. Empty for the other units.
+    histogram = models.JSONField(default=dict, blank=True)
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -150,8 +155,47 @@ class IndexVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.index} v{self.number}"
 
+    @property
+    def is_draft(self) -> bool:
+        return self.status == VersionStatus.DRAFT
 
-class Dimension(models.Model):
+    def check_editable(self) -> None:
+        """Raise unless this version is a draft: a published or replaced version never changes,
+        because the scores computed with it must keep meaning what they meant."""
+        if not self.is_draft:
+            raise ValidationError(
+                _(
+                    "Version %(number)s is published and can no longer change. Start a new "
+                    "version to change the index; the scores of this one stay as they are."
+                )
+                % {"number": self.number}
+            )
+
+
+class _DraftOnly(models.Model):
+    """A part of an index version: saved or deleted only while its version is a draft."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        self._check_draft()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        self._check_draft()
+        return super().delete(*args, **kwargs)
+
+    def _version(self) -> IndexVersion:
+        raise NotImplementedError
+
+    def _check_draft(self) -> None:
+        # Read from the database: an object in memory may not know its version was published.
+        version = self._version()
+        IndexVersion.objects.only("status", "number").get(pk=version.pk).check_editable()
+
+
+class Dimension(_DraftOnly):
     version = models.ForeignKey(IndexVersion, on_delete=models.CASCADE, related_name="dimensions")
     code = models.SlugField(_("code"), max_length=40)
     name = models.CharField(_("name"), max_length=100)
@@ -172,13 +216,16 @@ class Dimension(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def _version(self) -> IndexVersion:
+        return self.version
+
 
 class IndicatorSource(models.TextChoices):
     METRIC = "metric", _("A Yishi figure")
     ENTERED = "entered", _("Entered by an official, with evidence")
 
 
-class Indicator(models.Model):
+class Indicator(_DraftOnly):
     """One weighted indicator. Its raw value (a metric's value, or an entered figure) becomes a
     score of 0-100 linearly between `floor` (0 points) and `target` (100 points), clipped; a
     target below the floor means lower is better (e.g. median days to answer)."""
@@ -214,6 +261,9 @@ class Indicator(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def _version(self) -> IndexVersion:
+        return self.dimension.version
 
 
 class FigureStatus(models.TextChoices):
@@ -286,6 +336,10 @@ class EnteredFigure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.council_id} {self.period_start}: {self.value}"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == FigureStatus.PUBLISHED
 
 
 class IndexScore(models.Model):

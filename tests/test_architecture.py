@@ -29,6 +29,7 @@ RANK = {
     "meetings": 6,
     "cases": 6,
     "governance": 7,
+    "api": 8,
 }
 UNRANKED_MAY_IMPORT_ANYTHING = {"home"}
 APPS = set(RANK) | UNRANKED_MAY_IMPORT_ANYTHING

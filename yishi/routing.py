@@ -4,6 +4,7 @@ from budgets.routing import websocket_urlpatterns as budget_routes
 from cases.routing import websocket_urlpatterns as case_routes
 from core.routing import websocket_urlpatterns as core_routes
 from deliberation.routing import websocket_urlpatterns as deliberation_routes
+from governance.routing import websocket_urlpatterns as governance_routes
 from meetings.routing import websocket_urlpatterns as meeting_routes
 from notifications.routing import websocket_urlpatterns as notification_routes
 
@@ -14,4 +15,5 @@ websocket_urlpatterns = [
     *budget_routes,
     *meeting_routes,
     *case_routes,
+    *governance_routes,
 ]

@@ -33,6 +33,8 @@ urlpatterns = [
     path("governance/", include("governance.urls")),
     path("disclosure/", include("disclosure.urls")),
     path("budgets/", include("budgets.urls")),
+    # The open read API (docs/api.md): versioned, public data only.
+    path("api/v1/", include("api.urls")),
     path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),

@@ -73,6 +73,12 @@ def _case_step(step, *cases):
     return lambda w, choose: reverse(name, args=[w[choose(list(cases))].pk])
 
 
+def _gov(w):
+    from tests.governance.index_objects import fuzz_objects
+
+    return fuzz_objects(w)
+
+
 def _council_url(name, *councils, extra=()):
     def build(w, choose):
         args = [w[choose(list(councils))].pk]
@@ -861,6 +867,61 @@ FORMS: dict[str, Form] = {
         "resident",
         lambda w: {"note": "本周报了三盏路灯，两盏已修好；3组水沟要在雨季前清。"},
     ),
+    # --- the index (governance.views.index; objects made on first use) ---
+    "governance:indexes": Form(
+        _council_url("governance:indexes", "township", "village"),
+        "official",
+        "committee",
+        lambda w: {"template": "ruian", "name": "白沙镇强基善治指数"},
+    ),
+    "governance:start_version": Form(
+        lambda w, choose: reverse("governance:start_version", args=[_gov(w)["gov_index"].pk]),
+        "official",
+        "committee",
+    ),
+    "governance:edit_version": Form(
+        lambda w, choose: reverse("governance:edit_version", args=[_gov(w)["gov_draft"].pk]),
+        "official",
+        "committee",
+        lambda w: {
+            "action": "version",
+            "target": str(_gov(w)["gov_draft"].pk),
+            "star_1": "60",
+            "star_2": "70",
+            "note": "调整星级线",
+        },
+    ),
+    "governance:publish_version": Form(
+        lambda w, choose: reverse("governance:publish_version", args=[_gov(w)["gov_draft"].pk]),
+        "official",
+        "committee",
+    ),
+    "governance:enter_figures": Form(
+        lambda w, choose: reverse("governance:enter_figures", args=[_gov(w)["gov_index"].pk]),
+        "official",
+        "committee",
+        lambda w: {
+            "code": "party-stars",
+            "period": "2025-01",
+            f"v{w['village'].pk}-value": "4",
+            f"v{w['village'].pk}-evidence_url": "https://example.org/stars.pdf",
+            f"v{w['village'].pk}-note": "镇党委评定",
+        },
+    ),
+    "governance:edit_figure": Form(
+        lambda w, choose: reverse(
+            "governance:edit_figure",
+            args=[_gov(w)[choose(["gov_figure", "gov_published_figure"])].pk],
+        ),
+        "official",
+        "committee",
+        lambda w: {"value": "4", "evidence_url": "https://example.org/stars.pdf", "note": ""},
+    ),
+    "governance:publish_figure": Form(
+        lambda w, choose: reverse("governance:publish_figure", args=[_gov(w)["gov_figure"].pk]),
+        "official",
+        "committee",
+    ),
 }
 
 # Pages that only read (GET): no form to fuzz.
@@ -945,6 +1006,38 @@ READ_ONLY = {
     "cases:summary",
     "cases:export_cases",
     "cases:export_figures",
+    # The open read API (docs/api.md): GET only, public data only (tests/api/).
+    "api:api-root",
+    "api:schema",
+    "api:docs",
+    "api:council-list",
+    "api:council-detail",
+    "api:record-list",
+    "api:record-detail",
+    "api:cycle-list",
+    "api:cycle-detail",
+    "api:cycle-results",
+    "api:cycle-pabulib",
+    "api:topic-list",
+    "api:topic-detail",
+    "api:metric-list",
+    "api:index-score-list",
+    "api:case-figure-list",
+    "api:not_found",
+    "governance:evidence",  # what a figure counts, public (docs/governance.md)
+    # the dashboard (a GET form), its export, the big screen and its fragment (docs/dashboards.md)
+    "governance:dashboard",
+    "governance:dashboard_export",
+    "governance:screen",
+    "governance:screen_figures",
+    # the index: its pages, a version, entered figures, drafts, evidence files behind the
+    # figure's permission (docs/governance-index.md)
+    "governance:index",
+    "governance:version",
+    "governance:index_figures",
+    "governance:drafts",
+    "governance:figure",
+    "governance:figure_evidence",
 }
 
 # Third-party admin and serving views, tested by their projects; not our forms.

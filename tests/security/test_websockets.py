@@ -71,7 +71,9 @@ def route_paths(world) -> dict[str, str]:
         "topic_id": world.topic.pk,
         "session_id": world.open_session.pk,
         "pk": world.voting_cycle.pk,
-        "council_id": world.tree["township"].pk,  # a case board: the township's officials only
+        # A case board: the township's officials only; a big screen (ws/governance/screens/):
+        # anyone, the frames carry no data.
+        "council_id": world.tree["township"].pk,
     }
     paths = {}
     for pattern in websocket_urlpatterns:

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "meetings",
     "cases",
     "governance",
+    "api",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.embeds",
@@ -76,6 +77,9 @@ INSTALLED_APPS = [
     "channels",
     "django_tasks",
     "django_tasks_db",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -386,6 +390,57 @@ YISHI_QUESTION_DEADLINE_DAYS = int(env("YISHI_QUESTION_DEADLINE_DAYS", "10"))
 YISHI_DISCLOSURE_GRACE_DAYS = int(env("YISHI_DISCLOSURE_GRACE_DAYS", "10"))
 YISHI_DISCLOSURE_LOOKBACK_MONTHS = int(env("YISHI_DISCLOSURE_LOOKBACK_MONTHS", "12"))
 YISHI_DISCLOSURE_MAX_UPLOAD_MB = int(env("YISHI_DISCLOSURE_MAX_UPLOAD_MB", "10"))
+
+# --- The open read API (/api/v1/, docs/api.md) ------------------------------------------------
+# Read-only, public data only, for anyone: JSON and DRF's browsable pages (which need no
+# JavaScript). These defaults reach Wagtail's admin API too (DRF as well): the limits are ample
+# for it; the API's own refusals (api/errors.py) are set on its views only. Requests per client
+# and minute: anonymous clients by address (REMOTE_ADDR, which
+# only uvicorn sets from the proxy: NUM_PROXIES 0 so that DRF never reads X-Forwarded-For),
+# signed-in ones by account. Counted in the default cache (Redis in production). A rate of "off"
+# switches a limit off.
+REST_FRAMEWORK = {
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "api.throttles.AnonymousClientThrottle",
+        "api.throttles.SignedInClientThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "api_anonymous": env("YISHI_API_ANONYMOUS_RATE", "120/min"),
+        "api_user": env("YISHI_API_USER_RATE", "600/min"),
+    },
+    "NUM_PROXIES": 0,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Yishi open data API",
+    "DESCRIPTION": (
+        "Public data of Yishi's councils, read-only: the council tree, published records with "
+        "their hash chain, budget cycles and their stored results, hall topics and answers, "
+        "governance figures and index scores, case counts. No personal data. See docs/api.md."
+    ),
+    "VERSION": "v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Only /api/v1/ is described (Wagtail's admin has a DRF API of its own, not for the public).
+    "PREPROCESSING_HOOKS": ["api.schema.only_open_data"],
+    "ENUM_NAME_OVERRIDES": {
+        "RecordKindEnum": "disclosure.models.Kind",
+        "RecordPeriodKindEnum": "disclosure.models.PeriodKind",
+        "FigurePeriodKindEnum": "governance.models.PeriodKind",
+        "PhaseKindEnum": "budgets.models.PhaseKind",
+    },
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+# Seconds shared caches and browsers may keep an API answer before asking again (with its ETag).
+YISHI_API_MAX_AGE = int(env("YISHI_API_MAX_AGE", "60"))
 
 # --- Wagtail -------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "议事 Yishi"
