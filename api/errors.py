@@ -17,14 +17,17 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied(_("This is not public."))
     elif isinstance(exc, exceptions.Throttled):
         seconds = max(1, math.ceil(exc.wait or 1))
-        exc = exceptions.Throttled(
-            wait=seconds,
-            detail=ngettext(
+        exc = exceptions.Throttled(wait=seconds)
+        # Set after: given to the constructor, DRF would append its own English "Expected
+        # available in ... seconds." to ours.
+        exc.detail = exceptions.ErrorDetail(
+            ngettext(
                 "Too many requests from this client: try again in %(seconds)d second.",
                 "Too many requests from this client: try again in %(seconds)d seconds.",
                 seconds,
             )
             % {"seconds": seconds},
+            code=exc.default_code,
         )
     elif isinstance(exc, exceptions.MethodNotAllowed):
         exc = exceptions.MethodNotAllowed(

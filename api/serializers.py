@@ -8,8 +8,8 @@ names are the masked form (王*英) the public page shows. Money and figures are
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Sum
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -17,6 +17,7 @@ from budgets.models import BudgetCycle, Phase, Proposal, ProposalStatus, SubBudg
 from cases.models import CaseFigure
 from councils.models import CouncilPage
 from deliberation.models import Topic
+from disclosure.hashchain import canonical_bytes, canonical_content
 from disclosure.models import Attachment, ChainEntry, LineItem, Record
 from disclosure.privacy import mask_name
 from governance.metrics import METRICS
@@ -43,7 +44,6 @@ class CouncilSerializer(serializers.ModelSerializer):
         ids_by_path = self.context["council_ids_by_path"]
         return [ids_by_path[p] for p in council.ancestor_paths() if p in ids_by_path]
 
-    @extend_schema_field(OpenApiTypes.INT)
     def get_parent(self, council) -> int | None:
         ancestors = self._ancestors(council)
         return ancestors[-1] if ancestors else None
@@ -102,7 +102,6 @@ class LineSerializer(serializers.ModelSerializer):
     def get_counterparty(self, line) -> str:
         return "" if self._welfare() else line.counterparty
 
-    @extend_schema_field(OpenApiTypes.INT)
     def get_reverses(self, line) -> int | None:
         return line.reverses.position if line.reverses_id else None
 
@@ -155,6 +154,12 @@ class RecordDetailSerializer(RecordSerializer):
     corrections = serializers.SerializerMethodField(
         help_text="Ids of the published records that correct this one."
     )
+    canonical = serializers.SerializerMethodField(
+        help_text=(
+            "The record's content exactly as hashed into its council's chain (canonical JSON, "
+            "docs/ledgers.md): sha256 of this text, as UTF-8, is chain.content_hash."
+        )
+    )
 
     class Meta(RecordSerializer.Meta):
         fields = [
@@ -165,12 +170,24 @@ class RecordDetailSerializer(RecordSerializer):
             "lines",
             "attachments",
             "corrections",
+            "canonical",
         ]
+
+    def _lines(self, record) -> list[LineItem]:
+        # Read once for the lines and the canonical content.
+        if not hasattr(record, "_api_lines"):
+            record._api_lines = list(record.lines.select_related("reverses").order_by("position"))
+        return record._api_lines
 
     @extend_schema_field(LineSerializer(many=True))
     def get_lines(self, record):
-        lines = record.lines.select_related("reverses").order_by("position")
-        return LineSerializer(lines, many=True, context={**self.context, "record": record}).data
+        return LineSerializer(
+            self._lines(record), many=True, context={**self.context, "record": record}
+        ).data
+
+    def get_canonical(self, record) -> str:
+        content = canonical_content(record, self._lines(record), record.attachments.all())
+        return canonical_bytes(content).decode("utf-8")
 
     @extend_schema_field(RecordTotalsSerializer)
     def get_totals(self, record):
@@ -227,7 +244,6 @@ class CycleSerializer(serializers.ModelSerializer):
             "url",
         ]
 
-    @extend_schema_field(OpenApiTypes.STR)
     def get_results_url(self, cycle) -> str | None:
         if cycle.results_published_at is None:
             return None
@@ -271,7 +287,6 @@ class ProposalSerializer(serializers.ModelSerializer):
     def get_review_reason(self, proposal) -> str:
         return "" if proposal.status == ProposalStatus.SUBMITTED else proposal.review_reason
 
-    @extend_schema_field(OpenApiTypes.INT)
     def get_sub_budget_council(self, proposal) -> int | None:
         return proposal.sub_budget.council_id if proposal.sub_budget_id else None
 
@@ -295,7 +310,6 @@ class CycleDetailSerializer(CycleSerializer):
             "pabulib_url",
         ]
 
-    @extend_schema_field(OpenApiTypes.STR)
     def get_pabulib_url(self, cycle) -> str | None:
         if cycle.results_published_at is None:
             return None
@@ -352,7 +366,6 @@ class TopicSerializer(serializers.ModelSerializer):
             "url",
         ]
 
-    @extend_schema_field(OpenApiTypes.INT)
     def get_rating(self, topic) -> int | None:
         rating = getattr(topic, "rating", None)
         return rating.score if rating is not None else None
@@ -416,7 +429,17 @@ class IndexScoreSerializer(serializers.ModelSerializer):
 
 
 class CaseFigureSerializer(serializers.ModelSerializer):
+    """One row of counts. Rows of fewer than YISHI_API_CASE_MIN_COUNT reported cases are never
+    listed (api.views.CaseFigureViewSet), and the sum of the ratings only from that many
+    ratings on: a count of one is one household's matter, a rating of one is one person's."""
+
     month = serializers.DateField(format="%Y-%m")
+    satisfaction_sum = serializers.SerializerMethodField(
+        help_text=(
+            "The ratings (1 to 5) added up; null when fewer cases than the API's minimum count "
+            "were rated."
+        )
+    )
 
     class Meta:
         model = CaseFigure
@@ -436,3 +459,8 @@ class CaseFigureSerializer(serializers.ModelSerializer):
             "overdue_open",
             "built_at",
         ]
+
+    def get_satisfaction_sum(self, figure) -> int | None:
+        if figure.rated < settings.YISHI_API_CASE_MIN_COUNT:
+            return None
+        return figure.satisfaction_sum

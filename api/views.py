@@ -7,6 +7,7 @@ pages: whether a draft exists is nobody else's business."""
 
 import copy
 
+from django.conf import settings
 from django.db.models import Count, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -16,7 +17,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import mixins, renderers, routers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import APIException, NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -178,6 +179,14 @@ class PabulibRenderer(renderers.BaseRenderer):
         return data
 
 
+class BallotsWithheld(APIException):
+    """The ballots do not match the participations: the results page shows nothing computed
+    from them (budgets.views), and neither does the API."""
+
+    status_code = 409
+    default_detail = _("The ballots do not match the participations; results are withheld.")
+
+
 @documented
 class CycleViewSet(ListDetailView):
     """Participatory budget cycles with their phases; the detail adds the proposals (public
@@ -250,7 +259,10 @@ class CycleViewSet(ListDetailView):
         from budgets.views import ballots_pabulib
 
         cycle = self._published()
-        return ballots_pabulib(request._request, cycle.pk)
+        response = ballots_pabulib(request._request, cycle.pk)
+        if response.status_code == BallotsWithheld.status_code:  # the page's HTML refusal
+            raise BallotsWithheld
+        return response
 
 
 # --- halls --------------------------------------------------------------------------------------
@@ -334,7 +346,10 @@ class IndexScoreViewSet(ListView):
 @documented
 class CaseFigureViewSet(ListView):
     """How many cases were reported, closed, closed on time, reopened and rated, per grid or
-    village, month, whistle level and category. Counts only: no case appears in the API."""
+    village, month, whistle level and category. Counts only: no case appears in the API, and a
+    row of fewer reported cases than YISHI_API_CASE_MIN_COUNT (3 unless set) is not listed at
+    all: in a grid of a hundred households, "one dispute between neighbours in March" points at
+    a family, and even that a row exists says that something happened."""
 
     serializer_class = serializers.CaseFigureSerializer
     filters = (
@@ -345,7 +360,9 @@ class CaseFigureViewSet(ListView):
     )
 
     def get_queryset(self):
-        return CaseFigure.objects.filter(council__live=True)
+        return CaseFigure.objects.filter(
+            council__live=True, reported__gte=settings.YISHI_API_CASE_MIN_COUNT
+        )
 
 
 # --- the schema, its page, the root ---------------------------------------------------------------

@@ -9,8 +9,10 @@ whatever the number of villages:
 - `ranking`: the measures on offer (one query: indexes owned at or above the council), the
   villages and townships of the subtree (one, by path), their figures (one, on the
   (metric, period, level, path) index, or IndexScore's own);
-- `screen_figures`: the council's months (one), the case board's counts (one aggregate,
-  cases.selectors.board_counts), the villages at the top and the bottom (two or four).
+- `screen_figures`: the council's months (one), the case board's counts (one aggregate over
+  the open cases, cases.selectors.board_counts: the state of the moment, the one read of the
+  records, docs/dashboards.md says why), the villages at the top and the bottom (the index in
+  use, then its best and worst, or case closure's best and worst: two to five).
 """
 
 import datetime
@@ -123,6 +125,20 @@ def shown(unit: str, value) -> str:
     return f"{value:.0f}"
 
 
+def counts_words(unit: str, numerator, denominator) -> str:
+    """What a figure was computed from, in words: 7 / 8, 12 ratings, median of 5; nothing for
+    a count (the figure is the count) or a score."""
+    if numerator is None or denominator is None:
+        return ""
+    if unit == Unit.PERCENT:
+        return f"{numerator} / {denominator}"
+    if unit == Unit.RATING:
+        return ngettext("%(n)s rating", "%(n)s ratings", denominator) % {"n": denominator}
+    if unit == Unit.HOURS:
+        return ngettext("median of %(n)s", "median of %(n)s", denominator) % {"n": denominator}
+    return ""
+
+
 def unit_words(unit: str) -> str:
     """The unit as a column heading says it."""
     return {
@@ -167,16 +183,7 @@ class Reading:
 
     @property
     def counts_text(self) -> str:
-        """What the figure was computed from, in words: 7 / 8, 12 ratings, of 5 topics."""
-        if self.unit == Unit.PERCENT:
-            return f"{self.numerator} / {self.denominator}"
-        if self.unit == Unit.RATING:
-            n = self.denominator
-            return ngettext("%(n)s rating", "%(n)s ratings", n) % {"n": n}
-        if self.unit == Unit.HOURS:
-            n = self.denominator
-            return ngettext("median of %(n)s", "median of %(n)s", n) % {"n": n}
-        return ""
+        return counts_words(self.unit, self.numerator, self.denominator)
 
 
 @dataclass
@@ -204,14 +211,29 @@ def _reading(row: dict | None, period: Period, unit: str) -> Reading:
     return Reading(period, row["value"], row["numerator"], row["denominator"], unit)
 
 
+def scale_top(unit: str, values) -> tuple[Decimal | None, str | None]:
+    """The top of a chart's scale and how it is written: 100% for a percentage, 5 for a
+    rating; else the largest figure, as the figure is written. (None, None) without figures."""
+    ceiling = CEILINGS.get(unit)
+    if ceiling is not None:
+        return ceiling, f"{ceiling:.0f}%" if unit == Unit.PERCENT else f"{ceiling:.0f}"
+    found = [value for value in values if value is not None]
+    if not found or max(found) <= 0:
+        return None, None
+    return None, shown(unit, max(found))
+
+
 def _trend_chart(slug: str, label: str, readings: list[Reading], palette=charts.LIGHT, **kwargs):
     described = "; ".join(f"{r.period.label}: {r.text}" for r in readings)
+    unit = readings[0].unit if readings else Unit.PERCENT
+    ceiling, written = scale_top(unit, [r.value for r in readings])
     return charts.trend_chart(
         slug,
         _("%(figure)s, month by month") % {"figure": label},
         [(r.period.label, r.value, r.text) for r in readings],
         description=described,
-        ceiling=CEILINGS.get(readings[0].unit) if readings else None,
+        ceiling=ceiling,
+        scale_label=written,
         palette=palette,
         **kwargs,
     )
@@ -351,6 +373,10 @@ class Place:
         return shown(self.unit, self.value)
 
     @property
+    def counts_text(self) -> str:
+        return counts_words(self.unit, self.numerator, self.denominator) if self.has_value else ""
+
+    @property
     def has_value(self) -> bool:
         return self.value is not None
 
@@ -398,9 +424,11 @@ def _metric_values(council: CouncilPage, measure: Measure, period: Period) -> di
 
 def _index_values(council: CouncilPage, measure: Measure, period: Period) -> dict[int, dict]:
     """Each village's score with the newest version of the index that scored this period (an
-    older version's scores stay as they were computed)."""
+    older version's scores stay as they were computed); a draft's scores, if any were computed,
+    are never shown."""
     rows = IndexScore.objects.filter(
         version__index_id=measure.index_id,
+        version__status__in=(VersionStatus.PUBLISHED, VersionStatus.RETIRED),
         period_kind=period.kind,
         period_start=period.start,
         council_level=Level.VILLAGE,
@@ -414,7 +442,10 @@ def _index_values(council: CouncilPage, measure: Measure, period: Period) -> dic
     as_stars = measure.unit == STARS
     return {
         pk: {
-            "value": Decimal(row["stars"]) if as_stars else row["score"],
+            # No score (nothing to score it on) is no figure, not 0 stars.
+            "value": row["score"]
+            if row["score"] is None or not as_stars
+            else Decimal(row["stars"]),
             "numerator": None,
             "denominator": None,
         }
@@ -493,9 +524,22 @@ class Leader:
         return "★" * (self.stars or 0)
 
 
+def split_leaders(best: list[dict], worst: list[dict], key: str = "council_id") -> tuple:
+    """The villages to show at the top and at the bottom, from the best SCREEN_LEADERS (best
+    first) and the worst SCREEN_LEADERS (worst first): no village in both lists. When the two
+    overlap they hold every village, and the better half goes to the top (with 7: 4 and 3)."""
+    seen = {row[key] for row in best}
+    if not any(row[key] in seen for row in worst):
+        return best, worst
+    every = [*best, *(row for row in reversed(worst) if row[key] not in seen)]
+    half = (len(every) + 1) // 2
+    return every[:half], list(reversed(every[half:]))
+
+
 def _leaders(council: CouncilPage, period: Period) -> tuple[str, list[Leader], list[Leader]]:
     """The villages at the top and at the bottom: by the score of the index in use nearest the
-    council, if it scored the period, else by case closure."""
+    council, if it scored the period, else by case closure. Two queries for the index in use
+    and its best and worst, two more for case closure when it scored nothing."""
     version = (
         IndexVersion.objects.filter(
             status=VersionStatus.PUBLISHED,
@@ -513,10 +557,11 @@ def _leaders(council: CouncilPage, period: Period) -> tuple[str, list[Leader], l
             council_level=Level.VILLAGE,
             council_path__startswith=council.path,
             score__isnull=False,
-        ).values("council__title", "score", "stars")
-        top = list(scores.order_by("-score", "council_path")[:SCREEN_LEADERS])
-        if top:
-            bottom = list(scores.order_by("score", "council_path")[:SCREEN_LEADERS])
+        ).values("council_id", "council__title", "score", "stars")
+        best = list(scores.order_by("-score", "council_path")[:SCREEN_LEADERS])
+        if best:
+            worst = list(scores.order_by("score", "-council_path")[:SCREEN_LEADERS])
+            top, bottom = split_leaders(best, worst)
             return (
                 _("%(index)s score") % {"index": version["index__name"]},
                 [Leader(r["council__title"], shown(SCORE, r["score"]), r["stars"]) for r in top],
@@ -529,21 +574,16 @@ def _leaders(council: CouncilPage, period: Period) -> tuple[str, list[Leader], l
         council_level=Level.VILLAGE,
         council_path__startswith=council.path,
         value__isnull=False,
-    ).values("council__title", "value")
+    ).values("council_id", "council__title", "value")
     unit = METRICS["case_closure"].unit
-    top = [
-        Leader(r["council__title"], shown(unit, r["value"]))
-        for r in closure.order_by("-value", "council_path")[:SCREEN_LEADERS]
-    ]
-    bottom = (
-        [
-            Leader(r["council__title"], shown(unit, r["value"]))
-            for r in closure.order_by("value", "council_path")[:SCREEN_LEADERS]
-        ]
-        if top
-        else []
+    best = list(closure.order_by("-value", "council_path")[:SCREEN_LEADERS])
+    worst = list(closure.order_by("value", "-council_path")[:SCREEN_LEADERS]) if best else []
+    top, bottom = split_leaders(best, worst)
+    return (
+        str(METRICS["case_closure"].label),
+        [Leader(r["council__title"], shown(unit, r["value"])) for r in top],
+        [Leader(r["council__title"], shown(unit, r["value"])) for r in bottom],
     )
-    return str(METRICS["case_closure"].label), top, bottom
 
 
 def screen_figures(council: CouncilPage, *, now: datetime.datetime | None = None) -> dict:
@@ -586,7 +626,7 @@ def screen_figures(council: CouncilPage, *, now: datetime.datetime | None = None
             trend,
             palette=charts.DARK,
             width=720,
-            height=420,
+            height=480,
             font_size=22,
         ),
         "computed_at": max(computed) if computed else None,

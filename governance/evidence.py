@@ -10,14 +10,21 @@ figure, so they are added to the recount as anonymous numbers, never named. Case
 public: their evidence is the anonymous counts by month, level and category (cases.figures),
 with a link to the cases figures page.
 
+A township, a district or a city (`lists_children`) is not itemised: a district's subtree may
+hold thousands of villages. `children_figures(council, metric_key, period, stored=)` reads the
+stored figures of the councils right below it in one query, each with the link to its own
+evidence page, adds their counts up, and says what the council's own figure counts beyond them.
+
 `evidence_url(council, metric_key, period_kind, period_start)` is the page's address, for the
 other pages that show a figure.
 """
 
 import dataclasses
 import datetime
+from decimal import Decimal
 
 from django.db.models import Count, Q
+from django.db.models.functions import Length
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,11 +32,12 @@ from django.utils.translation import gettext_lazy
 
 from budgets.models import Proposal
 from cases import figures as case_figures
-from councils.models import CouncilPage
+from councils.models import CouncilPage, Level
 from disclosure.models import Record
 from governance import figures
 from governance.figures import Counts, Period
 from governance.metrics import METRICS
+from governance.models import MetricValue
 
 CASE_METRICS = ("case_closure", "case_on_time", "case_satisfaction")
 
@@ -401,6 +409,99 @@ BUILDERS = {
     **{key: (lambda c, p, n, key=key: _cases(c, p, n, key=key)) for key in CASE_METRICS},
 }
 assert set(BUILDERS) == set(METRICS) == set(RULES), "every metric has its evidence and rule"
+
+
+# Councils whose evidence page lists the figures of the councils right below them, each linking
+# to its own evidence page, instead of every item of a subtree that may hold thousands of
+# villages. Villages, grids and the councils under a village list their items.
+ROLLUP_LEVELS = frozenset({Level.TOWNSHIP, Level.DISTRICT, Level.CITY})
+
+
+def lists_children(council) -> bool:
+    return council.level in ROLLUP_LEVELS
+
+
+@dataclasses.dataclass
+class ChildFigure:
+    """The stored figure of one council right below, as the evidence page lists it."""
+
+    title: str
+    url: str
+    value: Decimal | None
+    numerator: int
+    denominator: int
+
+
+@dataclasses.dataclass
+class Rollup:
+    children: list[ChildFigure]
+    counts: Counts  # the children's counts added up (histograms too, for a median)
+    # What the stored figure counts beyond its children: records of the council itself (a
+    # township's own budget cycle ...). None when there is no stored figure or nothing beyond.
+    own: Counts | None = None
+
+
+def _own_part(stored, summed: Counts) -> Counts | None:
+    if stored is None:
+        return None
+    histogram = {}
+    for hours, n in (stored.histogram or {}).items():
+        rest = n - summed.histogram.get(int(hours), 0)
+        if rest:
+            histogram[int(hours)] = rest
+    own = Counts(stored.numerator - summed.numerator, stored.denominator - summed.denominator)
+    own.histogram = histogram
+    if not (own.numerator or own.denominator or own.histogram):
+        return None
+    return own
+
+
+def children_figures(council, metric_key: str, period: Period, *, stored=None) -> Rollup:
+    """The stored figure of each live council right below `council` (one query over
+    MetricValue, however many children), each with the link to its own evidence page; their
+    counts added up; and what `stored` (the council's own figure) counts beyond them."""
+    depth_path = len(council.path) + CouncilPage.steplen
+    rows = (
+        MetricValue.objects.filter(
+            metric=metric_key,
+            period_kind=period.kind,
+            period_start=period.start,
+            council_path__startswith=council.path,
+            council__live=True,
+        )
+        .annotate(path_length=Length("council_path"))
+        .filter(path_length=depth_path)
+        .select_related("council")
+        .only(
+            "council__id",
+            "council__title",
+            "value",
+            "numerator",
+            "denominator",
+            "histogram",
+            "council_path",
+        )
+        .order_by("council_path")
+    )
+    children, summed = [], Counts()
+    for row in rows:
+        children.append(
+            ChildFigure(
+                title=row.council.title,
+                url=evidence_url(row.council_id, metric_key, period.kind, period.start),
+                value=row.value,
+                numerator=row.numerator,
+                denominator=row.denominator,
+            )
+        )
+        summed.add(
+            Counts(
+                row.numerator,
+                row.denominator,
+                {int(h): n for h, n in (row.histogram or {}).items()},
+            )
+        )
+    return Rollup(children=children, counts=summed, own=_own_part(stored, summed))
 
 
 def evidence_for(council, metric_key: str, period: Period, *, now=None) -> Evidence:

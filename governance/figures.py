@@ -11,8 +11,11 @@ live council and one month or one quarter, and replaces that period's MetricValu
 2. the counts are rolled up the tree in Python: a council's figure counts its own rows and
    those of every council under it (a village counts its grids; a township its villages), from
    the councils' ids and paths read once;
-3. the period's rows are deleted and written again with bulk_create in one transaction, and the
-   big screens are told after it commits (governance.live.figures_changed).
+3. the period's stored rows are compared with the new counts: only the rows that changed are
+   written again (deleted, then bulk_create), in one transaction, and the big screens of the
+   councils whose figures changed are told after it commits (governance.live.figures_changed).
+   A recompute that finds everything as it was writes nothing: unchanged rows keep their
+   `computed_at`, which is what the index's sweep compares its scores with (governance.index).
 
 The number of queries does not depend on the number of councils. A quarter is computed from
 the raw rows of the whole quarter; since every counted item falls in exactly one month (by the
@@ -93,6 +96,9 @@ from meetings import quorum
 from meetings.models import Attendance, Session, SessionKind, SessionStatus
 
 BATCH_SIZE = 2000
+# What a MetricValue row holds besides its key and time: a recompute that finds the same leaves
+# the row alone.
+STORED_FIELDS = ("council_path", "council_level", "numerator", "denominator", "value", "histogram")
 # The sweep recomputes the recent periods at most this often.
 RECOMPUTE_EVERY = datetime.timedelta(minutes=10)
 FAILED_BACKOFF = datetime.timedelta(minutes=10)
@@ -587,8 +593,12 @@ def recompute(
 ) -> int:
     """Recompute every metric of every live council (or of `council_ids` only: the counts are
     still read for everything, since a council's figure includes its subtree) for the month or
-    quarter starting on `period_start`, and replace the period's rows in one transaction.
-    Returns how many MetricValue rows were written."""
+    quarter starting on `period_start`, and bring the period's rows up to date in one
+    transaction: a row whose counts did not change is left as it was (its `computed_at` too),
+    a changed one is written again with `computed_at=now`, the row of a council no longer live
+    goes. Returns how many MetricValue rows were written or deleted: 0 when nothing changed,
+    and then nothing is written and no screen is told (so the index's sweep, which compares
+    `computed_at` with its scores', stays still too)."""
     now = now or timezone.now()
     period = Period(period_kind, period_start)
     councils = list(CouncilPage.objects.values_list("id", "path", "level", "live"))
@@ -599,33 +609,53 @@ def recompute(
         for pk, path, level, is_live in councils
         if is_live and (wanted is None or pk in wanted)
     ]
-    rows = []
+    old = MetricValue.objects.filter(period_kind=period.kind, period_start=period.start)
+    if wanted is not None:
+        old = old.filter(council_id__in=sorted(wanted))
+    stored = {
+        (council_id, metric): (pk, rest)
+        for pk, council_id, metric, *rest in old.values_list(
+            "pk", "council_id", "metric", *STORED_FIELDS
+        )
+    }
+    rows, replaced = [], []
     for key, metric in METRICS.items():
         for pk, path, level in targets:
             counts = rolled[key].get(pk) or Counts()
+            fields = [
+                path,
+                level,
+                counts.numerator,
+                counts.denominator,
+                value_of(metric.unit, counts),
+                {str(h): n for h, n in sorted(counts.histogram.items())},
+            ]
+            found = stored.pop((pk, key), None)
+            if found is not None:
+                if found[1] == fields:
+                    continue
+                replaced.append(found[0])
             rows.append(
                 MetricValue(
                     council_id=pk,
-                    council_path=path,
-                    council_level=level,
                     period_kind=period.kind,
                     period_start=period.start,
                     metric=key,
-                    numerator=counts.numerator,
-                    denominator=counts.denominator,
-                    value=value_of(metric.unit, counts),
-                    histogram={str(h): n for h, n in sorted(counts.histogram.items())},
                     computed_at=now,
+                    **dict(zip(STORED_FIELDS, fields, strict=True)),
                 )
             )
+    # What is left was stored for a council that is no longer live (or no longer exists).
+    gone = [pk for pk, _ in stored.values()]
+    if not rows and not gone:
+        return 0
     with transaction.atomic():
-        old = MetricValue.objects.filter(period_kind=period.kind, period_start=period.start)
-        if wanted is not None:
-            old = old.filter(council_id__in=sorted(wanted))
-        old.delete()
+        doomed = replaced + gone
+        for start in range(0, len(doomed), BATCH_SIZE):
+            MetricValue.objects.filter(pk__in=doomed[start : start + BATCH_SIZE]).delete()
         MetricValue.objects.bulk_create(rows, batch_size=BATCH_SIZE)
-        live.figures_changed([pk for pk, _, _ in targets])
-    return len(rows)
+        live.figures_changed(sorted({row.council_id for row in rows}))
+    return len(rows) + len(gone)
 
 
 def recent_periods(today: datetime.date) -> list[Period]:

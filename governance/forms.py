@@ -5,6 +5,7 @@ back into these forms."""
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from governance.figures import parse_period
 from governance.metrics import METRICS
@@ -54,7 +55,7 @@ class CreateIndexForm(forms.Form):
         initial="ruian",
     )
     name = forms.CharField(
-        label=_("Name"),
+        label=pgettext_lazy("index", "Name"),
         max_length=100,
         required=False,
         help_text=_("Leave empty to use the template's name."),
@@ -93,7 +94,7 @@ class VersionForm(forms.Form):
 
 
 class DimensionForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(label=pgettext_lazy("index", "Name"), max_length=100)
     weight = forms.DecimalField(label=_("Weight"), min_value=0, max_value=1000, **NUMBER)
     order = forms.IntegerField(label=_("Order"), min_value=0, max_value=1000, initial=0)
 
@@ -106,7 +107,7 @@ class NewDimensionForm(DimensionForm):
 
 
 class IndicatorForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(label=pgettext_lazy("index", "Name"), max_length=100)
     weight = forms.DecimalField(label=_("Weight"), min_value=0, max_value=1000, **NUMBER)
     metric = forms.ChoiceField(label=_("Yishi figure"), choices=_metric_choices, required=False)
     unit = forms.CharField(label=_("Unit"), max_length=20, required=False)

@@ -18,14 +18,17 @@ How a score is made (docs/governance-index.md, "Scoring"):
 Only villages and communities are scored: they are what the index measures (a grid is part of
 its village's figures, a township is the one measuring). The sweep (`sweep`, every minute from
 the reaper) starts a tracked job that recomputes the current and previous month and quarter of
-every version in use, when a metric, a published figure or the version is newer than the scores.
+every version in use, when a metric it reads, a published figure or the version is newer than
+the scores (`stale_periods`). It settles: the figures' recompute leaves unchanged MetricValue
+rows as they were (governance.figures), so when nothing changed the sweep finds nothing newer,
+writes nothing and starts nothing; an index whose owner has no village is never stale.
 """
 
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from core import tasks as core_tasks
@@ -35,6 +38,7 @@ from governance.models import (
     FigureStatus,
     IndexScore,
     IndexVersion,
+    Indicator,
     IndicatorSource,
     MetricValue,
     PeriodKind,
@@ -225,50 +229,144 @@ def periods_to_keep_fresh(today: datetime.date) -> list[tuple[str, datetime.date
     ]
 
 
-def is_stale(version: IndexVersion, period_kind: str, period_start: datetime.date) -> bool:
-    """Whether anything the scores read is newer than them (three small aggregate queries)."""
-    scored = IndexScore.objects.filter(
-        version=version, period_kind=period_kind, period_start=period_start
-    ).aggregate(at=Max("computed_at"))["at"]
-    if scored is None:
-        return True
-    if version.published_at and version.published_at > scored:
-        return True
-    path = version.index.owner.path
-    metric = MetricValue.objects.filter(
-        period_kind=period_kind,
-        period_start=period_start,
-        council_level__in=SCORED_LEVELS,
-        council_path__startswith=path,
-        computed_at__gt=scored,
-    ).exists()
-    if metric:
-        return True
-    kinds = [period_kind] + ([PeriodKind.QUARTER] if period_kind == PeriodKind.MONTH else [])
-    starts = [period_start] + (
-        [quarter_of(period_start)] if period_kind == PeriodKind.MONTH else []
+def stale_periods(today: datetime.date) -> list[tuple[IndexVersion, str, datetime.date]]:
+    """(version, period kind, period start) of the versions in use whose scores of a period
+    kept fresh (periods_to_keep_fresh) are older than what they read: the version's own
+    publication, a metric value of a village of the owner's subtree that the version reads, or
+    a published entered figure of its index. A version whose owner has no village to score is
+    never stale: there is nothing to compute, and nothing would mark it computed.
+
+    A fixed number of queries, however many versions and villages: when nothing changed they
+    each find nothing, so the sweep that asks every minute does next to no work."""
+    versions = list(
+        IndexVersion.objects.filter(status=VersionStatus.PUBLISHED).select_related("index__owner")
     )
-    return EnteredFigure.objects.filter(
-        index_id=version.index_id,
-        status=FigureStatus.PUBLISHED,
-        period_kind__in=kinds,
-        period_start__in=starts,
-        published_at__gt=scored,
-    ).exists()
+    if not versions:
+        return []
+    periods = periods_to_keep_fresh(today)
+    kinds = sorted({kind for kind, _ in periods})
+    starts = sorted({start for _, start in periods})
+    scored = {
+        (version_id, kind, start): at
+        for version_id, kind, start, at in IndexScore.objects.filter(
+            version__in=versions, period_kind__in=kinds, period_start__in=starts
+        )
+        .values("version_id", "period_kind", "period_start")
+        .annotate(at=Max("computed_at"))
+        .values_list("version_id", "period_kind", "period_start", "at")
+        .order_by()
+    }
+    stale: set[tuple[int, str, datetime.date]] = set()
+    unscored: list[IndexVersion] = []
+    for version in versions:
+        for kind, start in periods:
+            at = scored.get((version.pk, kind, start))
+            if at is None:
+                unscored.append(version)
+            elif version.published_at and version.published_at > at:
+                stale.add((version.pk, kind, start))
+    if unscored:
+        _stale_where_villages(unscored, periods, scored, stale)
+    if scored:
+        _stale_by_inputs(versions, periods, scored, stale)
+    return [
+        (version, kind, start)
+        for version in versions
+        for kind, start in periods
+        if (version.pk, kind, start) in stale
+    ]
+
+
+def _stale_where_villages(unscored, periods, scored, stale) -> None:
+    """Periods without scores are stale where the owner has a village to score (one query,
+    which finds nothing when the owners without scores have no villages)."""
+    owners = {v.index.owner.path for v in unscored}
+    where = Q()
+    for path in owners:
+        where |= Q(path__startswith=path)
+    paths = list(
+        CouncilPage.objects.live()
+        .filter(where, level__in=SCORED_LEVELS)
+        .values_list("path", flat=True)
+        .distinct()
+    )
+    for version in set(unscored):
+        owner = version.index.owner.path
+        if any(path.startswith(owner) for path in paths):
+            for kind, start in periods:
+                if (version.pk, kind, start) not in scored:
+                    stale.add((version.pk, kind, start))
+
+
+def _stale_by_inputs(versions, periods, scored, stale) -> None:
+    """Periods whose scores are older than a metric value or a published figure they read (two
+    queries for the metrics read, one for the figures; each finds nothing when nothing changed
+    since the oldest scores)."""
+    since = min(scored.values())
+    kinds = sorted({kind for kind, _ in periods})
+    starts = sorted({start for _, start in periods})
+    reads: dict[int, set[str]] = {}
+    for version_id, metric in Indicator.objects.filter(
+        dimension__version__in=versions, source=IndicatorSource.METRIC
+    ).values_list("dimension__version_id", "metric"):
+        reads.setdefault(version_id, set()).add(metric)
+    by_owner: dict[str, list[IndexVersion]] = {}
+    for version in versions:
+        by_owner.setdefault(version.index.owner.path, []).append(version)
+
+    def mark(version, kind, start, at) -> None:
+        # A month's scores also read figures entered for its quarter.
+        for own_kind, own_start in periods:
+            reads_it = (own_kind, own_start) == (kind, start) or (
+                kind == PeriodKind.QUARTER
+                and own_kind == PeriodKind.MONTH
+                and quarter_of(own_start) == start
+            )
+            key = (version.pk, own_kind, own_start)
+            if reads_it and key in scored and at > scored[key]:
+                stale.add(key)
+
+    metrics = sorted(set().union(*reads.values())) if reads else []
+    if metrics:
+        changed = (
+            MetricValue.objects.filter(
+                metric__in=metrics,
+                period_kind__in=kinds,
+                period_start__in=starts,
+                council_level__in=SCORED_LEVELS,
+                computed_at__gt=since,
+            )
+            .values_list("council_path", "metric", "period_kind", "period_start", "computed_at")
+            .order_by()
+        )
+        for path, metric, kind, start, at in changed:
+            # The owners above this village: every prefix of its path that owns a version.
+            for depth in range(len(path) // CouncilPage.steplen, 0, -1):
+                for version in by_owner.get(path[: depth * CouncilPage.steplen], ()):
+                    if metric in reads.get(version.pk, ()):
+                        key = (version.pk, kind, start)
+                        if key in scored and at > scored[key]:
+                            stale.add(key)
+    indexes = {version.index_id: version for version in versions}
+    for index_id, kind, start, at in (
+        EnteredFigure.objects.filter(
+            index_id__in=sorted(indexes),
+            status=FigureStatus.PUBLISHED,
+            period_kind__in=kinds,
+            period_start__in=starts,
+            published_at__gt=since,
+        )
+        .values_list("index_id", "period_kind", "period_start", "published_at")
+        .order_by()
+    ):
+        mark(indexes[index_id], kind, start, at)
 
 
 @core_tasks.tracked(max_attempts=3, timeout=datetime.timedelta(minutes=30))
 def compute_stale_scores(*, progress, today: str | None = None) -> dict:
     """The task runner's work (started by `sweep`): recompute what is stale."""
     day = datetime.date.fromisoformat(today) if today else timezone.localdate()
-    plan = [
-        (version, kind, start)
-        for version in IndexVersion.objects.filter(status=VersionStatus.PUBLISHED).select_related(
-            "index__owner"
-        )
-        for kind, start in periods_to_keep_fresh(day)
-        if is_stale(version, kind, start)
-    ]
+    plan = stale_periods(day)
     written = 0
     for done, (version, kind, start) in enumerate(plan, start=1):
         written += compute_scores(version=version, period_kind=kind, period_start=start)
@@ -281,8 +379,10 @@ COMPUTE_STALE = f"{compute_stale_scores.__module__}.{compute_stale_scores.__qual
 
 def sweep(now: datetime.datetime | None = None) -> dict[str, int]:
     """The reaper's minute (core.tasks.register_sweep): start `compute_stale_scores` when some
-    version in use has stale scores, unless a run is still queued or running. Nothing is
-    started, and only a few small queries run, when nothing changed."""
+    version in use has stale scores, unless a run is still queued or running. When nothing
+    changed since the last run nothing is started and nothing is written: a fixed handful of
+    small queries run (stale_periods), however many indexes and villages there are, and an
+    index whose owner has no village never asks for a run."""
     from core.models import TaskRun
 
     now = now or timezone.now()
@@ -290,14 +390,7 @@ def sweep(now: datetime.datetime | None = None) -> dict[str, int]:
     if newest is not None and not newest.is_finished:
         return {"index_scores_started": 0}
     today = timezone.localdate(now)
-    versions = IndexVersion.objects.filter(status=VersionStatus.PUBLISHED).select_related(
-        "index__owner"
-    )
-    if not any(
-        is_stale(version, kind, start)
-        for version in versions
-        for kind, start in periods_to_keep_fresh(today)
-    ):
+    if not stale_periods(today):
         return {"index_scores_started": 0}
     # Keep the log of runs short: finished runs older than a day go.
     TaskRun.objects.filter(

@@ -60,7 +60,7 @@ METRICS: dict[str, Metric] = {
             _("Sessions held"),
             Unit.COUNT,
             True,
-            _("Representatives' sessions that closed in the period."),
+            _("Representatives' meetings and villagers' assemblies that closed in the period."),
             GROUP_MEETINGS,
         ),
         Metric(

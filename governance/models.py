@@ -22,6 +22,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.uploads import RandomName, private_storage
 
@@ -91,7 +92,7 @@ class Index(models.Model):
         related_name="+",
         verbose_name=_("defined by"),
     )
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("index", "name"), max_length=100)
     description = models.TextField(_("description"), blank=True)
     # The template it was made from ("ruian" for the default), for the docs' mapping.
     template = models.CharField(max_length=40, blank=True)
@@ -198,7 +199,7 @@ class _DraftOnly(models.Model):
 class Dimension(_DraftOnly):
     version = models.ForeignKey(IndexVersion, on_delete=models.CASCADE, related_name="dimensions")
     code = models.SlugField(_("code"), max_length=40)
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("index", "name"), max_length=100)
     weight = models.DecimalField(
         _("weight"), max_digits=6, decimal_places=2, validators=[MinValueValidator(Decimal(0))]
     )
@@ -233,7 +234,7 @@ class Indicator(_DraftOnly):
     dimension = models.ForeignKey(Dimension, on_delete=models.CASCADE, related_name="indicators")
     # Stable across versions: an entered figure is kept by (index, code), not by version.
     code = models.SlugField(_("code"), max_length=40)
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("index", "name"), max_length=100)
     weight = models.DecimalField(_("weight"), max_digits=6, decimal_places=2)
     source = models.CharField(_("source"), max_length=10, choices=IndicatorSource.choices)
     metric = models.CharField(_("metric"), max_length=40, blank=True)
@@ -268,7 +269,7 @@ class Indicator(_DraftOnly):
 
 class FigureStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
-    PUBLISHED = "published", _("Published")
+    PUBLISHED = "published", pgettext_lazy("index version", "Published")
 
 
 class EnteredFigure(models.Model):

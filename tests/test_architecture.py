@@ -5,7 +5,8 @@ relative import that names another app is an arrow from the file's app to that a
 inside functions count too: they are dependencies all the same. String references such as
 ForeignKey("budgets.Proposal") or a migration's `dependencies` list are not imports and are fine.
 
-    meetings, cases -> disclosure -> budgets -> deliberation -> notifications -> councils -> core
+    api -> governance -> meetings, cases -> disclosure -> budgets -> deliberation
+        -> notifications -> councils -> core
 
 An app may import only apps to its right. home may import anything (it is the site's front page);
 yishi/ wires everything; tests/ and bench/ are not apps.

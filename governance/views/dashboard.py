@@ -6,7 +6,8 @@
   worst first. 100 villages a page.
 - `councils/<id>/dashboard/export.xlsx`: the same table, filtered the same way, every row.
 
-Four queries whatever the number of villages (governance.dashboards.ranking).
+Six queries whatever the number of villages, four for the export (governance.dashboards:
+the figures on offer, the villages, their stored figures; the page adds its breadcrumbs).
 """
 
 from django import forms

@@ -1,8 +1,12 @@
 """The evidence of a figure: `councils/<id>/metrics/<key>/<period>/`, public.
 
-The stored figure (MetricValue, computed by the recompute task) at the top, then the items it
-counts, each linked to its own public page, and the same counts recomputed from the list, so
-that anyone can compare (governance.evidence builds the list). Period: "2026-11" or "2026-Q4".
+The stored figure (MetricValue, computed by the recompute task) at the top. For a village, a
+grid or a council under a village: the items it counts, each linked to its own public page, and
+the same counts recomputed from the list, so that anyone can compare (governance.evidence
+builds the list). For a township, a district or a city: the stored figure of each council right
+below, each linked to its own evidence page, added up, and what the council counts itself; so
+the page reads one query however many villages are under it, and one follows the links down to
+the items. Period: "2026-11" or "2026-Q4".
 """
 
 from django.core.paginator import Paginator
@@ -50,8 +54,15 @@ def evidence(request, council_pk: int, key: str, period: str):
         period_kind=found_period.kind,
         period_start=found_period.start,
     ).first()
-    found = selectors.evidence_for(council, key, found_period)
-    page = Paginator(found.items, PER_PAGE).get_page(request.GET.get("page"))
+    if selectors.lists_children(council):
+        # A township and above: the figure of each council right below, linking down to its
+        # own evidence page (one query, however many villages the subtree holds).
+        found, rollup = None, selectors.children_figures(council, key, found_period, stored=stored)
+        listed, counts = rollup.children, rollup.counts
+    else:
+        found, rollup = selectors.evidence_for(council, key, found_period), None
+        listed, counts = found.items, found.counts
+    page = Paginator(listed, PER_PAGE).get_page(request.GET.get("page"))
     neighbours = _neighbours(found_period)
     crumbs = [*council.council_ancestors().only("id", "title", "url_path", "path"), council]
     links = {
@@ -69,12 +80,15 @@ def evidence(request, council_pk: int, key: str, period: str):
             "period": found_period,
             "stored": stored,
             "evidence": found,
-            "recounted": value_of(metric.unit, found.counts),
+            "rollup": rollup,
+            "own_value": value_of(metric.unit, rollup.own) if rollup and rollup.own else None,
+            "recounted": value_of(metric.unit, counts),
+            "recounted_counts": counts,
             "page_obj": page,
             "links": links,
             "neighbours": neighbours,
             "cases_url": selectors.cases_figures_url(council, found_period)
-            if found.cases is not None
+            if key in selectors.CASE_METRICS
             else "",
         },
     )

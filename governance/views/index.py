@@ -13,6 +13,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
@@ -185,6 +186,8 @@ def index_list(request, council_pk: int):
     form = CreateIndexForm()
     status = 200
     if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
         if not can_manage:
             raise PermissionDenied(_("Only officials of this township or district define indexes."))
         form = CreateIndexForm(request.POST)

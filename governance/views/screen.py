@@ -3,10 +3,12 @@ dark, no scrolling, public (figures and anonymous counts only).
 
 - `councils/<id>/screen/`: the page. Without script it shows the figures as they are and
   reloads itself every minute; with static/js/governance-screen.js it follows the socket
-  `ws/governance/screens/<id>/` (governance.consumers.ScreenConsumer) and re-reads
+  `ws/governance/screens/<id>/` (governance.consumers.ScreenConsumer) and re-reads the fragment
+  below when a frame says something changed.
 - `councils/<id>/screen/figures/`: the fragment the script swaps in, at most every few seconds.
 
-A fixed number of queries (governance.dashboards.screen_figures).
+At most seven queries whatever the number of villages and cases (governance.dashboards.
+screen_figures): stored figures, and the case board's one count of the open cases.
 """
 
 from django.shortcuts import render

@@ -23,6 +23,7 @@
   var lastSeq = seqText === null || seqText === "" ? null : parseInt(seqText, 10);
   var timer = null;
   var lastRead = Date.now();
+  var socketOpen = false;
 
   function setLive(state) {
     main.setAttribute("data-live-state", state);
@@ -35,7 +36,10 @@
     fetch(figuresUrl, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
       .then(function (response) { return response.ok ? response.text() : null; })
       .then(function (html) {
-        if (html === null) { return; }
+        // A failed read leaves the last figures on the screen and the dot amber; the next
+        // frame, or the minute's read, tries again.
+        if (html === null) { setLive("reconnecting"); return; }
+        setLive(socketOpen ? "live" : "reconnecting");
         // Our own server's fragment, escaped by its template; a parsed document runs no
         // script, and its nodes are copied in as they are.
         var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("screen-figures");
@@ -65,8 +69,9 @@
       if (lastSeq === null || frame.seq !== lastSeq) { soon(); }
       lastSeq = frame.seq;
     };
-    socket.onopen = function () { delay = 1000; setLive("live"); };
+    socket.onopen = function () { socketOpen = true; delay = 1000; setLive("live"); };
     socket.onclose = function () {
+      socketOpen = false;
       setLive("reconnecting");
       lastSeq = null;  // the next opening frame reads whatever changed while it was down
       setTimeout(connect, delay * (0.5 + Math.random()));

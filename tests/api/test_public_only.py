@@ -3,11 +3,14 @@ results, draft index versions and councils not yet published are absent from the
 404 on their own address. Bad filter values are a 400 that says why, never a 500."""
 
 import json
+from hashlib import sha256
 
 import pytest
 
+from cases.models import CaseFigure
 from disclosure.models import ChainEntry
-from governance.models import VersionStatus
+from governance.models import IndexScore, MetricValue, VersionStatus
+from tests.api.world import CASE_ROUTINE_REPORTS
 
 pytestmark = pytest.mark.django_db
 
@@ -75,6 +78,41 @@ def test_a_welfare_list_shows_only_masked_names_and_its_chain_entry(client, api_
     assert "created_by" not in body and "events" not in body and "questions" not in body
 
 
+def test_the_chain_can_be_checked_from_the_api_alone(client, api_world):
+    o = api_world.objects
+    welfare = get(client, f"/api/v1/records/{o['welfare'].pk}/")
+    statement = get(client, f"/api/v1/records/{o['statement'].pk}/")
+    for body in (welfare, statement):
+        chain = body["chain"]
+        assert sha256(body["canonical"].encode()).hexdigest() == chain["content_hash"]
+        link = (chain["previous_hash"] + chain["content_hash"]).encode()
+        assert sha256(link).hexdigest() == chain["entry_hash"]
+    # Published one after the other in the same village: the second links to the first.
+    assert statement["chain"]["position"] == welfare["chain"]["position"] + 1
+    assert statement["chain"]["previous_hash"] == welfare["chain"]["entry_hash"]
+    # The hashed content is the public one: masked names, lines as listed.
+    content = json.loads(welfare["canonical"])
+    assert [line.get("person", line["counterparty"]) for line in content["lines"]] == [
+        "王*英",
+        "李*明",
+    ]
+    assert content["record"] == welfare["id"] and content["title"] == welfare["title"]
+
+
+def test_the_records_list_shows_each_chain_entry(client, api_world):
+    listed = {r["id"]: r for r in get(client, "/api/v1/records/")["results"]}
+    for record in (api_world.objects["welfare"], api_world.objects["statement"]):
+        entry = ChainEntry.objects.get(record=record)
+        assert listed[record.pk]["chain"] == {
+            "position": entry.position,
+            "previous_hash": entry.previous_hash,
+            "content_hash": entry.content_hash,
+            "entry_hash": entry.entry_hash,
+            "created": listed[record.pk]["chain"]["created"],
+        }
+        assert "canonical" not in listed[record.pk] and "lines" not in listed[record.pk]
+
+
 def test_a_statement_keeps_its_counterparty_and_has_no_name_column(client, api_world):
     body = get(client, f"/api/v1/records/{api_world.objects['statement'].pk}/")
     assert body["lines"][0]["name"] == "" and body["lines"][0]["income"] == "1200.50"
@@ -137,6 +175,18 @@ def test_the_pabulib_file_is_the_results_pages_file(client, api_world):
     assert response["ETag"]
 
 
+def test_ballots_that_do_not_match_are_a_json_409_not_a_file(client, api_world, monkeypatch):
+    from budgets import services
+
+    def mismatch(cycle):
+        raise services.BallotCountError(["one ballot too many"])
+
+    monkeypatch.setattr(services, "check_ballot_counts", mismatch)
+    cycle = api_world.objects["published_cycle"]
+    body = get(client, f"/api/v1/cycles/{cycle.pk}/pabulib/", status=409)
+    assert body == {"detail": "The ballots do not match the participations; results are withheld."}
+
+
 def test_a_cycle_shows_its_proposals_public_fields_only(client, api_world):
     body = get(client, f"/api/v1/cycles/{api_world.objects['published_cycle'].pk}/")
     proposal = body["proposals"][0]
@@ -176,12 +226,30 @@ def test_metrics_filter_by_council_metric_and_period(client, api_world):
 
 def test_case_figures_are_counts_with_no_case_in_them(client, api_world):
     results = get(client, "/api/v1/case-figures/?month=" + _this_month())["results"]
-    assert sorted((r["level"], r["category"], r["reported"]) for r in results) == [
-        ("priority", "neighbours", 1),
-        ("routine", "roads", 1),
+    assert [(r["council"], r["level"], r["category"], r["reported"]) for r in results] == [
+        (api_world.tree["grid"].pk, "routine", "roads", CASE_ROUTINE_REPORTS)
     ]
     assert not {"title", "reporter", "cases", "parties", "description"} & set(results[0])
     assert get(client, "/api/v1/case-figures/?month=2001-01")["results"] == []
+
+
+def test_a_row_of_fewer_cases_than_the_minimum_is_not_listed(client, api_world, settings):
+    # The lone dispute between neighbours: its row exists, the API does not show it.
+    dispute = CaseFigure.objects.filter(council=api_world.tree["grid"], category="neighbours")
+    assert dispute.get().reported == 1
+    listed = get(client, "/api/v1/case-figures/?category=neighbours")["results"]
+    assert listed == []
+    settings.YISHI_API_CASE_MIN_COUNT = 1
+    listed = get(client, "/api/v1/case-figures/?category=neighbours")["results"]
+    assert [(r["level"], r["reported"]) for r in listed] == [("priority", 1)]
+
+
+def test_a_sum_of_fewer_ratings_than_the_minimum_is_null(client, api_world, settings):
+    figure = get(client, "/api/v1/case-figures/")["results"][0]
+    assert figure["rated"] == 0 and figure["satisfaction_sum"] is None
+    settings.YISHI_API_CASE_MIN_COUNT = 0
+    figure = get(client, "/api/v1/case-figures/")["results"][0]
+    assert figure["satisfaction_sum"] == 0
 
 
 def _this_month() -> str:
@@ -191,6 +259,22 @@ def _this_month() -> str:
 
 
 # --- councils -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url, rows",
+    [
+        ("/api/v1/metrics/", lambda village: MetricValue.objects.filter(council=village)),
+        ("/api/v1/index-scores/", lambda village: IndexScore.objects.filter(council=village)),
+        ("/api/v1/case-figures/", lambda village: CaseFigure.objects.filter(council=village)),
+    ],
+)
+def test_figures_of_an_unpublished_council_are_not_listed(client, api_world, url, rows, settings):
+    village = api_world.objects["hidden_village"]
+    assert rows(village).exists()  # the world has them: the API leaves them out
+    settings.YISHI_API_CASE_MIN_COUNT = 1
+    assert get(client, f"{url}?council={village.pk}")["results"] == []
+    assert village.pk not in {row["council"] for row in get(client, url)["results"]}
 
 
 def test_the_tree_lists_live_councils_with_their_ancestry(client, api_world):
@@ -259,3 +343,42 @@ def test_a_bad_figure_filter_is_a_400_naming_the_parameter(client, api_world, qu
 )
 def test_other_bad_filters_are_a_400(client, api_world, url):
     get(client, url, status=400)
+
+
+# --- the schema says where null may come -------------------------------------------------------
+
+
+def _component(schema, reference: dict) -> dict:
+    return schema["components"]["schemas"][reference["$ref"].rsplit("/", 1)[-1]]
+
+
+def test_every_null_in_an_answer_is_allowed_by_the_schema(client, api_world, settings):
+    """A client generated from the schema must not fail on a null the API sends."""
+    settings.YISHI_API_CASE_MIN_COUNT = 1
+    schema = json.loads(client.get("/api/v1/schema/?format=json").content)
+    o = api_world.objects
+    details = {
+        "/api/v1/records/{id}/": o["welfare"].pk,
+        "/api/v1/cycles/{id}/": o["unpublished_cycle"].pk,
+        "/api/v1/topics/{id}/": o["topic"].pk,
+        "/api/v1/councils/{id}/": api_world.tree["city"].pk,
+    }
+    answers = []
+    for path in LISTS:
+        page = _component(schema, _response_schema(schema, path))
+        item = _component(schema, page["properties"]["results"]["items"])
+        answers += [(path, item, row) for row in get(client, path)["results"]]
+    for path, pk in details.items():
+        item = _component(schema, _response_schema(schema, path))
+        answers.append((path, item, get(client, path.replace("{id}", str(pk)))))
+    nulls = set()
+    for path, item, row in answers:
+        for field, value in row.items():
+            if value is None:
+                nulls.add(field)
+                assert item["properties"][field].get("nullable"), f"{path}: {field} may be null"
+    assert {"parent", "results_url", "pabulib_url", "rating", "satisfaction_sum"} <= nulls
+
+
+def _response_schema(schema, path: str) -> dict:
+    return schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]

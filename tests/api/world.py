@@ -39,6 +39,11 @@ MARCH = datetime.date(2026, 3, 1)
 # A value no public figure has: a draft entered figure and a draft version's score use it.
 DRAFT_FIGURE = Decimal("8765.43")
 DRAFT_SCORE = Decimal("77.77")
+# Figures of the council not yet published.
+HIDDEN_VALUE = Decimal("43.21")
+HIDDEN_SCORE = Decimal("55.55")
+# Routine road reports in the grid: enough for their row of case figures to be shown.
+CASE_ROUTINE_REPORTS = 3
 
 
 @dataclass
@@ -152,19 +157,21 @@ def build_world(tree) -> World:
     world.objects.update(published_cycle=published_cycle, unpublished_cycle=unpublished_cycle)
     world.shown += ["修村道"]
 
-    # --- cases: reports with reporters and dispute parties; only their counts are public ------
+    # --- cases: reports with reporters and dispute parties; only their counts are public, and
+    # only from CASE_ROUTINE_REPORTS on (the lone dispute is too few to show) -----------------
     grid_worker = member(tree["grid"], Role.GRID_WORKER)
-    report_case(
-        reporter=grid_worker,
-        council=tree["grid"],
-        source=Source.GRID_REPORT,
-        category=Category.ROADS,
-        level=Whistle.ROUTINE,
-        title="案件标题不公开",
-        description="案件描述不公开",
-        place="张家后院",
-        public=True,
-    )
+    for n in range(CASE_ROUTINE_REPORTS):
+        report_case(
+            reporter=grid_worker,
+            council=tree["grid"],
+            source=Source.GRID_REPORT,
+            category=Category.ROADS,
+            level=Whistle.ROUTINE,
+            title=f"案件标题不公开{n}",
+            description="案件描述不公开",
+            place="张家后院",
+            public=True,
+        )
     report_case(
         reporter=grid_worker,
         council=tree["grid"],
@@ -175,7 +182,6 @@ def build_world(tree) -> World:
         description="两家为宅基地争执",
         parties=[("applicant", "钱多多"), ("respondent", "周大福")],
     )
-    case_figures.rebuild()
     world.keep_secret("案件标题不公开", "案件描述不公开", "张家后院", "钱多多", "周大福")
     world.keep_secret("两家为宅基地争执")
 
@@ -253,9 +259,43 @@ def build_world(tree) -> World:
         title="筹建村的议题",
         description="筹建村的议题正文",
     )
+    for n in range(CASE_ROUTINE_REPORTS):
+        report_case(
+            reporter=committee,
+            council=hidden_village,
+            source=Source.GRID_REPORT,
+            category=Category.SANITATION,
+            level=Whistle.ROUTINE,
+            title=f"筹建村的案件{n}",
+            description="筹建村的案件描述",
+        )
+    MetricValue.objects.create(
+        council=hidden_village,
+        council_path=hidden_village.path,
+        council_level=hidden_village.level,
+        period_kind=PeriodKind.MONTH,
+        period_start=MARCH,
+        metric="disclosure_on_time",
+        numerator=1,
+        denominator=1,
+        value=HIDDEN_VALUE,
+    )
+    IndexScore.objects.create(
+        version=versions[VersionStatus.PUBLISHED],
+        council=hidden_village,
+        council_path=hidden_village.path,
+        council_level=hidden_village.level,
+        period_kind=PeriodKind.MONTH,
+        period_start=MARCH,
+        score=HIDDEN_SCORE,
+        stars=1,
+        breakdown={"order": {"score": str(HIDDEN_SCORE)}},
+    )
+    case_figures.rebuild()
     hidden_village.unpublish()
     world.objects["hidden_village"] = hidden_village
     world.keep_secret("筹建中的村", "筹建村的公开记录", "筹建村的预算", "筹建村的议题")
+    world.keep_secret(HIDDEN_VALUE, HIDDEN_SCORE, "筹建村的案件")
 
     _person_secrets(world, _everyone())
     return world

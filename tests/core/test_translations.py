@@ -46,6 +46,8 @@ SHARED_TRANSLATIONS = {
     "反对": {"oppose", "against"},
     # A model's singular and plural names: Chinese has no plural.
     "管理记录": {"moderation log entry", "moderation log"},
+    # An index of the governance app and its plural ("indexes" is not singularised to "index").
+    "指数": {"index", "indexes"},
     # The member who holds a proxy, in the form and in the model.
     "受托人": {"held by", "proxy held by"},
     # The site's name is the second of the five steps (提事 议事 定事 办事 评事).

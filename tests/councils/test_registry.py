@@ -13,7 +13,17 @@ from councils import registry
 from tests.councils.factories import member
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = {"home", "deliberation", "budgets", "disclosure", "meetings", "notifications", "cases"}
+APPS = {
+    "home",
+    "deliberation",
+    "budgets",
+    "disclosure",
+    "meetings",
+    "notifications",
+    "cases",
+    "governance",
+    "api",
+}
 
 
 def test_councils_imports_no_other_app():
@@ -37,6 +47,7 @@ def test_every_app_registers_its_section_and_demo_in_order():
         "budgets/council_section.html",
         "disclosure/council_section.html",
         "cases/council_section.html",
+        "governance/council_section.html",
     ]
     assert [b.name for b in registry.DEMO_BUILDERS] == [
         "halls",
@@ -44,6 +55,7 @@ def test_every_app_registers_its_section_and_demo_in_order():
         "records",
         "sessions",
         "cases",
+        "governance",
     ]
 
 

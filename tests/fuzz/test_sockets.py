@@ -20,6 +20,7 @@ from budgets.consumers import CycleResultsConsumer
 from cases.consumers import BoardConsumer
 from core.consumers import HealthConsumer
 from deliberation.consumers import MAX_FRAME_BYTES, TopicConsumer
+from governance.consumers import ScreenConsumer
 from meetings.consumers import SessionConsumer
 from notifications.consumers import NotificationConsumer
 from tests.conftest import isolate_cache_and_layer
@@ -203,6 +204,7 @@ FUZZED_CONSUMERS = {
     CycleResultsConsumer,
     NotificationConsumer,
     BoardConsumer,
+    ScreenConsumer,
 }
 CLOSES_AT_ONCE = {HealthConsumer}
 
@@ -272,7 +274,15 @@ def test_board_socket_is_read_only_and_says_so(village, people, data, sent):
     async_to_sync(_fuzz)(path, people.get(name), sent, set())
 
 
-@pytest.mark.parametrize("route", ["topic", "session", "cycle", "notifications", "board"])
+@given(data=st.data(), sent=st.lists(frames, min_size=1, max_size=4))
+def test_screen_socket_is_read_only_and_says_so(village, people, data, sent):
+    """The big screen of the township: public, so anyone, signed in or not, may watch it."""
+    name = data.draw(st.sampled_from(["anonymous", "resident", "outsider", "official"]))
+    path = f"/ws/governance/screens/{_township(village).pk}/"
+    async_to_sync(_fuzz)(path, people.get(name), sent, set())
+
+
+@pytest.mark.parametrize("route", ["topic", "session", "cycle", "notifications", "board", "screen"])
 def test_every_nasty_frame_is_answered_by_every_socket(village, people, route):
     """The known traps, each sent once to each consumer, by a member who may take part."""
     from django.utils import timezone
@@ -297,6 +307,8 @@ def test_every_nasty_frame_is_answered_by_every_socket(village, people, route):
         path, replies = f"/ws/budgets/cycles/{make_cycle(village, phase='vote').pk}/", set()
     elif route == "board":
         path, replies = f"/ws/cases/boards/{_township(village).pk}/", set()
+    elif route == "screen":
+        path, replies = f"/ws/governance/screens/{_township(village).pk}/", set()
     else:
         path, replies = "/ws/notifications/", set()
     user = people["official"] if route == "board" else people["resident"]
@@ -312,6 +324,8 @@ def test_every_nasty_frame_is_answered_by_every_socket(village, people, route):
         "/ws/budgets/cycles/99999999999999999999999/",
         "/ws/cases/boards/0/",
         "/ws/cases/boards/99999999999999999999999/",
+        "/ws/governance/screens/0/",
+        "/ws/governance/screens/99999999999999999999999/",
     ],
 )
 def test_a_socket_to_nothing_is_closed_deliberately(isolated, path):

@@ -8,13 +8,17 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
 from openpyxl import load_workbook
 
-from councils.models import Level
+from councils.models import Level, Role
 from governance import dashboards
 from governance.evidence import evidence_url
+from governance.metrics import METRICS
+from governance.models import IndexScore, MetricValue, PeriodKind
 from governance.views import dashboard as dashboard_views
-from tests.councils.factories import make_council
+from tests.councils.factories import make_council, member
+from tests.governance.raw_tables import raw_reads, tables_read
 from tests.governance.rows import index_score, index_version, metric_value
 
 pytestmark = pytest.mark.django_db
@@ -93,7 +97,7 @@ def test_each_row_links_to_what_its_figure_counts(client, world, last):
     assert evidence_url(world["village"], "case_closure", "month", last) in html
     # A village without a figure has no link.
     assert evidence_url(world["west"], "case_closure", "month", last) not in html
-    assert '<td class="num">7</td><td class="num">8</td>' in html
+    assert '<td class="num">7 / 8</td>' in html
 
 
 def test_filters_minimum_maximum_and_without_data(client, world):
@@ -336,3 +340,157 @@ def test_the_form_shows_what_the_table_shows(client, world):
     # The filters travel to the export and the next page, not into the site's search box.
     assert 'name="q" placeholder' in html and 'value="minimum=10"' not in html
     assert "export.xlsx?minimum=10" in html
+
+
+# -- every figure, ranked and exported as stored ---------------------------------------------------
+
+
+def _month_row(village, key, last):
+    return MetricValue.objects.filter(
+        council=village, metric=key, period_kind=PeriodKind.MONTH, period_start=last
+    ).first()
+
+
+@pytest.mark.parametrize("key", list(METRICS))
+def test_every_metric_ranks_filters_and_exports_the_stored_figures(client, world, last, key):
+    """Each metric of the catalogue: the villages in its own order (a median time ranks the
+    shortest first), a range filter, worst first, and the .xlsx whose every value is the
+    stored row's."""
+    township = world["township"]
+    villages = {
+        "柳树村": world["village"],
+        "石桥村": world["other_village"],
+        "东山村": world["east"],
+    }
+    for village, (value, num, den) in zip(
+        villages.values(), [("30", 3, 10), ("70", 7, 10), ("50", 5, 10)], strict=True
+    ):
+        if key != "case_closure":  # the world stores case closure already
+            metric_value(village, key, last, value, num, den)
+    metric = METRICS[key]
+    response = get(client, township, figure=key)
+    assert response.status_code == 200
+    ranked = [r[1] for r in rows(response) if r[0] is not None]
+    stored = {title: _month_row(v, key, last).value for title, v in villages.items()}
+    expected = sorted(stored, key=lambda t: -stored[t] if metric.higher_is_better else stored[t])
+    if key == "case_closure":  # a tie of 87.5: tree order
+        expected = ["柳树村", "东山村", "石桥村"]
+    assert ranked == expected
+    assert str(escape(metric.label)) in response.content.decode()
+    # A range in the figure's own unit.
+    middle = sorted(stored.values())[1]
+    narrowed = [r[1] for r in rows(get(client, township, figure=key, minimum=str(middle)))]
+    assert sorted(narrowed) == sorted(t for t, v in stored.items() if v >= middle)
+    worst = [r[1] for r in rows(get(client, township, figure=key, order="worst"))]
+    assert worst[:3] == list(reversed(expected))
+    # The export: every line is the stored row (value, counts, its evidence page).
+    header, *lines = _sheet(_export(client, township, figure=key))
+    assert header[3] == f"{metric.label} ({dashboards.unit_words(metric.unit)})"
+    assert [line[1] for line in lines] == [r[1] for r in rows(response)]
+    for line in lines:
+        village = villages.get(line[1]) or world["west"]
+        row = _month_row(village, key, last)
+        if row is None:  # 西岭村 has no row of this metric: no figure, no counts, no link
+            assert line[0] is None and line[3:] == (None, None, None, None), line
+            continue
+        assert line[3] == (None if row.value is None else float(row.value)), line
+        assert line[4:6] == (row.numerator, row.denominator), line
+        expected_link = (
+            "http://testserver" + evidence_url(village, key, "month", last)
+            if row.value is not None
+            else None
+        )
+        assert line[6] == expected_link, line
+
+
+@pytest.mark.parametrize("what", ["index", "stars"])
+def test_an_index_score_or_its_stars_are_exported_as_stored(client, world, last, what):
+    version = index_version(world["district"], name="强基善治指数")
+    index_score(version, world["village"], last, "88.5", 3)
+    index_score(version, world["other_village"], last, "91.25", 4)
+    index_score(version, world["east"], last, None, 0)
+    figure = f"{what}-{version.index_id}"
+    page = rows(get(client, world["township"], figure=figure))
+    assert [r[1] for r in page][:2] == ["石桥村", "柳树村"]
+    header, *lines = _sheet(_export(client, world["township"], figure=figure))
+    assert len(header) == 4  # no counts and no evidence page for a score
+    stored = {
+        s.council.title: s
+        for s in IndexScore.objects.filter(version=version).select_related("council")
+    }
+    for line in lines:
+        score = stored.get(line[1])
+        if score is None or score.score is None:
+            assert line[0] is None and line[3] is None, line
+            continue
+        assert line[3] == (float(score.score) if what == "index" else score.stars), line
+
+
+def test_a_drafts_scores_are_never_ranked(client, world, last):
+    in_use = index_version(world["district"], number=1)
+    draft = index_version(world["district"], number=2, status="draft")
+    index_score(in_use, world["village"], last, "60", 1)
+    index_score(draft, world["village"], last, "99", 5)
+    response = get(client, world["township"], figure=f"index-{in_use.index_id}")
+    assert rows(response)[0] == (1, "柳树村", "60.0")
+    assert "99.0" not in response.content.decode()
+
+
+def test_the_export_of_one_township_of_a_district(client, world, last):
+    township = world["other_township"]
+    _header, *lines = _sheet(_export(client, world["district"], township=str(township.pk)))
+    found = [(line[0], line[1], line[2], line[3]) for line in lines]
+    assert found == [(4, "桃源村", "桃源镇", 20.0)]
+
+
+# -- only precomputed rows -------------------------------------------------------------------------
+
+
+def test_the_dashboard_and_its_export_read_no_record(client, world, last):
+    """Every query of the page and of the export, for a metric and for an index, reads the
+    stored figures and the page tree, never a case, a record, a session, a ballot or a topic."""
+    version = index_version(world["district"])
+    index_score(version, world["village"], last, "70", 2)
+    for council in (world["township"], world["district"]):
+        for params in ({}, {"figure": f"index-{version.index_id}"}, {"minimum": "10"}):
+            with CaptureQueriesContext(connection) as page:
+                assert get(client, council, **params).status_code == 200
+            with CaptureQueriesContext(connection) as export:
+                assert _export(client, council, **params).status_code == 200
+            assert raw_reads(page.captured_queries) == [], params
+            assert raw_reads(export.captured_queries) == [], params
+            read = {t for q in page.captured_queries for t in tables_read(q["sql"])}
+            assert "governance_metricvalue" in read or "governance_indexscore" in read
+
+
+def test_the_raw_table_check_sees_a_case_query(world):
+    """The check above would see a query on the cases (it is not vacuous)."""
+    from cases.models import Case
+
+    with CaptureQueriesContext(connection) as queries:
+        Case.objects.filter(council=world["village"]).count()
+    assert [hit for hit, _sql in raw_reads(queries.captured_queries)] == [{"cases_case"}]
+
+
+# -- who sees it -----------------------------------------------------------------------------------
+
+
+def test_everyone_sees_the_same_dashboard(client, world):
+    """Public: no one sees more or less (docs/permissions.md); an official of the township is
+    shown the same villages and figures as someone not signed in."""
+    anonymous = rows(get(client, world["district"]))
+    client.force_login(member(world["township"], Role.OFFICIAL))
+    assert rows(get(client, world["district"])) == anonymous
+
+
+@pytest.mark.parametrize("name", ["village", "grid"])
+def test_below_a_township_nothing_is_shown_whoever_asks(client, world, name):
+    client.force_login(member(world["village"], Role.COMMITTEE))
+    assert get(client, world[name]).status_code == 404
+    export = reverse("governance:dashboard_export", args=[world[name].pk])
+    assert client.get(export).status_code == 404
+
+
+def test_an_unpublished_councils_export_is_a_404(client, world):
+    world["district"].unpublish()
+    assert _export(client, world["district"]).status_code == 404

@@ -204,10 +204,14 @@ def test_evidence_hides_topics_of_members_only_halls(client, world):
 
 
 def test_evidence_of_questions_links_to_their_record(client, world):
-    html = page(client, world["township"], "questions_on_time").content.decode()
+    html = page(client, world["village"], "questions_on_time").content.decode()
     assert world["finance_record"].get_absolute_url() + "#questions" in html
     assert "问题二：迟答" in html and "Answered late" in html
     assert "问题四：十二月的" not in html  # December's
+    # The township lists its villages' figures, each linking down to the village's page.
+    html = page(client, world["township"], "questions_on_time").content.decode()
+    assert evidence_url(world["village"], "questions_on_time", "month", NOV) in html
+    assert world["finance_record"].get_absolute_url() not in html
 
 
 def test_evidence_of_cases_is_anonymous_counts_and_a_link(client, world):
@@ -222,7 +226,9 @@ def test_evidence_of_a_quarter(client, world):
     figures.recompute(period_kind="quarter", period_start=OCT, now=NOW)
     response = page(client, world["township"], "projects_finished", "2026-Q4")
     assert response.status_code == 200
-    assert response.context["recounted"] == D("3")
+    assert response.context["recounted"] == D("3")  # 柳树村's 2 and 石桥村's 1, added up
+    response = page(client, world["village"], "projects_finished", "2026-Q4")
+    assert response.context["recounted"] == D("2")
     assert world["p1"].get_absolute_url() in response.content.decode()
 
 

@@ -96,17 +96,22 @@ def test_a_township_district_and_city_sum_what_is_under_them(metrics_world, tree
 
 
 def test_recompute_replaces_the_rows_of_the_period(metrics_world, tree):
-    figures.recompute(period_kind="month", period_start=NOV, now=NOW)
+    written = figures.recompute(period_kind="month", period_start=NOV, now=NOW)
     first = MetricValue.objects.filter(period_start=NOV).count()
-    assert first == len(METRICS) * CouncilPage.objects.live().count()
-    # A late answer to 石桥村's question, then again: the same rows, the new figure.
+    assert first == len(METRICS) * CouncilPage.objects.live().count() == written
+    # A late answer to 石桥村's question, then again: the same rows, the new figure; only the
+    # figures it changes (石桥村's and those above it) are written again.
     Question.objects.filter(council=metrics_world["other"]).update(
         answer="补答", answered_at=at(11, 19)
     )
-    written = figures.recompute(period_kind="month", period_start=NOV, now=NOW)
-    assert written == first
+    later = NOW + datetime.timedelta(minutes=10)
+    written = figures.recompute(period_kind="month", period_start=NOV, now=later)
+    assert 0 < written < first
     assert MetricValue.objects.filter(period_start=NOV).count() == first
     assert str(figure(metrics_world["township"], "questions_on_time").value) == "66.70"
+    assert figure(metrics_world["township"], "questions_on_time").computed_at == later
+    assert figure(metrics_world["village"], "questions_on_time").computed_at == NOW
+    assert figure(metrics_world["township"], "meetings_held").computed_at == NOW
     # Other periods are left alone.
     figures.recompute(period_kind="month", period_start=OCT, now=NOW)
     figures.recompute(period_kind="month", period_start=NOV, now=NOW)
@@ -117,11 +122,40 @@ def test_recompute_of_some_councils_keeps_the_others_rows(metrics_world):
     figures.recompute(period_kind="month", period_start=NOV, now=NOW)
     village, other = metrics_world["village"], metrics_world["other"]
     before = figure(other, "questions_on_time").computed_at
+    # Both rows are off (as if written by an older rule); only the village's is recomputed.
+    MetricValue.objects.filter(metric="questions_on_time", period_start=NOV).update(numerator=99)
     later = NOW + datetime.timedelta(hours=1)
     figures.recompute(period_kind="month", period_start=NOV, council_ids=[village.pk], now=later)
     assert figure(village, "questions_on_time").computed_at == later
+    assert figure(village, "questions_on_time").numerator != 99
     assert figure(other, "questions_on_time").computed_at == before
+    assert figure(other, "questions_on_time").numerator == 99
     assert MetricValue.objects.filter(council=village, period_start=NOV).count() == len(METRICS)
+
+
+def test_a_recompute_that_finds_nothing_changed_writes_nothing(metrics_world, monkeypatch):
+    recompute_q4()
+    stored = {row["pk"]: row for row in MetricValue.objects.values("pk", "computed_at", "value")}
+    told = []
+    monkeypatch.setattr(figures.live, "figures_changed", lambda ids: told.append(set(ids)))
+    later = NOW + datetime.timedelta(minutes=10)
+    with CaptureQueriesContext(connection) as queries:
+        for start in MONTHS:
+            assert figures.recompute(period_kind="month", period_start=start, now=later) == 0
+        assert figures.recompute(period_kind="quarter", period_start=Q4, now=later) == 0
+    assert set(_queries(queries)) == {"SELECT"}
+    assert told == []
+    assert {
+        row["pk"]: row for row in MetricValue.objects.values("pk", "computed_at", "value")
+    } == stored
+
+
+def test_the_row_of_a_council_no_longer_live_goes(metrics_world):
+    figures.recompute(period_kind="month", period_start=NOV, now=NOW)
+    grid = metrics_world["grid"]
+    grid.unpublish()
+    assert figures.recompute(period_kind="month", period_start=NOV, now=NOW) >= len(METRICS)
+    assert not MetricValue.objects.filter(council=grid).exists()
 
 
 def test_an_unpublished_council_gets_no_rows_but_counts_above(metrics_world):
@@ -164,10 +198,13 @@ def _queries(capture) -> Counter:
 
 def test_the_queries_of_a_recompute_do_not_grow_with_the_councils(metrics_world):
     township = metrics_world["township"]
-    figures.recompute(period_kind="month", period_start=NOV, now=NOW)  # rows to replace
+    figures.recompute(period_kind="month", period_start=NOV, now=NOW)
+    # Rows to replace: every stored row is off, so each recompute below writes them all.
+    MetricValue.objects.update(numerator=-1)
     with CaptureQueriesContext(connection) as small:
         figures.recompute(period_kind="month", period_start=NOV, now=NOW)
     _grow(township, 4)  # 2 villages, then 6
+    MetricValue.objects.update(numerator=-1)
     with CaptureQueriesContext(connection) as large:
         written = figures.recompute(period_kind="month", period_start=NOV, now=NOW)
     small_count, large_count = _queries(small), _queries(large)

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from governance import dashboards
 from governance.evidence import evidence_url
 from governance.models import PeriodKind
+from tests.governance.raw_tables import raw_reads, tables_read
 from tests.governance.rows import metric_value
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +73,7 @@ def test_shows_last_month_and_the_quarter_with_links_to_what_they_count(client, 
     # The trend: a chart with its title and every month in words, and the table.
     assert 'role="img"' in closure and "<title" in closure and "50.0%" in closure
     assert closure.count("<tr>") == 1 + 12  # heading and twelve months
-    assert '<td class="num">7</td><td class="num">8</td>' in closure
+    assert '<td class="num">7 / 8</td>' in closure
     # A median in hours reads as hours; metrics with no figure are left out.
     assert "36 h" in html.split('id="gov-topic_answer_hours"')[1]
     assert 'id="gov-disclosure_on_time"' not in html
@@ -110,6 +111,9 @@ def test_figures_are_one_query_however_many_months_and_metrics(
     with CaptureQueriesContext(connection) as queries:
         found = dashboards.council_section(village, None)
     assert len(queries) == 1
+    (query,) = queries.captured_queries
+    assert tables_read(query["sql"]) == {"governance_metricvalue"}
+    assert raw_reads(queries.captured_queries) == []
     assert len(found["governance_figures"]) == 4
     assert all(len(figure.trend) == 12 for figure in found["governance_figures"])
 

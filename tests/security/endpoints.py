@@ -11,7 +11,17 @@ from dataclasses import dataclass
 from django.urls import URLPattern, URLResolver, get_resolver
 
 # The apps whose views must each have a row in the permission matrix.
-OUR_APPS = ("core", "councils", "deliberation", "meetings", "budgets", "disclosure", "home")
+OUR_APPS = (
+    "core",
+    "councils",
+    "deliberation",
+    "meetings",
+    "budgets",
+    "disclosure",
+    "home",
+    "cases",
+    "governance",
+)
 POST_MARKERS = (
     "require_POST",
     "request.POST",

@@ -22,6 +22,16 @@ from budgets.models import (
     ResultOverride,
     SealedBallot,
 )
+from cases.models import (
+    Case,
+    CaseEvent,
+    Department,
+    DepartmentMember,
+    LevelRule,
+    Mediation,
+    Visit,
+    WeeklySummary,
+)
 from core.context_processors import LARGE_TEXT_COOKIE
 from core.models import TaskRun, User
 from councils.models import Household, HouseholdMember, Membership, MembershipStatus
@@ -36,10 +46,15 @@ from deliberation.models import (
     TopicRating,
 )
 from disclosure.models import Attachment, ImportBatch, LineItem, Question, Record
+from governance.models import EnteredFigure, Index, IndexVersion
 from meetings.models import AgendaItem, Minutes, Motion, RosterEntry, Session, Vote
 from tests.security.world import (
     COMMITTEE,
     COMMITTEE_AND_OFFICIAL,
+    GRID_STAFF,
+    GRID_STAFF_AND_OFFICIAL,
+    NOT_OF_THE_VILLAGE,
+    OFFICIAL,
     ROSTER,
     SIGNED_IN,
     SUPERVISOR,
@@ -61,6 +76,16 @@ class Row:
     allowed: frozenset
     # Writes that leave no row behind (a cookie) say how to see them in the response instead.
     response_effect: Callable | None = field(default=None)
+
+
+CASE_REPORT = {
+    "category": "roads",
+    "level": "priority",
+    "title": "村口路灯不亮",
+    "description": "3组村口的两根路灯坏了一个星期，晚上路过的老人看不清路。",
+    "place": "3组村口",
+    "public": "on",
+}
 
 
 def _count(model, **filters):
@@ -88,7 +113,7 @@ ROWS: dict[str, Row] = {
             council=w.village, status=MembershipStatus.PENDING
         ).count(),
         # Residents already belong; an applicant already asked (docs: join_council).
-        allowed=frozenset({"other_resident", "official"}),
+        allowed=NOT_OF_THE_VILLAGE,
     ),
     "councils:households": Row(
         url=lambda w: reverse("councils:households", args=[w.village.pk]),
@@ -547,5 +572,195 @@ ROWS: dict[str, Row] = {
         data=lambda w: {"score": "5", "comment": "修得好"},
         effect=_count(Rating),
         allowed=VILLAGERS,
+    ),
+    # --- cases (docs/permissions.md, "Cases"): a case of the grid is handled by its grid worker,
+    # the village's committee and the officials above; a dispute of the village by its
+    # committee and the officials (not by the grid worker of one of its grids) ------------------
+    "cases:report": Row(
+        url=lambda w: reverse("cases:report", args=[w.grid.pk, "grid_report"]),
+        data=lambda w: dict(CASE_REPORT),
+        effect=_count(Case),
+        allowed=GRID_STAFF_AND_OFFICIAL,
+    ),
+    "cases:log_visit": Row(
+        url=lambda w: reverse("cases:log_visit", args=[w.grid.pk]),
+        data=lambda w: {"visited_on": "2025-03-05", "households": "12", "notes": "走访3组12户。"},
+        effect=_count(Visit),
+        allowed=GRID_STAFF_AND_OFFICIAL,
+    ),
+    "cases:report_finding": Row(
+        url=lambda w: reverse("cases:report_finding", args=[w.visit.pk]),
+        data=lambda w: {**CASE_REPORT, "category": "welfare", "title": "独居老人想申请低保"},
+        effect=_count(Case, visit__isnull=False),
+        allowed=GRID_STAFF_AND_OFFICIAL,
+    ),
+    "cases:escalate_topic": Row(
+        url=lambda w: reverse("cases:escalate_topic", args=[w.topic.pk]),
+        data=lambda w: {"category": "roads", "level": "difficult"},
+        effect=_count(Case),
+        allowed=COMMITTEE_AND_OFFICIAL,
+    ),
+    "cases:case_accept": Row(
+        url=lambda w: reverse("cases:case_accept", args=[w.reported_case.pk]),
+        data=lambda w: {},
+        effect=_value(Case, "status", lambda w: w.reported_case),
+        allowed=GRID_STAFF_AND_OFFICIAL,
+    ),
+    "cases:case_start": Row(
+        url=lambda w: reverse("cases:case_start", args=[w.accepted_case.pk]),
+        data=lambda w: {"text": "明天上午请电工去看。"},
+        effect=_value(Case, "status", lambda w: w.accepted_case),
+        allowed=GRID_STAFF_AND_OFFICIAL,
+    ),
+    "cases:case_note": Row(
+        url=lambda w: reverse("cases:case_note", args=[w.accepted_case.pk]),
+        data=lambda w: {"text": "电工说要换灯头。"},
+        effect=_count(CaseEvent),
+        allowed=GRID_STAFF_AND_OFFICIAL,
+    ),
+    "cases:case_resolve": Row(
+        url=lambda w: reverse("cases:case_resolve", args=[w.accepted_case.pk]),
+        data=lambda w: {"outcome": "水沟已经疏通。"},
+        effect=_value(Case, "status", lambda w: w.accepted_case),
+        allowed=GRID_STAFF_AND_OFFICIAL,
+    ),
+    "cases:case_whistle": Row(
+        url=lambda w: reverse("cases:case_whistle", args=[w.reported_case.pk]),
+        data=lambda w: {"department": str(w.department.pk), "reason": "请派出所协调供电所。"},
+        effect=_value(Case, "department", lambda w: w.reported_case),
+        allowed=OFFICIAL,
+    ),
+    "cases:case_confirm": Row(
+        url=lambda w: reverse("cases:case_confirm", args=[w.resolved_demand.pk]),
+        data=lambda w: {"satisfaction": "4", "comment": "清运得及时。"},
+        effect=_value(Case, "status", lambda w: w.resolved_demand),
+        allowed=frozenset({"resident"}),  # its reporter only
+    ),
+    "cases:case_mediator": Row(
+        url=lambda w: reverse("cases:case_mediator", args=[w.dispute.pk]),
+        data=lambda w: {"mediator": str(w.clerk.pk)},
+        effect=_count(Mediation),
+        allowed=COMMITTEE_AND_OFFICIAL,
+    ),
+    "cases:case_mediation": Row(
+        url=lambda w: reverse("cases:case_mediation", args=[w.mediated_dispute.pk]),
+        data=lambda w: {"text": "双方都到了村委会。", "held_at": ""},
+        effect=_count(CaseEvent),
+        allowed=COMMITTEE_AND_OFFICIAL,
+    ),
+    "cases:case_agreement": Row(
+        url=lambda w: reverse("cases:case_agreement", args=[w.mediated_dispute.pk]),
+        data=lambda w: {"agreement": "以老槐树往东两米为界。", "follow_up_on": "2030-01-15"},
+        effect=_value(Mediation, "agreed_at", lambda w: w.mediated_dispute.mediation),
+        allowed=COMMITTEE_AND_OFFICIAL,
+    ),
+    "cases:case_follow_up": Row(
+        url=lambda w: reverse("cases:case_follow_up", args=[w.agreed_dispute.pk]),
+        data=lambda w: {"text": "回访两家，没有再吵。"},
+        effect=_count(CaseEvent),
+        allowed=COMMITTEE_AND_OFFICIAL,
+    ),
+    "cases:departments": Row(
+        url=lambda w: reverse("cases:departments", args=[w.township.pk]),
+        data=lambda w: {"name": "白沙镇司法所", "kind": "justice"},
+        effect=_count(Department),
+        allowed=OFFICIAL,
+    ),
+    "cases:department_members": Row(
+        url=lambda w: reverse("cases:department_members", args=[w.department.pk]),
+        data=lambda w: {
+            f"d{w.department.pk}-phone": w.spare_resident.phone,
+            f"d{w.department.pk}-action": "add",
+        },
+        effect=_count(DepartmentMember),
+        allowed=OFFICIAL,
+    ),
+    "cases:remove_department_member": Row(
+        url=lambda w: reverse(
+            "cases:remove_department_member", args=[w.department.pk, w.department_member.pk]
+        ),
+        data=lambda w: {},
+        effect=_count(DepartmentMember),
+        allowed=OFFICIAL,
+    ),
+    "cases:deactivate_department": Row(
+        url=lambda w: reverse("cases:deactivate_department", args=[w.department.pk]),
+        data=lambda w: {},
+        effect=_value(Department, "active", lambda w: w.department),
+        allowed=OFFICIAL,
+    ),
+    "cases:rules": Row(
+        url=lambda w: reverse("cases:rules", args=[w.township.pk]),
+        data=lambda w: {
+            "level": "priority",
+            "priority-tier": "village",
+            "priority-inform_township": "on",
+            "priority-accept_hours": "12",
+            "priority-resolve_days": "5",
+        },
+        effect=_count(LevelRule),
+        allowed=OFFICIAL,
+    ),
+    "cases:summary_sign": Row(
+        url=lambda w: reverse("cases:summary_sign", args=[w.summary.pk]),
+        data=lambda w: {"note": "本周报了三盏路灯，两盏已修好。"},
+        effect=_value(WeeklySummary, "signed_at", lambda w: w.summary),
+        allowed=GRID_STAFF,
+    ),
+    # --- the index (docs/permissions.md, "Governance"): defined and published by officials of
+    # the township that owns it; figures entered by officials above the village -----------------
+    "governance:indexes": Row(
+        url=lambda w: reverse("governance:indexes", args=[w.township.pk]),
+        data=lambda w: {"template": "ruian", "name": "白沙镇强基善治指数"},
+        effect=_count(Index),
+        allowed=OFFICIAL,
+    ),
+    "governance:start_version": Row(
+        url=lambda w: reverse("governance:start_version", args=[w.index_without_draft.pk]),
+        data=lambda w: {},
+        effect=_count(IndexVersion),
+        allowed=OFFICIAL,
+    ),
+    "governance:edit_version": Row(
+        url=lambda w: reverse("governance:edit_version", args=[w.gov["draft"].pk]),
+        data=lambda w: {
+            "action": "version",
+            "target": str(w.gov["draft"].pk),
+            "star_1": "60",
+            "star_2": "70",
+            "note": "调整星级线",
+        },
+        effect=_value(IndexVersion, "note", lambda w: w.gov["draft"]),
+        allowed=OFFICIAL,
+    ),
+    "governance:publish_version": Row(
+        url=lambda w: reverse("governance:publish_version", args=[w.gov["draft"].pk]),
+        data=lambda w: {},
+        effect=_value(IndexVersion, "status", lambda w: w.gov["draft"]),
+        allowed=OFFICIAL,
+    ),
+    "governance:enter_figures": Row(
+        url=lambda w: reverse("governance:enter_figures", args=[w.gov["index"].pk]),
+        data=lambda w: {
+            "code": "party-stars",
+            "period": "2025-01",
+            f"v{w.village.pk}-value": "4",
+            f"v{w.village.pk}-evidence_url": "https://example.org/stars.pdf",
+            f"v{w.village.pk}-note": "镇党委评定",
+        },
+        effect=_count(EnteredFigure),
+        allowed=OFFICIAL,
+    ),
+    "governance:edit_figure": Row(
+        url=lambda w: reverse("governance:edit_figure", args=[w.gov["figure"].pk]),
+        data=lambda w: {"value": "3", "evidence_url": "https://example.org/stars.pdf", "note": ""},
+        effect=_value(EnteredFigure, "value", lambda w: w.gov["figure"]),
+        allowed=OFFICIAL,
+    ),
+    "governance:publish_figure": Row(
+        url=lambda w: reverse("governance:publish_figure", args=[w.gov["figure"].pk]),
+        data=lambda w: {},
+        effect=_value(EnteredFigure, "status", lambda w: w.gov["figure"]),
+        allowed=OFFICIAL,
     ),
 }

@@ -4,8 +4,11 @@ state that a write endpoint acts on. Everything is made with the real services.
 The roles are those of the issue (and of docs/permissions.md's columns): `anonymous`,
 `other_resident` (verified resident of another village), `applicant` (signed in, asked to join,
 not verified), `resident`, `representative`, `committee`, `supervisor` (all verified residents of
-the village), `official` (of the township above). Objects are set up by `clerk`, a committee
-member who is none of the people in the columns, as in the permission table.
+the village), `grid_worker` (of the village's grid, not a resident), `official` (of the township
+above); and, to be refused wherever the village's own people are let in, `other_committee` (the
+committee of another village of the same township) and `other_official` (an official of another
+township). Objects are set up by `clerk` (and, for the township's part, `clerk_official`), who are
+none of the people in the columns, as in the permission table.
 """
 
 import datetime
@@ -16,6 +19,9 @@ from django.utils import timezone
 
 from budgets import services as budget_services
 from budgets.models import ProgressStatus
+from cases import services as case_services
+from cases import summaries
+from cases.models import Category, DepartmentKind, Source, WeeklySummary, Whistle
 from councils.models import Household, HouseholdMember, MembershipStatus, Role
 from deliberation import services as hall_services
 from deliberation.models import ConsultationDay, Hall
@@ -35,7 +41,10 @@ ROLES = (
     "representative",
     "committee",
     "supervisor",
+    "grid_worker",
     "official",
+    "other_committee",
+    "other_official",
 )
 # Shorthands for the matrix rows.
 NOBODY: frozenset = frozenset()
@@ -46,6 +55,14 @@ COMMITTEE = frozenset({"committee"})
 COMMITTEE_AND_OFFICIAL = frozenset({"committee", "official"})
 SUPERVISOR = frozenset({"supervisor"})
 ROSTER = frozenset({"representative", "committee"})  # a representatives' meeting's roster
+# Signed in and belonging to no council of the village (those who may ask to join it).
+NOT_OF_THE_VILLAGE = frozenset(
+    {"other_resident", "grid_worker", "official", "other_committee", "other_official"}
+)
+# Cases: who handles a case of the grid (docs/permissions.md, "Cases").
+GRID_STAFF = frozenset({"committee", "grid_worker"})
+GRID_STAFF_AND_OFFICIAL = GRID_STAFF | {"official"}
+OFFICIAL = frozenset({"official"})
 MARCH = datetime.date(2025, 3, 1)
 
 
@@ -71,7 +88,14 @@ class World:
             "representative": villager(Role.REPRESENTATIVE),
             "committee": villager(Role.COMMITTEE),
             "supervisor": villager(Role.SUPERVISOR),
+            "grid_worker": member(self.tree["grid"], Role.GRID_WORKER),
             "official": member(self.tree["township"], Role.OFFICIAL),
+            "other_committee": member(
+                self.tree["other_village"],
+                Role.COMMITTEE,
+                user=member(self.tree["other_village"]),
+            ),
+            "other_official": member(self.tree["other_township"], Role.OFFICIAL),
         }
 
     # --- councils -----------------------------------------------------------------------
@@ -391,6 +415,145 @@ class World:
             spent_so_far=Decimal("60"),
         )
         return self.funded
+
+    # --- cases --------------------------------------------------------------------------------
+
+    @cached_property
+    def clerk_official(self):
+        """An official of the township who is none of the people in the columns."""
+        return member(self.tree["township"], Role.OFFICIAL)
+
+    @cached_property
+    def grid(self):
+        return self.tree["grid"]
+
+    @cached_property
+    def township(self):
+        return self.tree["township"]
+
+    def _case(self, title, *, reporter=None, council=None, source=Source.GRID_REPORT, **kwargs):
+        return case_services.report_case(
+            reporter=reporter or self.clerk,
+            council=council or self.grid,
+            source=source,
+            category=kwargs.pop("category", Category.ROADS),
+            level=Whistle.ROUTINE,
+            title=title,
+            description=f"{title}，已经一个多星期了。",
+            place="3组村口",
+            **kwargs,
+        )
+
+    @cached_property
+    def reported_case(self):
+        """A public grid report by the clerk, not yet accepted."""
+        return self._case("村口路灯不亮", public=True)
+
+    @cached_property
+    def accepted_case(self):
+        return case_services.accept_case(user=self.clerk, case=self._case("水沟堵了"))
+
+    @cached_property
+    def resolved_demand(self):
+        """The resident's demand, resolved by the committee: only the resident confirms it."""
+        demand = self._case(
+            "垃圾没人清运",
+            reporter=self.people["resident"],
+            council=self.village,
+            source=Source.DEMAND,
+            category=Category.SANITATION,
+        )
+        case_services.accept_case(user=self.clerk, case=demand)
+        return case_services.resolve_case(user=self.clerk, case=demand, outcome="每天清运一次。")
+
+    def _dispute(self, title):
+        dispute = self._case(
+            title,
+            reporter=self.spare_resident,
+            council=self.village,
+            source=Source.DISPUTE,
+            category=Category.NEIGHBOURS,
+            parties=[("applicant", "王小英"), ("respondent", "李大山")],
+        )
+        return dispute
+
+    @cached_property
+    def dispute(self):
+        """A dispute with no mediator yet."""
+        return self._dispute("宅基地边界纠纷")
+
+    @cached_property
+    def mediated_dispute(self):
+        """A dispute whose mediator is the clerk, with no agreement yet."""
+        dispute = self._dispute("排水沟占地纠纷")
+        case_services.name_mediator(
+            user=self.clerk, case=dispute, mediator=self.clerk, mediator_council=self.village
+        )
+        return dispute
+
+    @cached_property
+    def agreed_dispute(self):
+        dispute = self._dispute("院墙纠纷")
+        case_services.name_mediator(
+            user=self.clerk, case=dispute, mediator=self.clerk, mediator_council=self.village
+        )
+        case_services.record_agreement(
+            user=self.clerk,
+            case=dispute,
+            agreement="李家把院墙往东移半米。",
+            follow_up_on=timezone.localdate() + datetime.timedelta(days=30),
+        )
+        return dispute
+
+    @cached_property
+    def visit(self):
+        return case_services.log_visit(
+            visitor=self.clerk, council=self.grid, households=12, notes="走访3组12户。"
+        )
+
+    @cached_property
+    def department(self):
+        """A township department with one member (`department_member`)."""
+        department = case_services.register_department(
+            user=self.clerk_official,
+            council=self.township,
+            name="白沙派出所",
+            kind=DepartmentKind.POLICE,
+        )
+        case_services.add_department_member(
+            user=self.clerk_official, department=department, member=self.department_member
+        )
+        return department
+
+    @cached_property
+    def department_member(self):
+        return UserFactory()
+
+    @cached_property
+    def summary(self):
+        """The grid's unsigned summary of last week."""
+        week = summaries.last_week()
+        summaries.build_week(week_start=week, councils=[self.grid])
+        return WeeklySummary.objects.get(council=self.grid, week_start=week)
+
+    # --- the index (governance) ---------------------------------------------------------------
+
+    @cached_property
+    def gov(self) -> dict:
+        """The township's Rui'an index with a draft version, a draft figure for the village and
+        a published one (tests.governance.index_objects.matrix_objects)."""
+        from tests.governance.index_objects import matrix_objects
+
+        return matrix_objects(self)
+
+    @cached_property
+    def index_without_draft(self):
+        """An index in use with no draft, for starting a new version."""
+        from governance import services as governance_services
+
+        return governance_services.create_index(
+            owner=self.township, name="另一个指数", by=self.clerk_official
+        )
 
 
 def xlsx_upload():

@@ -441,6 +441,9 @@ SPECTACULAR_SETTINGS = {
 }
 # Seconds shared caches and browsers may keep an API answer before asking again (with its ETag).
 YISHI_API_MAX_AGE = int(env("YISHI_API_MAX_AGE", "60"))
+# Case figures: a row of fewer reported cases is not in the API, and a sum of fewer ratings is
+# null (small counts point at a household; docs/api.md).
+YISHI_API_CASE_MIN_COUNT = int(env("YISHI_API_CASE_MIN_COUNT", "3"))
 
 # --- Wagtail -------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "议事 Yishi"
