@@ -170,7 +170,7 @@ def add_world(places: dict, steps: dict) -> dict:
             cursor.execute(
                 """
                 CREATE TEMP TABLE gv_villages AS
-                SELECT row_number() OVER (ORDER BY p.path) - 1 AS n, c.page_ptr_id AS id
+                SELECT (row_number() OVER (ORDER BY p.path) - 1)::int AS n, c.page_ptr_id AS id
                   FROM councils_councilpage c JOIN wagtailcore_page p ON p.id = c.page_ptr_id
                  WHERE c.level = 'village'
                 """
@@ -423,7 +423,7 @@ def add_world(places: dict, steps: dict) -> dict:
                 JOIN gv_people p ON p.village = v.id AND p.i = 1 + (g * 7) %% %(residents)s
                 CROSS JOIN LATERAL (
                   SELECT %(now)s::timestamptz
-                           - (((g * 104729) %% (%(days)s * 1440)) || ' minutes')::interval
+                           - (((g::bigint * 104729) %% (%(days)s * 1440)) || ' minutes')::interval
                            AS created) AS c
                 CROSS JOIN LATERAL (
                   SELECT c.created,
@@ -649,6 +649,21 @@ def build(steps: dict) -> dict:
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)
+        # The factories' phone numbers start again in this process: go on past the earlier run's.
+        import itertools
+
+        from django.contrib.auth import get_user_model
+
+        from tests.councils import factories
+
+        last = (
+            get_user_model()
+            .objects.filter(phone__startswith="137")
+            .order_by("-phone")
+            .values_list("phone", flat=True)
+            .first()
+        )
+        factories._phones = itertools.count(int(last or "13700000000") - 13700000000 + 1)
         return {
             "city": CouncilPage.objects.get(level=Level.CITY),
             "district": CouncilPage.objects.filter(level=Level.DISTRICT).order_by("path").first(),
