@@ -443,6 +443,8 @@ class ActionVerb(models.TextChoices):
     CHANGE_PHASE = "change_phase", _("Changed a budget phase")
     SET_CASE_RULE = "set_case_rule", _("Set a case level's handling and deadlines")
     REGISTER_DEPARTMENT = "add_department", _("Registered a department")
+    CREATE_INDEX = "create_index", _("Defined a governance index")
+    PUBLISH_INDEX = "publish_index", _("Put a new version of an index in use")
 
 
 class CouncilAction(AppendOnlyModel):

@@ -262,8 +262,11 @@ def remove_register_member(*, by, member: HouseholdMember) -> None:
 def log_action(*, council: CouncilPage, actor, verb: str, target: str, reason: str = ""):
     """Append one line to the council's log of committee actions; any app may call it, inside
     the transaction of the act it records. Write only public names in `target`."""
-    from councils.models import CouncilAction
+    from councils.models import ActionVerb, CouncilAction
 
+    # Checked here, not only by the database: SQLite would store an unknown or too long verb.
+    if verb not in ActionVerb.values:
+        raise ValueError(f"unknown action verb {verb!r}: add it to councils.models.ActionVerb")
     return CouncilAction.objects.create(
         council=council,
         actor=actor if getattr(actor, "is_authenticated", False) else None,

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.uploads import clean_photo
-from councils.models import CouncilPage, Level
+from councils.models import ActionVerb, CouncilPage, Level
 from councils.services import log_action
 from disclosure.privacy import identity_kind
 from governance.index import period_start_of
@@ -250,7 +250,7 @@ def create_index(
                     order=i_order,
                 )
         _publish(version, by)
-    log_action(council=owner, actor=by, verb="create_index", target=index.name)
+    log_action(council=owner, actor=by, verb=ActionVerb.CREATE_INDEX, target=index.name)
     return index
 
 
@@ -471,7 +471,7 @@ def publish_version(*, version: IndexVersion, by) -> IndexVersion:
     log_action(
         council=version.index.owner,
         actor=by,
-        verb="publish_index_version",
+        verb=ActionVerb.PUBLISH_INDEX,
         target=f"{version.index.name} v{version.number}",
         reason=version.note,
     )
