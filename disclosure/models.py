@@ -141,6 +141,9 @@ class Record(models.Model):
         verbose_name=_("corrects"),
     )
     correction_reason = models.TextField(_("reason for the correction"), blank=True)
+    # Kept by another app ("assets": it publishes a register entry's version), whose services
+    # write its text: the ledger pages never edit or correct it (a new version does).
+    managed_by = models.CharField(_("kept by"), max_length=20, blank=True, default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -70,3 +70,11 @@ def record_is_corrected(user, obj=None) -> bool:
     """A correction of this record exists already (drafted or published): correct that one."""
     record = _record(obj)
     return record is not None and record.corrections.exists()
+
+
+@rules.predicate
+def record_is_managed(user, obj=None) -> bool:
+    """Another app keeps this record's text (a register entry's version, see assets/): it is
+    changed and corrected there, never through the ledger pages."""
+    record = _record(obj)
+    return record is not None and bool(record.managed_by)

@@ -16,6 +16,7 @@ from disclosure.predicates import (
     record_in_review,
     record_is_corrected,
     record_is_draft,
+    record_is_managed,
     record_is_published,
     record_is_signed_off,
 )
@@ -24,8 +25,15 @@ can_see_unpublished = is_committee | is_supervisor | is_official
 
 rules.add_perm("disclosure.view_record", record_is_published | can_see_unpublished)
 rules.add_perm("disclosure.add_record", is_committee)
-rules.add_perm("disclosure.change_record", is_committee & record_is_draft)
-rules.add_perm("disclosure.submit_record", is_committee & record_is_draft)
+rules.add_perm("disclosure.change_record", is_committee & record_is_draft & ~record_is_managed)
+rules.add_perm("disclosure.submit_record", is_committee & record_is_draft & ~record_is_managed)
+# The text of a record another app keeps (assets/) is written by that app's services only.
+rules.add_perm(
+    "disclosure.change_managed_record", is_committee & record_is_draft & record_is_managed
+)
+rules.add_perm(
+    "disclosure.submit_managed_record", is_committee & record_is_draft & record_is_managed
+)
 # Separation of duties: whoever prepared a record never signs it off, a committee member never
 # signs off (村民委员会组织法 art. 32: the two bodies are held by different people), and whoever
 # signed it off never publishes it.
@@ -38,7 +46,8 @@ rules.add_perm(
 )
 rules.add_perm("disclosure.publish_record", is_committee & record_is_signed_off & ~is_signer)
 rules.add_perm(
-    "disclosure.correct_record", is_committee & record_is_published & ~record_is_corrected
+    "disclosure.correct_record",
+    is_committee & record_is_published & ~record_is_corrected & ~record_is_managed,
 )
 rules.add_perm("disclosure.ask_question", is_resident & record_is_published)
 rules.add_perm("disclosure.answer_question", is_committee & record_is_published)
@@ -54,8 +63,14 @@ WITH_SUPERVISORS = _(
     "This record is with the supervisory committee. It can be changed again only if they object "
     "and send it back."
 )
+MANAGED = _(
+    "This record publishes an entry of the asset, resource and contract registers: change it "
+    "on the register, where a change is a new version."
+)
 ROLE_REFUSALS = {
     "disclosure.change_record": _("Only the committee edits drafts."),
+    "disclosure.change_managed_record": _("Only the committee edits drafts."),
+    "disclosure.submit_managed_record": _("Only the committee submits drafts."),
     "disclosure.submit_record": _("Only the committee submits drafts."),
     "disclosure.sign_off_record": _("Only the supervisory committee signs off disclosures."),
     "disclosure.object_to_record": _("Only the supervisory committee reviews disclosures."),
@@ -76,6 +91,12 @@ def _state_refusal(user, action: str, record) -> tuple[str, str] | None:
     from disclosure.services import preparer_ids, signer_ids
 
     status = record.status
+    if record.managed_by and action in (
+        "disclosure.change_record",
+        "disclosure.correct_record",
+        "disclosure.submit_record",
+    ):
+        return STATE, MANAGED
     if action == "disclosure.correct_record":
         if status != Status.PUBLISHED:
             return STATE, _("Only a published record is corrected; edit a draft instead.")
@@ -90,7 +111,12 @@ def _state_refusal(user, action: str, record) -> tuple[str, str] | None:
         return None
     if status == Status.PUBLISHED:
         return PUBLISHED, immutable_message()
-    if action in ("disclosure.change_record", "disclosure.submit_record"):
+    if action in (
+        "disclosure.change_record",
+        "disclosure.change_managed_record",
+        "disclosure.submit_record",
+        "disclosure.submit_managed_record",
+    ):
         return (STATE, WITH_SUPERVISORS) if status != Status.DRAFT else None
     if action == "disclosure.sign_off_record":
         if user.pk in preparer_ids(record):

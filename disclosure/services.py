@@ -269,6 +269,70 @@ def draft_record(
     return record
 
 
+def _change_action(record: Record) -> str:
+    return "disclosure.change_managed_record" if record.managed_by else "disclosure.change_record"
+
+
+@transaction.atomic
+def draft_managed_record(
+    *,
+    council: CouncilPage,
+    by,
+    keeper: str,
+    kind: str,
+    record_type: str,
+    title: str,
+    body: str,
+    corrects: Record | None = None,
+    reason: str = "",
+) -> Record:
+    """A record whose text another app keeps (`keeper`, e.g. "assets": a register entry's
+    version). An ad-hoc record of today; a later version corrects the earlier one's record.
+    Review, sign-off, publication, the chain and questions are every record's."""
+    _require(by, "disclosure.add_record", council, _("Only the committee drafts disclosures."))
+    if council.level not in DISCLOSING_LEVELS:
+        raise ValidationError(_("Only villages and communities keep the three ledgers."))
+    title, body = _clean_record_fields(kind=kind, record_type=record_type, title=title, body=body)
+    if corrects is not None:
+        corrects = _locked(corrects)
+        if not corrects.is_published or corrects.corrections.exists():
+            raise ValidationError(
+                _("Only the latest published version can be followed by a new one.")
+            )
+    today = timezone.localdate()
+    record = Record.objects.create(
+        council=council,
+        kind=kind,
+        record_type=record_type,
+        period_kind=PeriodKind.AD_HOC,
+        period_start=today,
+        period_end=today,
+        title=title,
+        body=body,
+        managed_by=keeper,
+        corrects=corrects,
+        correction_reason=reason if corrects is not None else "",
+        created_by=by,
+    )
+    _event(record, action=Action.DRAFTED, by=by, reason=reason)
+    return record
+
+
+@transaction.atomic
+def rewrite_managed_record(*, record: Record, by, title: str, body: str) -> Record:
+    """The keeping app changed its draft: the record's title and text follow."""
+    record = _locked(record)
+    _refuse_unless_allowed(by, "disclosure.change_managed_record", record)
+    title, body = _clean_record_fields(
+        kind=record.kind, record_type=record.record_type, title=title, body=body
+    )
+    if (record.title, record.body) != (title, body):
+        record.title, record.body = title, body
+        record.save()
+        _event(record, action=Action.EDITED, by=by)
+    return record
+
+
 @transaction.atomic
 def update_draft(
     *,
@@ -401,7 +465,7 @@ def remove_line_item(*, line: LineItem, by) -> None:
 def attach_file(*, record: Record, by, upload: UploadedFile) -> Attachment:
     """Attach a scanned voucher, PDF or photo; its SHA-256 is taken now and hashed in later."""
     record = _locked(record)
-    _refuse_unless_allowed(by, "disclosure.change_record", record)
+    _refuse_unless_allowed(by, _change_action(record), record)
     name = (upload.name or "").rsplit("/", 1)[-1][:200]
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if extension not in ALLOWED_UPLOADS:
@@ -756,10 +820,14 @@ def discard_import(*, batch: ImportBatch, by) -> None:
 
 
 @transaction.atomic
-def submit_for_review(*, record: Record, by) -> Record:
-    """The committee hands a draft to the supervisory committee; it is frozen while they read."""
+def submit_for_review(*, record: Record, by, keeper: str = "") -> Record:
+    """The committee hands a draft to the supervisory committee; it is frozen while they read.
+    A record another app keeps is submitted only by that app (`keeper`), which checks its own
+    rules first (assets: the disposal's resolution, again)."""
     record = _locked(record)
-    _refuse_unless_allowed(by, "disclosure.submit_record", record)
+    managed = bool(record.managed_by) and keeper == record.managed_by
+    action = "disclosure.submit_managed_record" if managed else "disclosure.submit_record"
+    _refuse_unless_allowed(by, action, record)
     record.status = Status.IN_REVIEW
     record.save()
     event = _event(record, action=Action.SUBMITTED, by=by)

@@ -37,6 +37,7 @@ from disclosure.models import (
     Status,
     immutable_message,
 )
+from disclosure.registry import record_panels
 from disclosure.rules import why_not
 
 
@@ -149,6 +150,9 @@ def _render_record(request, record: Record, *, status: int = 200, **forms):
         "check": request.GET.get("check", "")[:200],
         "check_ok": selectors.check_against_chain(record, request.GET.get("check", "")[:200]),
     }
+    # Panels other apps hang under the lines (disclosure.registry), e.g. the contracts paid.
+    panels, context["panel_templates"] = record_panels(record, user)
+    context.update(panels)
     return render(request, "disclosure/record.html", context, status=status)
 
 

@@ -25,6 +25,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from assets.payments import flagged_villages
 from cases import selectors as case_selectors
 from cases.models import Whistle
 from councils.models import CouncilPage, Level
@@ -641,3 +642,10 @@ def screen_figures(council: CouncilPage, *, now: datetime.datetime | None = None
         "top": top,
         "bottom": bottom,
     }
+
+
+def late_payments(council: CouncilPage) -> list:
+    """The block "Contracts with late or missing payments" (issue 20): the villages under the
+    council whose contracts the registers' sweep found paid late or with payments overdue, from its
+    stored states (assets.payments.flagged_villages: one query, never the ledger's lines)."""
+    return flagged_villages(council)

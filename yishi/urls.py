@@ -32,6 +32,7 @@ urlpatterns = [
     path("cases/", include("cases.urls")),
     path("governance/", include("governance.urls")),
     path("disclosure/", include("disclosure.urls")),
+    path("assets/", include("assets.urls")),
     path("budgets/", include("budgets.urls")),
     # The open read API (docs/api.md): versioned, public data only.
     path("api/v1/", include("api.urls")),

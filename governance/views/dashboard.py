@@ -6,8 +6,9 @@
   worst first. 100 villages a page.
 - `councils/<id>/dashboard/export.xlsx`: the same table, filtered the same way, every row.
 
-Six queries whatever the number of villages, four for the export (governance.dashboards:
-the figures on offer, the villages, their stored figures; the page adds its breadcrumbs).
+Seven queries whatever the number of villages, four for the export (governance.dashboards:
+the figures on offer, the villages, their stored figures; the page adds its breadcrumbs and
+the contracts with late or missing payments, from the registers' stored states).
 """
 
 from django import forms
@@ -166,6 +167,7 @@ def dashboard(request, council_pk: int):
             "village_count": village_count,
             "with_figure": sum(1 for row in rows if row.has_value),
             "filters_query": query.urlencode(),
+            "late_payments": dashboards.late_payments(council),
         },
         status=400 if form.errors else 200,
     )

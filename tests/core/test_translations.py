@@ -74,6 +74,19 @@ SHARED_TRANSLATIONS = {
     "一周一结": {"weekly summary", "weekly summary (一周一结)"},
     # The figures table's "On time" column shows the on-time rate.
     "按时处置率": {"on time", "on-time rate"},
+    # The kinds of contract gloss the Chinese word they translate (assets.ContractKind).
+    "租赁": {"Lease", "Lease (租赁)"},
+    "承包": {"Contracting", "Contracting (承包)"},
+    # The township's thresholds: the page's heading and the model's name.
+    "处置审议标准": {"Thresholds for disposals", "disposal thresholds"},
+    # A ledger line that pays a contract: the model's name and the record page's panel.
+    "合同收款": {"Payments on contracts", "contract receipt"},
+    # A note, a remark: 备注 on every form.
+    "备注": {"Note", "Remarks"},
+    "修改草稿": {"Change the draft", "Edit draft"},
+    # The glossary's name for the level, and a register entry's village.
+    "村（社区）": {"Village / community", "village"},
+    "台账明细": {"a ledger's lines", "ledger line"},
 }
 
 _ARTICLES = {"a", "an", "the"}

@@ -22,6 +22,7 @@ APPS = {
     "notifications",
     "cases",
     "governance",
+    "assets",
     "api",
 }
 
@@ -46,6 +47,7 @@ def test_every_app_registers_its_section_and_demo_in_order():
         "meetings/council_section.html",
         "budgets/council_section.html",
         "disclosure/council_section.html",
+        "assets/council_section.html",
         "cases/council_section.html",
         "governance/council_section.html",
     ]
@@ -55,6 +57,7 @@ def test_every_app_registers_its_section_and_demo_in_order():
         "records",
         "sessions",
         "cases",
+        "registers",
         "governance",
     ]
 

@@ -922,6 +922,80 @@ FORMS: dict[str, Form] = {
         "official",
         "committee",
     ),
+    # registers of assets, resources and contracts (assets/views.py)
+    "assets:entry_new": Form(
+        url("assets:entry_new", pk("village")),
+        "committee",
+        "resident",
+        lambda w: {
+            "register": "asset",
+            "code": "",
+            "name": "村文化礼堂",
+            "category": "building",
+            "location": "村中心",
+            "book_value": "320000",
+        },
+    ),
+    "assets:version_edit": Form(
+        url("assets:version_edit", pk("register_draft")),
+        "committee",
+        "supervisor",
+        lambda w: {
+            "name": "村东鱼塘",
+            "category": "pond",
+            "location": "村东头",
+            "area": "12.5",
+            "boundaries": "东至水渠，南至村道",
+        },
+    ),
+    "assets:version_new": Form(
+        url("assets:version_new", lambda w: w["register_published"].entry_id),
+        "committee",
+        "resident",
+        lambda w: {
+            "name": "村委办公楼",
+            "category": "building",
+            "location": "村中心",
+            "book_value": "800000",
+            "change_reason": "按年度折旧调整账面价值",
+        },
+    ),
+    "assets:version_submit": Form(
+        url("assets:version_submit", pk("register_draft")), "committee", "supervisor"
+    ),
+    "assets:version_attach": Form(
+        url("assets:version_attach", pk("register_draft")),
+        "committee",
+        "supervisor",
+        files=("file",),
+    ),
+    "assets:thresholds": Form(
+        url("assets:thresholds", pk("township")),
+        "official",
+        "committee",
+        lambda w: {
+            "lease_amount": "50000",
+            "lease_years": "5",
+            "sale_amount": "20000",
+            "write_off_amount": "5000",
+            "grace_days": "15",
+        },
+    ),
+    # registers of assets, resources and contracts: Excel import (assets/import_views.py)
+    "assets:import": Form(
+        url("assets:import", pk("village")),
+        "committee",
+        "resident",
+        lambda w: {"register": "asset"},
+        files=("file",),
+        next_step_200=True,  # a file with problems answers with its preview, nothing kept
+    ),
+    "assets:import_save": Form(
+        url("assets:import_save", pk("register_import")), "committee", "resident"
+    ),
+    "assets:import_discard": Form(
+        url("assets:import_discard", pk("register_import")), "committee", "resident"
+    ),
 }
 
 # Pages that only read (GET): no form to fuzz.
@@ -974,6 +1048,12 @@ READ_ONLY = {
     "disclosure:record_export",
     "disclosure:notice",
     "disclosure:import_template",
+    "assets:import_template",
+    "assets:import_preview",
+    "assets:export",  # the published registers as .xlsx, for anyone
+    "assets:registers",
+    "assets:entry",
+    "assets:version",
     "disclosure:import_batch",
     "disclosure:import_status",
     "disclosure:import_file",  # GET only: files behind their record's permission (docs/files.md)

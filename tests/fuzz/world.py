@@ -63,6 +63,44 @@ def _xlsx() -> bytes:
     return buffer.getvalue()
 
 
+def _register_import(village, committee):
+    """An upload of the assets register, previewed without problems (assets.excel)."""
+    from assets import excel as assets_excel
+
+    workbook = Workbook()
+    workbook.active.title = "资产"
+    workbook.active.append(["编号", "名称", "类别", "坐落位置", "账面价值（元）"])
+    workbook.active.append(["ZC-901", "村委办公楼", "房屋", "村中心", 850000])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    upload = SimpleUploadedFile("资产.xlsx", buffer.getvalue())
+    return assets_excel.preview_import(
+        council=village, by=committee, register="asset", upload=upload
+    ).batch
+
+
+def _registers(village, committee, supervisor, o: dict) -> None:
+    """A draft register entry and a published one (assets/), each through its record."""
+    from assets import services as assets
+
+    second = _with_role(village, Role.COMMITTEE)
+    fields = {"name": "村东鱼塘", "category": "pond", "area": "12.5", "boundaries": "东至水渠"}
+    o["register_draft"] = assets.draft_entry(
+        council=village, by=committee, register="resource", fields=fields
+    )
+    published = assets.draft_entry(
+        council=village, by=committee, register="asset", fields=REGISTER_ASSET
+    )
+    assets.submit_version(version=published, by=committee)
+    disclosure.sign_off_record(record=published.record, by=supervisor)
+    disclosure.publish_record(record=published.record, by=second)
+    published.refresh_from_db()
+    o["register_published"] = published
+
+
+REGISTER_ASSET = {"name": "村委办公楼", "category": "building", "book_value": "850000"}
+
+
 def build_world() -> World:
     tree = make_tree()
     village = tree["village"]
@@ -237,6 +275,8 @@ def build_world() -> World:
         upload=SimpleUploadedFile("四月.xlsx", _xlsx()),
     )
     o["import"] = ImportBatch.objects.latest("pk")
+    o["register_import"] = _register_import(village, committee)
+    _registers(village, committee, supervisor, o)
     from core.models import TaskRun
 
     o["export"] = ExportJob.objects.create(

@@ -21,6 +21,7 @@ OUR_APPS = (
     "home",
     "cases",
     "governance",
+    "assets",
 )
 POST_MARKERS = (
     "require_POST",

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django.urls import reverse
 
+from assets.models import Entry, EntryVersion, RegisterImport, Threshold
 from budgets.models import (
     BudgetCycle,
     Objection,
@@ -62,6 +63,7 @@ from tests.security.world import (
     VILLAGERS_AND_OFFICIAL,
     World,
     pdf_upload,
+    register_xlsx_upload,
     xlsx_upload,
 )
 
@@ -85,6 +87,15 @@ CASE_REPORT = {
     "description": "3组村口的两根路灯坏了一个星期，晚上路过的老人看不清路。",
     "place": "3组村口",
     "public": "on",
+}
+
+
+REGISTER_POND = {
+    "name": "村东鱼塘",
+    "category": "pond",
+    "location": "村东头",
+    "area": "12.5",
+    "boundaries": "东至水渠，南至村道",
 }
 
 
@@ -762,5 +773,66 @@ ROWS: dict[str, Row] = {
         data=lambda w: {},
         effect=_value(EnteredFigure, "status", lambda w: w.gov["figure"]),
         allowed=OFFICIAL,
+    ),
+    # --- registers of assets, resources and contracts (三资) -------------------------------
+    "assets:entry_new": Row(
+        url=lambda w: reverse("assets:entry_new", args=[w.village.pk]),
+        data=lambda w: {**REGISTER_POND, "register": "resource"},
+        effect=_count(Entry),
+        allowed=COMMITTEE,
+    ),
+    "assets:version_edit": Row(
+        url=lambda w: reverse("assets:version_edit", args=[w.register_draft.pk]),
+        data=lambda w: {**REGISTER_POND, "register": "resource", "name": "改过的名字"},
+        effect=_value(EntryVersion, "name", lambda w: w.register_draft),
+        allowed=COMMITTEE,
+    ),
+    "assets:version_new": Row(
+        url=lambda w: reverse("assets:version_new", args=[w.register_published.entry_id]),
+        data=lambda w: {**REGISTER_POND, "register": "resource", "change_reason": "重新丈量"},
+        effect=_count(EntryVersion),
+        allowed=COMMITTEE,
+    ),
+    "assets:version_submit": Row(
+        url=lambda w: reverse("assets:version_submit", args=[w.register_draft.pk]),
+        data=lambda w: {},
+        effect=_value(Record, "status", lambda w: w.register_draft.record),
+        allowed=COMMITTEE,
+    ),
+    "assets:version_attach": Row(
+        url=lambda w: reverse("assets:version_attach", args=[w.register_draft.pk]),
+        data=lambda w: {"file": pdf_upload()},
+        effect=_count(Attachment),
+        allowed=COMMITTEE,
+    ),
+    "assets:thresholds": Row(
+        url=lambda w: reverse("assets:thresholds", args=[w.township.pk]),
+        data=lambda w: {
+            "lease_amount": "50000",
+            "lease_years": "5",
+            "sale_amount": "10000",
+            "write_off_amount": "2000",
+            "grace_days": "15",
+        },
+        effect=_count(Threshold),
+        allowed=OFFICIAL,
+    ),
+    "assets:import": Row(
+        url=lambda w: reverse("assets:import", args=[w.village.pk]),
+        data=lambda w: {"register": "asset", "file": register_xlsx_upload()},
+        effect=_count(RegisterImport),
+        allowed=COMMITTEE,
+    ),
+    "assets:import_save": Row(
+        url=lambda w: reverse("assets:import_save", args=[w.register_import.pk]),
+        data=lambda w: {},
+        effect=_count(Entry),
+        allowed=COMMITTEE,
+    ),
+    "assets:import_discard": Row(
+        url=lambda w: reverse("assets:import_discard", args=[w.register_import.pk]),
+        data=lambda w: {},
+        effect=_count(RegisterImport),
+        allowed=COMMITTEE,
     ),
 }

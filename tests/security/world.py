@@ -354,6 +354,45 @@ class World:
             filename="yishi-finance.csv",
         )
 
+    # --- registers of assets, resources and contracts (三资) -------------------------------
+
+    def _register_entry(self, name):
+        from assets import services as assets_services
+
+        return assets_services.draft_entry(
+            council=self.village,
+            by=self.clerk,
+            register="resource",
+            fields={"name": name, "category": "pond", "area": "12.5", "location": "村东头"},
+        )
+
+    @cached_property
+    def register_draft(self):
+        """A draft version of a resource entry, by the clerk."""
+        return self._register_entry("村东鱼塘")
+
+    @cached_property
+    def register_published(self):
+        """A published version (submitted by the clerk, signed off by the clerk's supervisor)."""
+        from assets import services as assets_services
+
+        version = assets_services.submit_version(
+            version=self._register_entry("村西鱼塘"), by=self.clerk
+        )
+        disclosure_services.sign_off_record(record=version.record, by=self.clerk_supervisor)
+        disclosure_services.publish_record(record=version.record, by=self.clerk)
+        version.refresh_from_db()
+        return version
+
+    @cached_property
+    def register_import(self):
+        """An upload of the assets register, previewed without problems, not saved yet."""
+        from assets import excel as assets_excel
+
+        return assets_excel.preview_import(
+            council=self.village, by=self.clerk, register="asset", upload=register_xlsx_upload()
+        ).batch
+
     # --- participatory budgets ----------------------------------------------------------------
 
     @cached_property
@@ -562,6 +601,26 @@ def xlsx_upload():
     return SimpleUploadedFile(
         "三月.xlsx",
         excel.template_workbook(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+def register_xlsx_upload():
+    """An assets register of one building, as a village writes it (assets.excel)."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.title = "资产"
+    workbook.active.append(["编号", "名称", "类别", "坐落位置", "账面价值（元）"])
+    workbook.active.append(["ZC-901", "村委办公楼", "房屋", "村中心", 850000])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return SimpleUploadedFile(
+        "资产.xlsx",
+        buffer.getvalue(),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
 

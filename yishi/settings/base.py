@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "disclosure",
     "meetings",
     "cases",
+    "assets",
     "governance",
     "api",
     "wagtail.contrib.forms",
