@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from assets.models import (
     CATEGORIES,
@@ -97,7 +98,7 @@ class EntryForm(forms.Form):
 
     register = forms.ChoiceField(choices=Register.choices, widget=forms.HiddenInput, required=False)
     code = forms.CharField(
-        label=_("Code"),
+        label=pgettext_lazy("register entry", "Code"),
         max_length=30,
         required=False,
         help_text=_("Leave empty to get the next free code (ZC-001, ZY-001, HT-001)."),
