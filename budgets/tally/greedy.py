@@ -5,6 +5,11 @@ supported free project, 0 for an unsupported one) -- with ties broken by project
 and taken in that order. ``greedy`` skips projects that no longer fit; ``greedy-no-skip`` stops at
 the first one that does not fit. With the default ``cost`` satisfaction the density of a project is
 simply its number of supporters ("greedy by votes"). Densities are exact Fractions.
+
+With ``utility`` on scoring or cumulative ballots the total adds every voter's points, negative
+ones included (``SatProfile.welfare``), as pabutools' ``total_satisfaction_project`` does: a
+project whose points sum to zero or less has density 0 -- it comes last, after every project
+with a positive total, and is still taken if it fits, like an unsupported project.
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ class GreedyTrace:
 def densities(sp: SatProfile) -> list[Fraction | float]:
     """Satisfaction density of every project, as pabutools' ``satisfaction_density``."""
     out: list[Fraction | float] = []
-    for total, cost in zip(sp.total_sat(), sp.costs, strict=False):
+    for total, cost in zip(sp.welfare(), sp.costs, strict=False):
         if total > 0:
             out.append(total / cost if cost > 0 else INF)
         else:

@@ -10,7 +10,14 @@ them once and let each rule work on groups with multiplicities. Measures mirror 
 
 Like pabutools' ``project in ballot`` test, ``cost`` and ``cardinality`` treat every ballot kind
 as the approval of the projects it lists (rankings and point allocations included, whatever the
-points).
+points, zero and negative ones too).
+
+Zero and negative points (``utility`` on scoring or cumulative ballots), as in pabutools: a group's
+``sats`` keeps only positive satisfactions, because MES counts as supporters only the voters with a
+positive satisfaction (a voter never pays for a project she scored 0 or below); greedy, which
+maximises utilitarian welfare, adds every voter's points, negative ones included, so
+:meth:`SatProfile.welfare` is ``total_sat`` plus the non-positive points kept in
+``SatProfile.losses``. See docs/tally.md, "Negative and zero points".
 """
 
 from __future__ import annotations
@@ -55,6 +62,17 @@ class SatProfile:
     n_voters: int
     measure: str
     uniform: bool
+    losses: list[Fraction] | None = None
+
+    def welfare(self) -> list[Fraction]:
+        """Total satisfaction of every project counting negative points too (greedy's score).
+
+        Equal to :meth:`total_sat` unless some ballot gives a project negative points.
+        """
+        totals = self.total_sat()
+        if self.losses is None:
+            return totals
+        return [t + x for t, x in zip(totals, self.losses, strict=True)]
 
     def total_sat(self) -> list[Fraction]:
         """Total satisfaction of every project (sum over voters)."""
@@ -102,6 +120,8 @@ def build_sat_profile(instance: Instance, ballots: list[Ballot], measure: str) -
     if measure == "utility" and instance.vote_type in ("approval", "choose-1"):
         raise ValueError("utility satisfaction is only defined for cumulative and ordinal ballots")
     by_key: dict[object, Group] = {}
+    # Sum of the negative points per project (utility on point ballots only), for greedy.
+    losses: list[Fraction] | None = None
     for v, ballot in enumerate(ballots):
         # Order matters only for Borda scores; otherwise the set of listed projects decides.
         if measure == "utility" and ordinal:
@@ -123,6 +143,12 @@ def build_sat_profile(instance: Instance, ballots: list[Ballot], measure: str) -
                 sats = ballot_sats(ballot, measure, index, costs)
             group = by_key[key] = Group(sats, [])
         group.voters.append(v)
+        if measure == "utility" and ballot.points is not None:
+            for p, x in zip(ballot.projects, ballot.points, strict=True):
+                if x < 0:
+                    if losses is None:
+                        losses = [Fraction(0)] * len(ids)
+                    losses[index[p]] += x
     groups = [g for g in by_key.values() if g.sats] + [g for g in by_key.values() if not g.sats]
     return SatProfile(
         instance,
@@ -132,4 +158,5 @@ def build_sat_profile(instance: Instance, ballots: list[Ballot], measure: str) -
         len(ballots),
         measure,
         uniform=measure in ("cost", "cardinality"),
+        losses=losses,
     )

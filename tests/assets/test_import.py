@@ -156,7 +156,7 @@ def test_a_good_file_is_previewed_then_saved_as_drafts_in_one_go(client, tree, p
     assert Entry.objects.count() == 0 and Record.objects.count() == 0  # the trial was undone
     page = client.get(response.url).content.decode()
     assert "村委办公楼" in page and "ZC-101" in page and "42000.50" in page
-    assert "ZC-103" in page  # the row without a code gets the next after the highest, shown before saving
+    assert "ZC-103" in page  # a row without a code gets the next after the highest, in the preview
     response = client.post(f"/assets/imports/{batch.pk}/save/")
     assert response.status_code == 302
     assert response.url == f"/assets/councils/{tree['village'].pk}/"
