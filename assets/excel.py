@@ -55,7 +55,7 @@ from core.uploads import check_zip_archive
 from councils.models import CouncilPage, Level
 from disclosure import linecheck
 from disclosure import services as disclosure
-from disclosure.excel import HEADER_FILL, FileProblem, _open_sheet, normalise_header, sniff
+from disclosure.excel import HEADER_FILL, FileProblem, normalise_header, open_sheet, sniff
 from disclosure.privacy import identity_kind, identity_message, mask_name
 from meetings.models import Motion
 
@@ -389,7 +389,7 @@ def read_register(source, *, register: str, limit: int | None = None) -> Sheet:
     collected on the row. Nothing is looked up in the database here.
     """
     limit = limit or max_rows()
-    workbook, first = _open_sheet(source)
+    workbook, first = open_sheet(source)
     try:
         sheet = _find_sheet(workbook, first, SHEET_NAMES[register])
         columns = COLUMNS[register]

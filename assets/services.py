@@ -85,20 +85,10 @@ class Problem:
 # --- thresholds ----------------------------------------------------------------------------------
 
 
-def township_of(council: CouncilPage) -> CouncilPage | None:
-    if council.level == Level.TOWNSHIP:
-        return council
-    return (
-        CouncilPage.objects.filter(path__in=council.ancestor_paths(), level=Level.TOWNSHIP)
-        .order_by("-depth")
-        .first()
-    )
-
-
 def thresholds_for(council: CouncilPage) -> Threshold:
     """The thresholds of the council's township; without any set, the default: every disposal
     needs a resolution (an unsaved row of zeros)."""
-    township = township_of(council)
+    township = council.township()
     found = Threshold.objects.filter(township=township).first() if township else None
     return found or Threshold(township=township)
 
@@ -409,7 +399,8 @@ def _check_disposal(version: EntryVersion, *, after_the_fact: bool, today: datet
     recorded after the fact, which marks it irregular; clear the mark otherwise."""
     version.irregular, version.irregular_reason = False, ""
     council = version.entry.council
-    needed = resolution_needed(version, thresholds_for(council))
+    thresholds = thresholds_for(council)
+    needed = resolution_needed(version, thresholds)
     problem = None
     if version.resolution is not None:
         # Not a lawful resolution at all (another village's, lost, a Party meeting's): refused
@@ -444,7 +435,6 @@ def _check_disposal(version: EntryVersion, *, after_the_fact: bool, today: datet
     version.irregular = True
     # Published and hashed for good: in the village's language, whoever drafted it.
     with translation.override("zh-hans"):
-        thresholds = thresholds_for(council)
         reason = (
             resolution_problem(version.resolution, council, version.disposed_on)
             if version.resolution is not None
@@ -657,13 +647,13 @@ def verify_registers(*, council_id: int) -> list[Problem]:
                     _("%(code)s version %(n)s differs from the record that published it.") % where,
                 )
             )
-        elif _stray_fields(version):
+        elif stray := _stray_fields(version):
             problems.append(
                 Problem(
                     council_id,
                     version.pk,
                     _("%(code)s version %(n)s carries what its register does not: %(fields)s.")
-                    % {**where, "fields": ", ".join(_stray_fields(version))},
+                    % {**where, "fields": ", ".join(stray)},
                 )
             )
         if version.record.council_id != council_id:

@@ -60,7 +60,7 @@ def _resolution_url(version: EntryVersion) -> str:
 
 
 def _thresholds_url(council: CouncilPage) -> str:
-    township = services.township_of(council)
+    township = council.township()
     return reverse("assets:thresholds", args=[township.pk]) if township else ""
 
 

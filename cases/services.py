@@ -153,13 +153,7 @@ def set_level_rule(
 
 def township_of(council: CouncilPage) -> CouncilPage:
     """The township (or street) a grid or village is in."""
-    if council.level == Level.TOWNSHIP:
-        return council
-    township = (
-        CouncilPage.objects.filter(path__in=council.ancestor_paths(), level=Level.TOWNSHIP)
-        .order_by("-depth")
-        .first()
-    )
+    township = council.township()
     if township is None:
         raise ValidationError(_("This council is not under a township."))
     return township

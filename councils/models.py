@@ -108,6 +108,16 @@ class CouncilPage(Page):
         step = self.steplen
         return [self.path[:i] for i in range(step, len(self.path), step)]
 
+    def township(self) -> "CouncilPage | None":
+        """The township (or street) this council is, or is under; None above or outside one."""
+        if self.level == Level.TOWNSHIP:
+            return self
+        return (
+            CouncilPage.objects.filter(path__in=self.ancestor_paths(), level=Level.TOWNSHIP)
+            .order_by("-depth")
+            .first()
+        )
+
     def ancestor_ids(self) -> frozenset[int]:
         """Ids of the pages above this one, kept per worker (`ANCESTOR_IDS_SECONDS`): every
         permission check asks for them and the tree seldom changes. Any page saved, deleted or

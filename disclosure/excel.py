@@ -234,7 +234,7 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
-def _open_sheet(source):
+def open_sheet(source):
     try:
         workbook = load_workbook(source, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as error:
@@ -263,7 +263,7 @@ def read_lines(
     collected in the result instead. `progress(rows_read, rows_total)` is called every
     PROGRESS_EVERY rows.
     """
-    workbook, sheet = _open_sheet(source)
+    workbook, sheet = open_sheet(source)
     result = ReadResult()
     try:
         try:

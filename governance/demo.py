@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from councils.models import CouncilPage, Level, Membership, MembershipStatus, Role
+from councils.models import CouncilPage, Membership, MembershipStatus, Role
 from governance import index as scoring
 from governance import services
 from governance.models import EnteredFigure, Index, PeriodKind
@@ -40,11 +40,7 @@ def _official(township: CouncilPage):
 
 
 def build(village) -> int:
-    township = (
-        CouncilPage.objects.filter(path__in=village.ancestor_paths(), level=Level.TOWNSHIP)
-        .order_by("-depth")
-        .first()
-    )
+    township = village.township()
     if township is None:
         return 0
     official = _official(township)

@@ -13,6 +13,7 @@ its evidence. An index has versions: a published version never changes, scores k
 they were computed with, and a change is a new version.
 """
 
+import operator
 from decimal import Decimal
 
 from django.conf import settings
@@ -187,12 +188,12 @@ class _DraftOnly(models.Model):
         self._check_draft()
         return super().delete(*args, **kwargs)
 
-    def _version(self) -> IndexVersion:
-        raise NotImplementedError
+    # The attributes leading from the part to its version: "version", "dimension.version".
+    version_path = "version"
 
     def _check_draft(self) -> None:
         # Read from the database: an object in memory may not know its version was published.
-        version = self._version()
+        version = operator.attrgetter(self.version_path)(self)
         IndexVersion.objects.only("status", "number").get(pk=version.pk).check_editable()
 
 
@@ -217,9 +218,6 @@ class Dimension(_DraftOnly):
     def __str__(self) -> str:
         return self.name
 
-    def _version(self) -> IndexVersion:
-        return self.version
-
 
 class IndicatorSource(models.TextChoices):
     METRIC = "metric", _("A Yishi figure")
@@ -232,6 +230,7 @@ class Indicator(_DraftOnly):
     target below the floor means lower is better (e.g. median days to answer)."""
 
     dimension = models.ForeignKey(Dimension, on_delete=models.CASCADE, related_name="indicators")
+    version_path = "dimension.version"
     # Stable across versions: an entered figure is kept by (index, code), not by version.
     code = models.SlugField(_("code"), max_length=40)
     name = models.CharField(pgettext_lazy("index", "name"), max_length=100)
@@ -262,9 +261,6 @@ class Indicator(_DraftOnly):
 
     def __str__(self) -> str:
         return self.name
-
-    def _version(self) -> IndexVersion:
-        return self.dimension.version
 
 
 class FigureStatus(models.TextChoices):

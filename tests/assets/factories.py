@@ -82,3 +82,50 @@ def published_pond(village, p: People):
         council=village, by=p.committee, register=Register.RESOURCE, fields=POND
     )
     return publish_version(version, p)
+
+
+def lease_fields(subject, **extra):
+    """A three-year lease of `subject` to a person, starting today, for 30,000 yuan."""
+    today = timezone.localdate()
+    return {
+        "name": "村东鱼塘租赁合同",
+        "contract_kind": "lease",
+        "counterparty_kind": "person",
+        "counterparty": "王小英",
+        "starts_on": today.isoformat(),
+        "ends_on": (today + datetime.timedelta(days=3 * 365)).isoformat(),
+        "price": "30000",
+        "subject": subject,
+        **extra,
+    }
+
+
+OFFICE = {"name": "旧村委办公楼", "category": "building", "book_value": "80000"}
+COMPUTER = {"name": "办公电脑", "category": "equipment", "book_value": "3000"}
+
+
+def sold_a_month_ago(asset: dict) -> dict:
+    """`asset`'s fields with its sale for 120,000 yuan, which took effect 30 days ago."""
+    return {
+        **asset,
+        "disposal": "sale",
+        "disposal_value": "120000",
+        "disposed_on": (timezone.localdate() - datetime.timedelta(days=30)).isoformat(),
+        "change_reason": "已出售",
+    }
+
+
+def written_off_today(asset: dict) -> dict:
+    return {
+        **asset,
+        "disposal": "write_off",
+        "disposed_on": timezone.localdate().isoformat(),
+        "change_reason": "已损坏报废",
+    }
+
+
+def published_asset(village, p: People, fields: dict):
+    version = services.draft_entry(
+        council=village, by=p.committee, register=Register.ASSET, fields=fields
+    )
+    return publish_version(version, p)

@@ -15,7 +15,14 @@ from openpyxl import load_workbook
 from assets import excel, services
 from assets.models import Entry, EntryVersion, Register
 from councils.models import Role
-from tests.assets.factories import motion, people, publish_version, published_pond
+from tests.assets.factories import (
+    OFFICE,
+    motion,
+    people,
+    publish_version,
+    published_pond,
+    sold_a_month_ago,
+)
 from tests.councils.factories import member
 
 pytestmark = pytest.mark.django_db
@@ -175,15 +182,7 @@ def test_an_irregular_entry_is_marked(client, tree, p):
     sold = services.draft_version(
         entry=office.entry,
         by=p.committee,
-        fields={
-            "name": "村委办公楼",
-            "category": "building",
-            "book_value": "80000",
-            "disposal": "sale",
-            "disposal_value": "120000",
-            "disposed_on": (TODAY() - datetime.timedelta(days=30)).isoformat(),
-            "change_reason": "已出售",
-        },
+        fields=sold_a_month_ago({**OFFICE, "name": "村委办公楼"}),
         after_the_fact=True,
     )
     publish_version(sold, p)

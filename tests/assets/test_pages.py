@@ -14,7 +14,19 @@ from PIL import Image
 from assets import selectors, services
 from assets.models import Entry, EntryVersion, Register, Threshold
 from disclosure.models import Status
-from tests.assets.factories import POND, motion, people, publish_version, published_pond
+from tests.assets.factories import (
+    COMPUTER,
+    OFFICE,
+    POND,
+    lease_fields,
+    motion,
+    people,
+    publish_version,
+    published_asset,
+    published_pond,
+    sold_a_month_ago,
+    written_off_today,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -37,43 +49,11 @@ def registers_url(village, register=""):
 
 def sold_after_the_fact(tree, p):
     """A building sold a month ago without a resolution, published as irregular."""
-    building = services.draft_entry(
-        council=tree["village"],
-        by=p.committee,
-        register=Register.ASSET,
-        fields={"name": "旧村委办公楼", "category": "building", "book_value": "80000"},
-    )
-    publish_version(building, p)
+    building = published_asset(tree["village"], p, OFFICE)
     sold = services.draft_version(
-        entry=building.entry,
-        by=p.committee,
-        fields={
-            "name": "旧村委办公楼",
-            "category": "building",
-            "book_value": "80000",
-            "disposal": "sale",
-            "disposal_value": "120000",
-            "disposed_on": (TODAY() - datetime.timedelta(days=30)).isoformat(),
-            "change_reason": "已出售",
-        },
-        after_the_fact=True,
+        entry=building.entry, by=p.committee, fields=sold_a_month_ago(OFFICE), after_the_fact=True
     )
     return publish_version(sold, p)
-
-
-def lease_fields(subject, **extra):
-    today = TODAY()
-    return {
-        "name": "村东鱼塘租赁合同",
-        "contract_kind": "lease",
-        "counterparty_kind": "person",
-        "counterparty": "王小英",
-        "starts_on": today.isoformat(),
-        "ends_on": (today + datetime.timedelta(days=3 * 365)).isoformat(),
-        "price": "30000",
-        "subject": subject,
-        **extra,
-    }
 
 
 # --- public pages -------------------------------------------------------------------------------
@@ -355,24 +335,9 @@ def test_a_drafted_entry_is_submitted_to_the_supervisors(client, tree):
 def test_submitting_a_disposal_no_longer_allowed_is_refused_with_the_reason(client, tree):
     p = people(tree)
     services.set_thresholds(township=tree["township"], by=p.official, write_off_amount="5000")
-    computer = services.draft_entry(
-        council=tree["village"],
-        by=p.committee,
-        register=Register.ASSET,
-        fields={"name": "办公电脑", "category": "equipment", "book_value": "3000"},
-    )
-    publish_version(computer, p)
+    computer = published_asset(tree["village"], p, COMPUTER)
     write_off = services.draft_version(
-        entry=computer.entry,
-        by=p.committee,
-        fields={
-            "name": "办公电脑",
-            "category": "equipment",
-            "book_value": "3000",
-            "disposal": "write_off",
-            "disposed_on": TODAY().isoformat(),
-            "change_reason": "已损坏报废",
-        },
+        entry=computer.entry, by=p.committee, fields=written_off_today(COMPUTER)
     )
     services.set_thresholds(township=tree["township"], by=p.official, write_off_amount="1000")
     client.force_login(p.committee)

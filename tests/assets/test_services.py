@@ -13,26 +13,23 @@ from assets import services
 from assets.models import EntryVersion, Register
 from disclosure import services as disclosure
 from disclosure.models import Kind, RecordType, Status
-from tests.assets.factories import POND, motion, people, publish_version, published_pond
+from tests.assets.factories import (
+    COMPUTER,
+    OFFICE,
+    POND,
+    lease_fields,
+    motion,
+    people,
+    publish_version,
+    published_asset,
+    published_pond,
+    sold_a_month_ago,
+    written_off_today,
+)
 
 pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate
-
-
-def lease(subject, **extra):
-    today = TODAY()
-    return {
-        "name": "村东鱼塘租赁合同",
-        "contract_kind": "lease",
-        "counterparty_kind": "person",
-        "counterparty": "王小英",
-        "starts_on": today.isoformat(),
-        "ends_on": (today + datetime.timedelta(days=3 * 365)).isoformat(),
-        "price": "30000",
-        "subject": subject,
-        **extra,
-    }
 
 
 def schedule(n=3, total=Decimal("30000")):
@@ -125,7 +122,7 @@ def test_a_lease_without_a_resolution_is_refused(tree):
             council=tree["village"],
             by=p.committee,
             register=Register.CONTRACT,
-            fields=lease(pond.entry),
+            fields=lease_fields(pond.entry),
             installments=schedule(),
         )
     assert "resolution" in str(refused.value)
@@ -140,7 +137,7 @@ def test_a_lease_with_a_carried_resolution_is_drafted_and_the_name_masked(tree):
         council=tree["village"],
         by=p.committee,
         register=Register.CONTRACT,
-        fields={**lease(pond.entry), "resolution": carried},
+        fields={**lease_fields(pond.entry), "resolution": carried},
         installments=schedule(),
     )
     assert version.counterparty == "王*英" and "王小英" not in version.record.body
@@ -177,7 +174,7 @@ def test_a_resolution_that_allows_nothing_is_refused(tree, problem):
             council=tree["village"],
             by=p.committee,
             register=Register.CONTRACT,
-            fields={**lease(pond.entry), "resolution": made},
+            fields={**lease_fields(pond.entry), "resolution": made},
             installments=schedule(),
         )
     assert "resolution" in refused.value.message_dict
@@ -185,22 +182,8 @@ def test_a_resolution_that_allows_nothing_is_refused(tree, problem):
 
 def test_a_sale_recorded_after_the_fact_without_a_resolution_is_irregular(tree):
     p = people(tree)
-    building = services.draft_entry(
-        council=tree["village"],
-        by=p.committee,
-        register=Register.ASSET,
-        fields={"name": "旧村委办公楼", "category": "building", "book_value": "80000"},
-    )
-    publish_version(building, p)
-    sold = {
-        "name": "旧村委办公楼",
-        "category": "building",
-        "book_value": "80000",
-        "disposal": "sale",
-        "disposal_value": "120000",
-        "disposed_on": (TODAY() - datetime.timedelta(days=30)).isoformat(),
-        "change_reason": "已出售",
-    }
+    building = published_asset(tree["village"], p, OFFICE)
+    sold = sold_a_month_ago(OFFICE)
     with pytest.raises(ValidationError, match="after the fact"):
         services.draft_version(entry=building.entry, by=p.committee, fields=sold)
     version = services.draft_version(
@@ -216,24 +199,9 @@ def test_a_sale_recorded_after_the_fact_without_a_resolution_is_irregular(tree):
 def test_thresholds_let_a_small_write_off_through_without_a_resolution(tree):
     p = people(tree)
     services.set_thresholds(township=tree["township"], by=p.official, write_off_amount="5000")
-    computer = services.draft_entry(
-        council=tree["village"],
-        by=p.committee,
-        register=Register.ASSET,
-        fields={"name": "办公电脑", "category": "equipment", "book_value": "3000"},
-    )
-    publish_version(computer, p)
+    computer = published_asset(tree["village"], p, COMPUTER)
     version = services.draft_version(
-        entry=computer.entry,
-        by=p.committee,
-        fields={
-            "name": "办公电脑",
-            "category": "equipment",
-            "book_value": "3000",
-            "disposal": "write_off",
-            "disposed_on": TODAY().isoformat(),
-            "change_reason": "已损坏报废",
-        },
+        entry=computer.entry, by=p.committee, fields=written_off_today(COMPUTER)
     )
     assert not version.irregular
     for person in (p.committee, p.resident, p.other_official):
@@ -259,7 +227,7 @@ def test_schedule_must_add_up_to_the_price(tree):
             council=tree["village"],
             by=p.committee,
             register=Register.CONTRACT,
-            fields={**lease(pond.entry), "resolution": carried},
+            fields={**lease_fields(pond.entry), "resolution": carried},
             installments=[(d, Decimal("9000")) for d, _amount in schedule()],
         )
 
@@ -270,7 +238,7 @@ def test_a_resolution_passed_after_the_disposal_took_effect_does_not_allow_it(tr
     pond = published_pond(tree["village"], p)
     carried = motion(tree["village"], p.committee)  # closed today
     earlier = (TODAY() - datetime.timedelta(days=60)).isoformat()
-    fields = {**lease(pond.entry), "resolution": carried, "starts_on": earlier}
+    fields = {**lease_fields(pond.entry), "resolution": carried, "starts_on": earlier}
     fields["disposed_on"] = earlier
     with pytest.raises(ValidationError) as refused:
         services.draft_entry(
