@@ -48,8 +48,14 @@ class MESRun:
     rho: list[float | Fraction] = field(default_factory=list)
     supporters: list[list[int]] = field(default_factory=list)
     payments: list[np.ndarray | list[Fraction]] = field(default_factory=list)
-    budgets: list[float] | list[Fraction] = field(default_factory=list)
+    budgets: np.ndarray | list[Fraction] = field(default_factory=list)
     exact: bool = False
+    #: How far (per voter, in currency units) the initial budget can grow above
+    #: ``initial_budget`` with every decision of this run staying the same; 0 when not tracked.
+    #: See :class:`_Reach` and docs/tally.md, "Skipping add1 increments".
+    reach: float = 0.0
+    #: The tracker that worked out ``reach`` (its money enclosures), when the run was tracked.
+    tracker: _Reach | None = None
 
 
 class MESEngine:
@@ -108,6 +114,8 @@ class MESEngine:
         co = (incidence.T @ incidence) > 0
         self.overlap = [set(np.flatnonzero(co[j]).tolist()) for j in range(n_proj)]
         self._member: np.ndarray | None = None
+        #: MES runs done on this engine (the add1 loop skips increments; see ``iterate_mes``).
+        self.runs = 0
 
     @property
     def member(self) -> np.ndarray:
@@ -119,15 +127,27 @@ class MESEngine:
                 self._member[self.sup_idx[j], j] = 1
         return self._member
 
-    def run(self, initial_budget: Fraction, exact: bool = False) -> MESRun:
-        """One MES run with ``initial_budget`` per voter (float fast path, exact fallback)."""
+    def run(
+        self,
+        initial_budget: Fraction,
+        exact: bool = False,
+        track: float = 0.0,
+        width: float = 0.0,
+    ) -> MESRun:
+        """One MES run with ``initial_budget`` per voter (float fast path, exact fallback).
+
+        ``track`` > 0 also works out ``MESRun.reach``, up to ``width``, if it is at least
+        ``track`` (uniform measures, float path only); a smaller reach is reported as 0.
+        """
         if not exact:
-            result = self.run_float(initial_budget)
+            result = self.run_float(initial_budget, track=track, width=width)
             if result is not None:
                 return result
         return self.run_exact(initial_budget)
 
-    def run_float(self, initial_budget: Fraction) -> MESRun | None:
+    def run_float(
+        self, initial_budget: Fraction, track: float = 0.0, width: float = 0.0
+    ) -> MESRun | None:
         """Float64 run with exact prices; ``None`` when a decision is too close to call.
 
         With a uniform measure (``cost``, ``cardinality``) every supporter of a bought project who
@@ -145,6 +165,7 @@ class MESEngine:
         remaining = set(self.candidates)
         stale = dict(self.init_rho)
         run = MESRun(initial_budget, free=list(self.free))
+        reach = _Reach(self, float(b0), track, width) if track > 0 and self.sp.uniform else None
         cost_f, sup_idx, sup_w, sup_s = self.cost_f, self.sup_idx, self.sup_w, self.sup_s
         ids = self.sp.project_ids
         uniform = self.sp.uniform
@@ -233,6 +254,8 @@ class MESEngine:
                         rho = t0 / self.sat_f[j]
                         stale[j] = rho
                         fresh.add(j)
+                        if reach is not None and reach.on:
+                            reach.equal_share(j, t0)
                         best = min(best, rho)
                         found.append((rho, j, bb))
                         continue
@@ -240,15 +263,22 @@ class MESEngine:
                 if total <= c * (1 + TOL):
                     if total < c * (1 - TOL):
                         remaining.discard(j)
+                        if reach is not None and reach.on:
+                            reach.unaffordable(j, bb, total)
                         continue
                     if not uniform or not settle():
                         return None
                     live = sup_idx[j][~exhausted[sup_idx[j]]]
                     if money_of(live, len(rounds))[0] < self.sp.costs[j]:
                         remaining.discard(j)
+                        if reach is not None and reach.on:
+                            reach.unaffordable(j, bb, total)
                         continue
                 if uniform:
-                    rho = _price_uniform(c, bb, sup_w[j], self.sup_total_w[j]) / self.sat_f[j]
+                    t = _price_uniform(c, bb, sup_w[j], self.sup_total_w[j])
+                    rho = t / self.sat_f[j]
+                    if reach is not None and reach.on:
+                        reach.candidate(j, bb, t)
                 else:
                     rho = _affordability(c, bb, sup_w[j], sup_s[j])
                 stale[j] = rho
@@ -277,6 +307,8 @@ class MESEngine:
                 pay = np.minimum(bb, t_f)
                 pending.append((j, bb, t_f))
                 run.rho.append(rho)
+                if reach is not None and reach.on:
+                    reach.bought(j, bb, t_f, remaining)
             else:
                 if len(near) > 1:
                     return None
@@ -290,7 +322,10 @@ class MESEngine:
             run.selected.append(j)
             run.supporters.append(self.sup_lists[j])
             run.payments.append(pay)
-        run.budgets = budget.tolist()
+        run.budgets = budget
+        if reach is not None:
+            run.reach = reach.value()
+            run.tracker = reach
         return run
 
     def run_exact(self, initial_budget: Fraction) -> MESRun:
@@ -342,6 +377,233 @@ class MESEngine:
             run.payments.append(pays)
         run.budgets = budget
         return run
+
+
+U = 2.0**-53  # unit roundoff of float64
+
+
+def _gamma(n: int) -> float:
+    """Higham's gamma_n = n u / (1 - n u): relative error bound of an n-term dot product."""
+    return n * U / (1 - n * U)
+
+
+class _Reach:
+    """How far a uniform-measure MES run's purchases stay the same as the per-voter budget grows.
+
+    The run at per-voter budget ``b0`` buys projects in some order. For a budget ``b0 + x`` with
+    ``0 <= x <= width`` this object proves, or fails to prove, that MES buys the same projects in
+    the same order. It follows the run and keeps, for every voter group, an *enclosure* of its
+    money at ``b0 + x`` along that purchase order:
+
+        money(x) = centre + slope * x  +/-  (err + rad * x)
+
+    ``centre`` is the engine's float money at ``b0``; ``slope`` is how the money moves with the
+    budget if every supporter stayed on the same side of every price (rich: pays the price;
+    poor: pays everything); ``rad`` covers the supporters who may cross a price inside the
+    width, and ``err`` bounds float rounding. At the start money is ``b0 + x`` (slope 1).
+
+    * ``bought``: supporters of the bought project are split into certainly rich, certainly
+      poor and uncertain over the whole width (checked at both ends: every bound here is
+      linear in ``x``). With ``P``/``R`` the poor/rich sides at ``b0``, the exact price is
+      ``t = (cost - money of P + X) / weight of R`` where ``0 <= X <=`` the uncertain
+      supporters' weight times their depth on the wrong side, so ``t`` stays within a linear
+      band around the nominal price; if the uncertain weight reaches the rich weight we give up.
+      The winner must stay affordable, and every other remaining candidate's affordability must
+      stay above the winner's over the width.
+    * Candidates' affordabilities are bounded from below by lines: for any set ``P`` of a
+      candidate's supporters, ``(cost - money of P) / (weight not in P)`` is at most the exact
+      price, since ``cost = sum min(money, price) <= money of P + weight not in P * price``;
+      with the upper money bound this is a line in ``x``. Money only decreases over the rounds
+      at any fixed budget, so a line from an earlier round stays a lower bound.
+    * ``unaffordable``: a dropped candidate's supporters' money stays below its cost over the
+      width (upper bound); it stays dropped since money only decreases.
+
+    MES stops when every remaining candidate is unaffordable, which the last round records. So
+    every budget in ``[b0, b0 + reach]`` gives the same purchases, selection and spending.
+
+    Floats: every computed value carries a proven bound on its absolute error, built from the
+    unit roundoff ``U`` and the standard bound ``gamma_n * sum |terms|`` for a dot product of
+    ``n`` terms (Higham, *Accuracy and Stability of Numerical Algorithms*, 2002, ch. 3). A
+    condition is taken to hold only if it holds after subtracting its bound. The bounds are
+    computed for every run from its own magnitudes, not a fixed tolerance.
+    """
+
+    def __init__(self, engine: MESEngine, b0: float, need: float, width: float) -> None:
+        self.e = engine
+        # A reach below ``need`` (one increment) skips nothing: stop as soon as it is.
+        self.need = need
+        self.width = width
+        n_proj = len(engine.sp.project_ids)
+        n_groups = len(engine.weights)
+        self.b0 = b0
+        self.slope = np.ones(n_groups)
+        self.dead = np.zeros(n_groups, dtype=bool)
+        self.err = np.full(n_groups, U * b0)
+        self.rad = np.zeros(n_groups)
+        self.reach = width
+        self.on = True
+        # Lower bound lines of each candidate's affordability (rho): (v - ev) + (s - es) * x.
+        self.line_v = np.full(n_proj, inf)
+        self.line_s = np.zeros(n_proj)
+        self.line_ev = np.zeros(n_proj)
+        self.line_es = np.zeros(n_proj)
+        for j, rho in engine.init_rho.items():
+            # Whatever the money, a price is at least cost / total weight.
+            self.line_v[j] = rho
+            self.line_ev[j] = 2 * U * rho
+
+    def value(self) -> float:
+        # The last divisions and comparisons add a few roundings: shave 1e-12 (> 100 u) off.
+        return self.reach * (1 - 1e-12) if self.on else 0.0
+
+    def _stop(self) -> None:
+        self.reach = 0.0
+        self.on = False
+
+    def _positive(self, d0, d1) -> None:  # noqa: ANN001
+        """Each ``d0 + d1 * x`` (already net of its error bound) must stay > 0 on [0, reach]."""
+        d0 = np.atleast_1d(d0)
+        d1 = np.atleast_1d(d1)
+        if not len(d0):
+            return
+        if not bool(np.all(d0 > 0)):
+            self._stop()
+            return
+        falling = d1 < 0
+        if falling.any():
+            self.reach = min(self.reach, float(np.min(d0[falling] / -d1[falling])))
+            if not self.reach >= self.need:
+                self._stop()
+
+    def _line(self, j: int, bb: np.ndarray, poor: np.ndarray) -> tuple[float, float, float, float]:
+        """Lower bound of j's price over the width from the split ``poor``: v, s, ev, es."""
+        e = self.e
+        sup = e.sup_idx[j]
+        w = e.sup_w[j]
+        c = e.cost_f[j]
+        w_poor = float(np.dot(w, poor))
+        w_rich = e.sup_total_w[j] - w_poor  # integer sums below 2**53: exact
+        if not w_rich > 0:
+            return 0.0, 0.0, inf, inf
+        if not w_poor:
+            v = c / w_rich
+            return v, 0.0, 2 * U * v, 0.0
+        wp = w * poor
+        g = _gamma(len(w) + 2)
+        paid = float(np.dot(wp, bb))
+        slope = self.slope[sup]
+        v = (c - paid) / w_rich
+        s = -float(np.dot(wp, slope)) / w_rich
+        ev = (U * c + g * paid + float(np.dot(wp, self.err[sup]))) / w_rich + 3 * U * abs(v)
+        es = (g * float(np.dot(wp, np.abs(slope))) + float(np.dot(wp, self.rad[sup]))) / w_rich
+        return v, s, ev, es + 2 * U * abs(s)
+
+    def _set_line(self, j: int, v: float, s: float, ev: float, es: float) -> None:
+        sat = self.e.sat_f[j]
+        self.line_v[j] = v / sat
+        self.line_s[j] = s / sat
+        self.line_ev[j] = ev / sat + 2 * U * abs(v / sat)
+        self.line_es[j] = es / sat + 2 * U * abs(s / sat)
+
+    def equal_share(self, j: int, t0: float) -> None:
+        """``j`` evaluated with every supporter paying ``t0`` = cost / weight."""
+        self._set_line(j, t0, 0.0, 2 * U * t0, 0.0)
+
+    def candidate(self, j: int, bb: np.ndarray, t: float) -> None:
+        """``j`` evaluated at price ``t`` with its supporters' money ``bb``."""
+        self._set_line(j, *self._line(j, bb, bb < t))
+
+    def unaffordable(self, j: int, bb: np.ndarray, total: float) -> None:
+        """``j`` dropped: its supporters' money ``total`` is below its cost."""
+        e = self.e
+        sup = e.sup_idx[j]
+        w = e.sup_w[j]
+        g = _gamma(len(w) + 2)
+        slope = self.slope[sup]
+        c = e.cost_f[j]
+        e0 = U * c + g * total + float(np.dot(w, self.err[sup])) + U * abs(c - total)
+        e1 = g * float(np.dot(w, np.abs(slope))) + float(np.dot(w, self.rad[sup]))
+        self._positive(c - total - e0, -float(np.dot(w, slope)) - e1)
+
+    def bought(self, j: int, bb: np.ndarray, t: float, remaining: set[int]) -> None:
+        """``j`` bought at per-voter price ``t`` (poor supporters pay all their money ``bb``)."""
+        e = self.e
+        sup = e.sup_idx[j]
+        w = e.sup_w[j]
+        width = self.reach
+        poor0 = bb < t
+        v, a, ev, ea = self._line(j, bb, poor0)
+        if not ev < inf:
+            self._stop()
+            return
+        ev += abs(t - v)  # the engine charged t; v is the split's own formula
+        slope = self.slope[sup]
+        err, rad, dead = self.err[sup], self.rad[sup], self.dead[sup]
+        w_rich0 = e.sup_total_w[j] - float(np.dot(w, poor0))
+        # gap = money - price, nominally; positive for the rich side.
+        gap0 = bb - v
+        gap1 = slope - a
+        side = np.where(poor0, -1.0, 1.0)
+        # Poor side's own money deviation (dead groups have none).
+        p_err = float(np.dot(w * poor0, err))
+        p_rad = float(np.dot(w * poor0, rad))
+        uncertain = np.zeros(len(sup), dtype=bool)
+        for _ in range(4):
+            w_unc = float(np.dot(w, uncertain))
+            if not w_rich0 - w_unc > 0:
+                self._stop()
+                return
+            # Depth on the wrong side, for uncertain supporters: (-side*gap)+ + own deviation.
+            depth0 = np.where(uncertain, np.maximum(-side * gap0, 0.0) + err, 0.0)
+            depth1 = np.where(uncertain, np.maximum(-side * gap1, 0.0) + rad, 0.0)
+            d_err = ev + (p_err + float(np.dot(w, depth0))) / (w_rich0 - w_unc)
+            d_rad = ea + (p_rad + float(np.dot(w, depth1))) / (w_rich0 - w_unc)
+            # Certain: on its side, net of every deviation, at both ends of the width.
+            half0 = err + d_err + U * (np.abs(bb) + abs(v))
+            half1 = rad + d_rad + U * (np.abs(slope) + abs(a))
+            lo0 = side * gap0 - half0
+            lo1 = lo0 + (side * gap1 - half1) * width
+            now = ~dead & ~((lo0 > 0) & (lo1 > 0))
+            if np.array_equal(now, uncertain):
+                break
+            uncertain |= now
+        else:
+            self._stop()
+            return
+        # The winner stays affordable: its supporters' least money covers the cost.
+        g = _gamma(len(w) + 2)
+        money0 = float(np.dot(w, bb))
+        low0 = money0 - g * money0 - float(np.dot(w, err)) - e.cost_f[j] * (1 + 2 * U)
+        low1 = float(np.dot(w, slope)) - float(np.dot(w, rad)) - g * float(np.dot(w, np.abs(slope)))
+        self._positive(low0, low1)
+        # Every other remaining candidate's lower line stays above the winner's upper price.
+        sat = e.sat_f[j]
+        top_v = (v + d_err) / sat * (1 + 2 * U)
+        top_s = (a + d_rad) / sat + 2 * U * abs(a / sat)
+        others = np.fromiter((k for k in remaining if k != j), dtype=np.int64)
+        lv = self.line_v[others]
+        self._positive(
+            lv - self.line_ev[others] - top_v - U * np.abs(lv),
+            self.line_s[others] - self.line_es[others] - top_s,
+        )
+        if not self.on:
+            return
+        # New money. Certainly rich: pay the price. Certainly poor: exactly nothing left.
+        # Uncertain: the engine's side, with their depth added to the band.
+        rich = ~poor0
+        grow = np.where(
+            uncertain, np.where(rich, np.maximum(-gap1, 0.0), np.maximum(gap1, 0.0)), 0.0
+        )
+        new_slope = np.where(rich, slope - a, 0.0)
+        new_err = err + d_err + U * self.b0
+        new_rad = rad + d_rad + grow + U * (np.abs(slope) + abs(a))
+        gone = poor0 & ~uncertain
+        new_err[gone] = 0.0
+        new_rad[gone] = 0.0
+        self.slope[sup] = new_slope
+        self.err[sup] = new_err
+        self.rad[sup] = new_rad
+        self.dead[sup] = dead | gone
 
 
 def _price_uniform(cost: float, bb: np.ndarray, w: np.ndarray, total_w: float) -> float:

@@ -108,14 +108,22 @@ def tally(
 
 
 def iterate_mes(
-    engine: MESEngine, increment: Fraction | None, full: bool
+    engine: MESEngine, increment: Fraction | None, full: bool, skip: bool = True
 ) -> tuple[MESRun, int, str]:
-    """Run MES once, or the add1 iteration; returns the chosen run, #runs and why it stopped.
+    """Run MES once, or the add1 iteration; returns the chosen run, #increments and why it stopped.
 
     This is ``method_of_equal_shares_scheme``'s loop: feasibility is checked first (an infeasible
     run makes the previous one the answer), then exhaustiveness against the MES candidates
     (supported projects of positive cost) -- unless ``full``, which ignores exhaustiveness and
     only stops once every candidate is bought (more money cannot change that outcome).
+
+    With ``skip`` (the default), a run that does not stop the loop also says how far the budget
+    can grow with all its decisions unchanged (``MESRun.reach``, a proven bound); every increment
+    inside that reach gives the same selection, so the same verdict, and is skipped. The returned
+    run and count are exactly those of the one-increment-at-a-time loop (``skip=False``, kept as
+    the reference): when the first run past a skip is infeasible, the run just before it is
+    redone to report its own budget and payments. ``#increments`` counts the budgets pabutools
+    would try, whatever was skipped.
     """
     sp = engine.sp
     budget = sp.instance.budget
@@ -124,8 +132,32 @@ def iterate_mes(
     per_voter = budget / sp.n_voters
     candidates = engine.candidates
     previous: MESRun | None = None
-    for iteration in range(1, MAX_ITERATIONS + 1):
-        run = engine.run(per_voter)
+    skipped = 0  # increments jumped over just before this run
+    iteration = 0
+    # Tracking the reach costs about as much again as the run; on elections whose decisions
+    # change with nearly every increment it never pays, so after a tracked run that could not
+    # skip at least two increments, the next 1, 2, 4, ... 64 runs go untracked (reset by a run
+    # that does). The width asked for follows the skips achieved: twice the last reach, at
+    # least two increments.
+    wait = backoff = 0
+    need = float(increment) if increment is not None and skip else 0.0
+    width = 4 * need
+    while iteration < MAX_ITERATIONS:
+        iteration += 1
+        track = need if wait == 0 else 0.0
+        run = engine.run(per_voter, track=track, width=width)
+        engine.runs += 1
+        if track:
+            if run.reach >= 2 * need:
+                backoff = 0
+                width = max(2 * need, 2 * run.reach)
+            else:
+                # Skipping one increment at most does not pay for the tracking.
+                backoff = min(2 * backoff or 1, 64)
+                wait = backoff
+                width = max(2 * need, width / 2)
+        else:
+            wait -= 1
         if increment is None:
             return run, iteration, ""
         chosen = set(run.selected)
@@ -139,6 +171,14 @@ def iterate_mes(
                     iteration,
                     "infeasible at once",
                 )
+            if skipped:
+                # The increment just before this one lies inside the previous run's reach: same
+                # decisions, but its own budget and payments.
+                last = engine.run(per_voter - increment)
+                engine.runs += 1
+                if last.selected != previous.selected:
+                    raise RuntimeError("an add1 skip changed the outcome")  # pragma: no cover
+                previous = last
             return previous, iteration, "next increment infeasible"
         if full:
             if chosen.issuperset(candidates):
@@ -146,7 +186,13 @@ def iterate_mes(
         elif all(sp.costs[j] + spent > budget for j in candidates if j not in chosen):
             return run, iteration, "exhaustive"
         previous = run
-        per_voter += increment
+        skipped = 0
+        if run.reach > 0:
+            # Increments with per_voter + k * increment <= per_voter + reach change nothing (the
+            # reach is at most the finite width asked for).
+            skipped = int(Fraction(run.reach) // increment)
+        per_voter += increment * (skipped + 1)
+        iteration += skipped
     raise RuntimeError("MES budget iteration did not terminate")
 
 
@@ -209,7 +255,7 @@ def _explain_mes(sp: SatProfile, engine: MESEngine, run: MESRun, out: Outcome) -
             continue
         money = (
             sum(run.budgets[g] * engine.weights[g] for g in engine.sup_lists[j])
-            if run.budgets
+            if len(run.budgets)
             else 0
         )
         out.unfunded.append(
