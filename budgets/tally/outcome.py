@@ -77,6 +77,8 @@ class Outcome:
     groups: list[list[int]] = field(default_factory=list)
     per_voter_budget: Fraction | None = None
     iterations: int | None = None
+    #: MES runs actually done (add1 skips increments that provably change nothing).
+    runs: int | None = None
     stop_reason: str = ""
     exact_arithmetic: bool = True
 
@@ -141,6 +143,7 @@ class Outcome:
             out["per_voter_budget"] = str(self.per_voter_budget)
             out["per_voter_budget_float"] = float(self.per_voter_budget)
             out["iterations"] = self.iterations
+            out["runs"] = self.runs
         if self.stop_reason:
             out["stop_reason"] = self.stop_reason
         out["exact_arithmetic"] = self.exact_arithmetic
