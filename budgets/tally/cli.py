@@ -7,8 +7,8 @@ import json
 import sys
 from typing import TextIO
 
-from budgets.tally.pabulib import PabulibError, read_pabulib
-from budgets.tally.rules import RULES, tally
+from budgets.tally.pabulib import PabulibError, read_sat_profile
+from budgets.tally.rules import RULES, tally_profile
 from budgets.tally.satisfaction import SAT_MEASURES
 
 
@@ -42,14 +42,9 @@ def main(
     stderr = stderr or sys.stderr
     args = build_parser().parse_args(argv)
     try:
-        election = read_pabulib(args.file)
-        outcome = tally(
-            election.instance,
-            election.ballots,
-            rule=args.rule,
-            sat=args.sat,
-            complete_greedy=args.complete_greedy,
-        )
+        # Straight into grouped integer ballots: no Ballot object per voter.
+        profile = read_sat_profile(args.file, args.sat)
+        outcome = tally_profile(profile, rule=args.rule, complete_greedy=args.complete_greedy)
     except (OSError, PabulibError, ValueError) as exc:
         print(f"error: {args.file}: {exc}", file=stderr)
         return 2

@@ -99,12 +99,21 @@ def tally(
     ``complete_greedy`` only affects MES variants. Raises ``ValueError`` for an unknown rule or
     measure.
     """
+    _check_rule(rule)
+    return tally_profile(build_sat_profile(instance, profile, sat), rule, complete_greedy)
+
+
+def tally_profile(sp: SatProfile, rule: str = "mes-add1", complete_greedy: bool = False) -> Outcome:
+    """Like :func:`tally` on a grouped profile, e.g. from ``pabulib.read_sat_profile``."""
+    _check_rule(rule)
+    out = RULES[rule](sp, complete_greedy)
+    out.sat = sp.measure
+    return out
+
+
+def _check_rule(rule: str) -> None:
     if rule not in RULES:
         raise ValueError(f"unknown rule {rule!r}; use one of {sorted(RULES)}")
-    sp = build_sat_profile(instance, profile, sat)
-    out = RULES[rule](sp, complete_greedy)
-    out.sat = sat
-    return out
 
 
 def iterate_mes(
