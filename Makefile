@@ -17,6 +17,9 @@ $(PY):
 $(STAMP): $(PY) requirements/base.txt requirements/test.txt
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements/test.txt
+	@# numpy's bytecode beside its sources, for commands run outside make (python -m
+	@# budgets.tally): compiling numpy on each start costs ~0.3 s when PYTHONDONTWRITEBYTECODE is set.
+	env -u PYTHONPYCACHEPREFIX $(PY) -m compileall -q -j0 $(VENV)/lib/python3.11/site-packages/numpy >/dev/null || true
 	touch $(STAMP)
 
 install: $(STAMP) node-deps
@@ -66,7 +69,11 @@ test: install messages
 reference: install
 	YISHI_REFERENCE_LIVE_SECONDS=5 $(PY) -m pytest -n $(TEST_WORKERS) -m reference tests/budgets/tally/test_reference.py
 
+# The bench-only peers (requirements/bench.txt); if they cannot be installed, the benches that use
+# them say so and skip them.
 bench: install messages
+	$(PY) -m pip install --quiet -r requirements/bench.txt \
+	  || echo "requirements/bench.txt failed to install: the native tally peer will be skipped"
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 lint: install

@@ -2,16 +2,22 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from budgets.tally.cli import build_parser, main
-
 
 class Command(BaseCommand):
+    """``manage.py tally``: the ``python -m budgets.tally`` command line, inside Django.
+
+    The tally engine (and numpy, which costs about a third of a second to import) is imported
+    only when this command itself runs, not when Django loads it with the other commands.
+    """
+
     help = (
         "Tally a pabulib .pb file: prints the selected project ids, one per line, sorted as "
         "strings (with --json: the selection and its explanation)."
     )
 
     def create_parser(self, prog_name, subcommand, **kwargs):
+        from budgets.tally.cli import build_parser
+
         parser = super().create_parser(prog_name, subcommand, **kwargs)
         for action in build_parser()._actions:
             if action.dest != "help":
@@ -19,6 +25,8 @@ class Command(BaseCommand):
         return parser
 
     def handle(self, *args, **options):
+        from budgets.tally.cli import main
+
         argv = [options["file"], "--rule", options["rule"], "--sat", options["sat"]]
         if options["complete_greedy"]:
             argv.append("--complete-greedy")
