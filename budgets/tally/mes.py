@@ -658,23 +658,24 @@ def _price_uniform(cost: float, bb: np.ndarray, w: np.ndarray, total_w: float) -
 
     Same poor/rich fixed point as :func:`_affordability`, specialised to a common satisfaction
     (rho = t / sat) with as few numpy calls as possible: this is the hot loop of the add1 rules.
+    The poor set only grows, so it is unchanged exactly when its weight is (integer weights:
+    their float sums are exact), which saves counting it.
     """
     t = cost / total_w
-    poor = bb < t
-    n_poor = int(np.count_nonzero(poor))
-    if not n_poor:
-        return t
-    wb = w * bb
+    w_poor = 0.0
+    wb: np.ndarray | None = None
     for _ in range(64):
-        rich_w = total_w - float(np.dot(w, poor))
+        poor = (bb < t).astype(np.float64)
+        wp = float(np.dot(w, poor))
+        if wp == w_poor:
+            return t
+        rich_w = total_w - wp
         if rich_w <= 0:
             break
+        if wb is None:
+            wb = w * bb
         t = (cost - float(np.dot(wb, poor))) / rich_w
-        poor = bb < t
-        n = int(np.count_nonzero(poor))
-        if n == n_poor:
-            return t
-        n_poor = n
+        w_poor = wp
     return _affordability_sorted(cost, bb, w, np.ones(len(bb)))
 
 
