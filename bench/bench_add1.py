@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import time
@@ -26,25 +25,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.bench_tally import machine  # noqa: E402
 from budgets.tally.pabulib import read_pabulib  # noqa: E402
 from budgets.tally.rules import RULES  # noqa: E402
 from budgets.tally.satisfaction import build_sat_profile  # noqa: E402
 
 DEFAULT_DATA = Path(os.environ.get("PABULIB_DIR", "/work/shared/pabulib"))
 GOAL = 0.3
-
-
-def _machine() -> str:
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    cpu = model or platform.processor()
-    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
 
 
 def _cpu(rule, sp, **kw) -> tuple[float, object]:  # noqa: ANN001
@@ -65,7 +52,7 @@ def main(argv: list[str]) -> int:
         return 0
     files = args.files or sorted(p.name for p in args.data.glob("*.pb"))
     rule = RULES["mes-add1"]
-    print(f"{time.strftime('%Y-%m-%d')}, {_machine()}")
+    print(machine())
     print(f"mes-add1 + greedy completion, sat={args.sat}, rule CPU s, median of {args.repeat}")
     print(f"{'file':48} {'incr':>6} {'runs':>5} {'skip s':>8} {'step s':>8} {'ratio':>6}  goal")
     skip_total = step_total = 0.0

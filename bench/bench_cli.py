@@ -23,6 +23,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.bench_tally import machine  # noqa: E402
+
 DEFAULT_DATA = Path(os.environ.get("PABULIB_DIR", "/work/shared/pabulib"))
 FILES = [
     "Poland_Wieliczka_2023_Green_Budget.pb",
@@ -54,7 +58,7 @@ def main(argv: list[str]) -> int:
         print(f"no pabulib data at {args.data}: skipped (set PABULIB_DIR)")
         return 0
     py = sys.executable
-    print(f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    print(machine())
     print(f"{'file':40} {'KB':>6} {'cli s':>7} {'MB':>6} {'numpy s':>8} {'manage.py s':>12}")
     floor = [py, "-c", "import numpy"]
     for i, name in enumerate(args.files):

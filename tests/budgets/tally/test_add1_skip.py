@@ -69,6 +69,15 @@ def test_skipping_saves_runs_where_decisions_are_stable() -> None:
     assert engine.runs < increments / 5
 
 
+def _runs_with_reach(engine: MESEngine, increments: range):  # noqa: ANN202
+    """Tracked runs at ``budget/n + k`` for k in ``increments``, those that claim a reach."""
+    base = engine.sp.instance.budget / engine.sp.n_voters
+    for k in increments:
+        run = engine.run(base + k, track=1.0, width=64.0)
+        if run.reach:
+            yield k, run
+
+
 def _budgets_inside(run) -> list[Fraction]:  # noqa: ANN001
     """Budgets inside a run's reach, its far end included (as Fractions of the float reach)."""
     b0, reach = run.initial_budget, Fraction(run.reach)
@@ -90,12 +99,8 @@ def test_mes_inside_the_reach_buys_the_same_projects_in_the_same_order(name: str
     if name not in pabulib_files():
         need_shared_pabulib(name)
     engine = _engine(name, "cost")
-    base = engine.sp.instance.budget / engine.sp.n_voters
     checked = 0
-    for k in range(0, 400, 7):
-        run = engine.run(base + k, track=1.0, width=64.0)
-        if not run.reach:
-            continue
+    for k, run in _runs_with_reach(engine, range(0, 400, 7)):
         checked += 1
         for b in _budgets_inside(run):
             assert engine.run(b).selected == run.selected, (k, b)
@@ -112,12 +117,8 @@ def test_money_enclosures_hold_in_exact_arithmetic(name: str) -> None:
     points inside the reach.
     """
     engine = _engine(name, "cost")
-    base = engine.sp.instance.budget / engine.sp.n_voters
     checked = 0
-    for k in range(0, 200, 11):
-        run = engine.run(base + k, track=1.0, width=64.0)
-        if not run.reach:
-            continue
+    for k, run in _runs_with_reach(engine, range(0, 200, 11)):
         tracker = run.tracker
         for b in [run.initial_budget, *_budgets_inside(run)]:
             exact = engine.run_exact(b)

@@ -65,19 +65,21 @@ def test_write_to_path(tmp_path) -> None:
     assert read_pabulib(target).ballots == e.ballots
 
 
-@pytest.mark.parametrize(
-    ("old", "new", "line", "message"),
-    [
-        ("b;10;3;none", "b;11;3;none", 17, "unknown project '11'"),
-        ("num_votes;3", "num_votes;4", 0, "num_votes=4 but the file has 3"),
-        ("num_projects;3", "num_projects;2", 0, "num_projects=2 but the file has 3"),
-        ("2;5.5;Library;0", "2;5x;Library;0", 12, "invalid cost"),
-        ("a;1,2;2,1;30", "a;1,2;2;30", 16, "2 projects but 1 points"),
-        ("10;3;Road;0", "10;3;Road", 13, "PROJECTS row has 3 fields"),
-        ("vote_type;cumulative", "vote_type;magic", 16, "unsupported vote_type"),
-        ("a;1,2;2,1;30", "a;1,1;2,1;30", 16, "twice"),
-    ],
-)
+# Edits of SMALL that make it malformed: (text, replacement, line of the error, message).
+# test_read_sat_profile holds the grouped reader to the same errors.
+MALFORMED = [
+    ("b;10;3;none", "b;11;3;none", 17, "unknown project '11'"),
+    ("num_votes;3", "num_votes;4", 0, "num_votes=4 but the file has 3"),
+    ("num_projects;3", "num_projects;2", 0, "num_projects=2 but the file has 3"),
+    ("2;5.5;Library;0", "2;5x;Library;0", 12, "invalid cost"),
+    ("a;1,2;2,1;30", "a;1,2;2;30", 16, "2 projects but 1 points"),
+    ("10;3;Road;0", "10;3;Road", 13, "PROJECTS row has 3 fields"),
+    ("vote_type;cumulative", "vote_type;magic", 16, "unsupported vote_type"),
+    ("a;1,2;2,1;30", "a;1,1;2,1;30", 16, "twice"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "line", "message"), MALFORMED)
 def test_malformed_files_report_line(old: str, new: str, line: int, message: str) -> None:
     assert old in SMALL
     with pytest.raises(PabulibError) as err:

@@ -17,7 +17,7 @@ from budgets.tally.pabulib import PabulibError, parse_grouped, parse_pabulib, re
 from budgets.tally.satisfaction import SAT_MEASURES, build_sat_profile, grouped_sat_profile
 
 from .helpers import PABULIB_DIR, election, pabulib_files
-from .test_pabulib import SMALL
+from .test_pabulib import MALFORMED, SMALL
 
 
 def snapshot(sp) -> dict:
@@ -166,14 +166,7 @@ def test_whitespace_variants_share_a_group_in_first_voter_order() -> None:
 
 ERROR_VARIANTS = [
     # The cases of test_pabulib.test_malformed_files_report_line ...
-    ("b;10;3;none", "b;11;3;none", 17, "unknown project '11'"),
-    ("num_votes;3", "num_votes;4", 0, "num_votes=4 but the file has 3"),
-    ("num_projects;3", "num_projects;2", 0, "num_projects=2 but the file has 3"),
-    ("2;5.5;Library;0", "2;5x;Library;0", 12, "invalid cost"),
-    ("a;1,2;2,1;30", "a;1,2;2;30", 16, "2 projects but 1 points"),
-    ("10;3;Road;0", "10;3;Road", 13, "PROJECTS row has 3 fields"),
-    ("vote_type;cumulative", "vote_type;magic", 16, "unsupported vote_type"),
-    ("a;1,2;2,1;30", "a;1,1;2,1;30", 16, "twice"),
+    *MALFORMED,
     # ... and the ones only the grouped reader's shortcuts could get wrong.
     ("c;;;40", "c;;;40\nd;1,2;2,1", 19, "VOTES row has 3 fields"),
     ("c;;;40", "VOTES;;;", 18, "duplicate section VOTES"),
