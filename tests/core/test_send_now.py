@@ -152,3 +152,40 @@ async def test_a_send_that_fails_stops_the_socket_quietly(held):
         assert wire.sent == [] and not socket.outbox.items
     finally:
         writer.cancel()
+
+
+async def test_live_frames_skip_the_session_wrapper_which_would_do_nothing_with_them():
+    """Channels' session middleware wraps every send; it acts only on HTTP responses. Live
+    frames go to the server's own send beneath it, and still arrive in order."""
+    from channels.sessions import InstanceSessionWrapper
+
+    wire = Wire()
+    wrapper = InstanceSessionWrapper({"type": "websocket", "cookies": {}}, wire)
+    socket = consumer(wire)
+    socket.base_send = wrapper.send
+    assert socket.wire is wire
+    writer = await started(socket)
+    try:
+        for seq in (1, 2, 3):
+            socket.deliver(message(seq))
+        await settle()
+        assert wire.sent == ["m1", "m2", "m3"]
+    finally:
+        writer.cancel()
+
+
+async def test_a_send_that_is_not_the_session_wrapper_is_used_as_it_is():
+    wire = Wire()
+    socket = consumer(wire)
+    assert socket.wire is wire
+
+
+async def test_a_session_wrapper_that_would_act_on_frames_is_kept(monkeypatch):
+    from channels.sessions import InstanceSessionWrapper
+
+    wire = Wire()
+    wrapper = InstanceSessionWrapper({"type": "websocket", "cookies": {}}, wire)
+    monkeypatch.setattr(wrapper, "save_message_types", ["websocket.send"])
+    socket = consumer(wire)
+    socket.base_send = wrapper.send
+    assert socket.wire == wrapper.send
