@@ -8,9 +8,11 @@ For the three largest files and a small one, prints the median over ``--repeat``
 
 * ``csv s``: the floor -- :mod:`csv` splitting the file into rows (``csv.reader`` over the open
   file's lines, every row consumed, nothing else);
-* ``new s``: ``read_sat_profile(path, "cost")``, which parses, checks and groups identical
-  ballots in one pass (issue 21: at most twice the floor);
-* ``ratio``: new / csv;
+* ``group s``: ``read_grouped(path)``, which parses, checks and groups identical ballots in
+  one pass: the parse and grouping that issue 21 wants within twice the floor;
+* ``ratio``: group / csv;
+* ``new s``: ``read_sat_profile(path, "cost")``, that and the satisfaction profile the rules
+  run on (its ratio to the floor beside it);
 * ``old s``: ``read_pabulib`` + ``build_sat_profile(..., "cost")``, one ``Ballot`` per voter.
 
 Times are CPU seconds of this process (``time.process_time``), so another job on the shared
@@ -32,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from budgets.tally.pabulib import read_pabulib, read_sat_profile  # noqa: E402
+from budgets.tally.pabulib import read_grouped, read_pabulib, read_sat_profile  # noqa: E402
 from budgets.tally.satisfaction import build_sat_profile  # noqa: E402
 
 DEFAULT_DATA = Path("/work/shared/pabulib")
@@ -48,6 +50,10 @@ def csv_split(path: Path) -> None:
     with open(path, encoding="utf-8-sig", newline="") as handle:
         for _row in csv.reader(handle, delimiter=";"):
             pass
+
+
+def group(path: Path) -> None:
+    read_grouped(path)
 
 
 def new(path: Path) -> None:
@@ -77,17 +83,22 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"missing: {', '.join(missing)} (pass --data DIR)")
         return 1
-    print(f"{'file':40} {'csv s':>8} {'new s':>8} {'ratio':>6} {'old s':>8}")
+    print(
+        f"{'file':40} {'csv s':>8} {'group s':>8} {'ratio':>6} {'new s':>8} {'ratio':>6} "
+        f"{'old s':>8}"
+    )
     for path in paths:
-        times: dict[str, list[float]] = {"csv": [], "new": [], "old": []}
+        times: dict[str, list[float]] = {"csv": [], "group": [], "new": [], "old": []}
         for _ in range(args.repeat):
             times["csv"].append(timed(csv_split, path))
+            times["group"].append(timed(group, path))
             times["new"].append(timed(new, path))
             times["old"].append(timed(old, path))
         med = {k: statistics.median(v) for k, v in times.items()}
-        ratio = med["new"] / med["csv"] if med["csv"] else float("nan")
+        floor = med["csv"] or float("nan")
         print(
-            f"{path.name[:40]:40} {med['csv']:8.4f} {med['new']:8.4f} {ratio:6.2f} "
+            f"{path.name[:40]:40} {med['csv']:8.4f} {med['group']:8.4f} "
+            f"{med['group'] / floor:6.2f} {med['new']:8.4f} {med['new'] / floor:6.2f} "
             f"{med['old']:8.4f}",
             flush=True,
         )

@@ -98,3 +98,30 @@ def test_each_test_process_gets_its_own_redis_database_and_its_children_keep_it(
         {**env, "PYTEST_XDIST_WORKER": "gw0", "REDIS_URL": "redis://127.0.0.1:6379/0"}
     )
     assert first_url == "redis://127.0.0.1:6379/0"
+
+
+@pytest.mark.parametrize(
+    ("database_url", "threshold", "expected"),
+    [
+        ("postgres://u@127.0.0.1:5432/x", None, {"server_side_binding": True, "threshold": 2}),
+        ("postgres://u@127.0.0.1:5432/x", "off", {"server_side_binding": True, "threshold": None}),
+        ("postgres://u@127.0.0.1:5432/x", "5", {"server_side_binding": True, "threshold": 5}),
+        ("sqlite:///x.sqlite3", None, {"server_side_binding": None, "threshold": None}),
+    ],
+)
+def test_postgresql_prepares_repeated_queries_unless_told_not_to(database_url, threshold, expected):
+    """DATABASE_PREPARE_THRESHOLD=off for PgBouncer in transaction mode (docs/deploy.md)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    env.update(DJANGO_SETTINGS_MODULE="yishi.settings.base", DATABASE_URL=database_url)
+    if threshold is not None:
+        env["DATABASE_PREPARE_THRESHOLD"] = threshold
+    code = (
+        "import json, django; from django.conf import settings; django.setup(); "
+        "o = settings.DATABASES['default'].get('OPTIONS', {}); "
+        "print(json.dumps({'server_side_binding': o.get('server_side_binding'), "
+        "'threshold': o.get('prepare_threshold')}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == expected

@@ -157,9 +157,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Parameters bound by the server, and a query run twice on a connection is prepared: its
     # plan is kept, not made again for every run. Planning a join of a topic with its hall and
     # council took PostgreSQL 1.7 ms, longer than running it (0.4 ms); a live post makes six
-    # such queries (bench/bench_fanout.py, docs/performance.md).
+    # such queries (bench/bench_fanout.py, docs/performance.md). DATABASE_PREPARE_THRESHOLD=off
+    # prepares nothing (behind PgBouncer in transaction mode: docs/deploy.md).
+    threshold = env("DATABASE_PREPARE_THRESHOLD", "2")
     DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=2)
+    DATABASES["default"]["OPTIONS"].update(
+        server_side_binding=True, prepare_threshold=None if threshold == "off" else int(threshold)
+    )
 # A persistent connection (CONN_MAX_AGE > 0) that died with a database restart is replaced at the
 # start of the next request instead of failing it.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
