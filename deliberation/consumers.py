@@ -14,6 +14,7 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -112,33 +113,46 @@ class TopicConsumer(HubConsumer):
     def _call(self, service: str, **kwargs):
         """Authorise afresh against the topic as it is now, and call one service; a refusal
         comes back as an error frame. The topic is read again for every frame: it may have been
-        closed, reopened or merged since the socket opened."""
+        closed, reopened or merged since the socket opened. A post reads it with its row locked,
+        in the transaction that stores the message: one read both authorises and numbers it."""
         with translation.override(self.language):
             if not (self.user and self.user.is_authenticated):
                 return self.error_frame("not_signed_in", _("Sign in to take part."))
-            topic = selectors.topic_for_socket(self.topic_id)
-            forget_roles(self.user)  # roles may have changed since the socket opened
-            permission = "deliberation." + service
-            if topic is None:
-                return self.error_frame("topic_closed", _("This topic is closed for discussion."))
-            if not self.user.has_perm(permission, topic):
-                # Allowed in the hall (a verified member) but not in this topic: it is closed.
-                if not topic.is_discussable and self.user.has_perm(permission, topic.hall):
-                    return self.error_frame(
-                        "topic_closed", _("This topic is closed for discussion.")
-                    )
-                return self.error_frame(
-                    "forbidden",
-                    _("Only verified residents of this council can take part in an open topic."),
-                )
             try:
                 if service == "post_message":
-                    return services.post_message(author=self.user, topic=topic, **kwargs)
+                    with transaction.atomic():
+                        topic = selectors.topic_for_socket(self.topic_id, lock=True)
+                        refusal = self._refusal(topic, service)
+                        if refusal is not None:
+                            return refusal
+                        return services.post_message(
+                            author=self.user, topic=topic, topic_locked=True, **kwargs
+                        )
+                topic = selectors.topic_for_socket(self.topic_id)
+                refusal = self._refusal(topic, service)
+                if refusal is not None:
+                    return refusal
                 return services.set_stance(user=self.user, topic=topic, **kwargs)
             except PermissionDenied as error:
                 return self.error_frame("forbidden", str(error))
             except ValidationError as error:
                 return self.error_frame(error.code or "bad_request", " ".join(error.messages))
+
+    def _refusal(self, topic: Topic | None, service: str) -> dict | None:
+        """The error frame refusing `service` on `topic` to this socket's user, or None."""
+        forget_roles(self.user)  # roles may have changed since the socket opened
+        permission = "deliberation." + service
+        if topic is None:
+            return self.error_frame("topic_closed", _("This topic is closed for discussion."))
+        if self.user.has_perm(permission, topic):
+            return None
+        # Allowed in the hall (a verified member) but not in this topic: it is closed.
+        if not topic.is_discussable and self.user.has_perm(permission, topic.hall):
+            return self.error_frame("topic_closed", _("This topic is closed for discussion."))
+        return self.error_frame(
+            "forbidden",
+            _("Only verified residents of this council can take part in an open topic."),
+        )
 
     # --- server -> client ----------------------------------------------------------------
 

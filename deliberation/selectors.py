@@ -135,5 +135,11 @@ def halls_section(council, user) -> dict:
     }
 
 
-def topic_for_socket(topic_id: int) -> Topic | None:
-    return Topic.objects.select_related("hall__council").filter(pk=topic_id).first()
+def topic_for_socket(topic_id: int, *, lock: bool = False) -> Topic | None:
+    """The topic with its hall and council, for authorising a socket's frame. `lock`: inside a
+    transaction, also lock the topic's row (only that row, not its hall's or council's) until it
+    ends, so that a service called with the result needs no second read (`post_message`)."""
+    topics = Topic.objects.select_related("hall__council")
+    if lock:
+        topics = topics.select_for_update(of=("self",))
+    return topics.filter(pk=topic_id).first()

@@ -332,12 +332,22 @@ def _clean_client_id(client_id) -> str:
 
 
 def post_message(
-    *, author, topic: Topic, body: str, reply_to: int | None = None, client_id: str = ""
+    *,
+    author,
+    topic: Topic,
+    body: str,
+    reply_to: int | None = None,
+    client_id: str = "",
+    topic_locked: bool = False,
 ) -> Posted:
     """Store a message, then broadcast it after commit; hold it if it has a sensitive word.
 
     Published messages are numbered under a row lock on the topic, so `seq` has no gaps. A resend
     with the same `client_id` returns the original message and changes nothing.
+
+    `topic_locked`: the caller read `topic` with its row locked in the transaction it is in
+    (`selectors.topic_for_socket(..., lock=True)`, the live socket), so it is current and is not
+    read again; the message then commits, or is refused and rolled back, with that transaction.
     """
     body = _clean_body(body)
     client_id = _clean_client_id(client_id)
@@ -349,11 +359,19 @@ def post_message(
         topic,
         _("Only verified residents of this council can post in an open topic."),
     )
+    if topic_locked and not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("topic_locked needs the transaction that locked the topic")
     held = bool(moderation.find_sensitive_words(body))
-    with transaction.atomic():
-        # The topic's row only (not its hall and council, which FOR UPDATE would lock too and
-        # posts in other topics would wait for): its number and whether it is open.
-        locked = Topic.objects.select_for_update().only("pk", "status", "last_seq").get(pk=topic.pk)
+    # A caller that locked the topic refuses in its own transaction: no savepoint for this one.
+    with transaction.atomic(savepoint=not topic_locked):
+        if topic_locked:
+            locked = topic
+        else:
+            # The topic's row only (not its hall and council, which FOR UPDATE would lock too
+            # and posts in other topics would wait for): its number and whether it is open.
+            locked = (
+                Topic.objects.select_for_update().only("pk", "status", "last_seq").get(pk=topic.pk)
+            )
         if client_id:  # a resend, perhaps racing with the first on another worker
             original = _resent(topic.pk, author, client_id)
             if original is not None:

@@ -370,3 +370,108 @@ def test_concurrent_posts_on_postgres_get_distinct_gapless_numbers(settings, tre
     assert not errors
     seqs = sorted(Message.objects.filter(topic=topic).values_list("seq", flat=True))
     assert seqs == list(range(1, 41))
+
+
+# --- A live post: one read authorises and numbers it -----------------------------------------
+
+
+def socket_for(topic, user):
+    """The topic's consumer as a socket of `user` leaves it after admission (no event loop)."""
+    from deliberation.consumers import TopicConsumer
+
+    consumer = TopicConsumer()
+    consumer.user, consumer.topic_id, consumer.language = user, topic.pk, "en"
+    return consumer
+
+
+def live_post(consumer, body="好", **kw):
+    kw = {"reply_to": None, "client_id": "", **kw}
+    return consumer._call("post_message", body=body, **kw)
+
+
+def topic_reads(queries) -> list[str]:
+    return [
+        q["sql"]
+        for q in queries
+        if q["sql"].lstrip().upper().startswith("SELECT")
+        and '"deliberation_topic"' in q["sql"].split("WHERE")[0].split("FROM")[1]
+    ]
+
+
+def test_a_live_post_reads_its_topic_once_with_the_row_locked(topic, resident):
+    """The read that authorises a post is the one that locks the topic for numbering; on
+    PostgreSQL it locks the topic's row only, not its hall's or council's."""
+    consumer = socket_for(topic, resident)
+    with CaptureQueriesContext(connection) as queries:
+        posted = live_post(consumer, "第一条", client_id="one")
+    assert posted.created and posted.message.seq == 1
+    reads = topic_reads(queries)
+    assert len(reads) == 1, reads
+    if connection.vendor == "postgresql":
+        assert reads[0].rstrip().endswith('FOR UPDATE OF "deliberation_topic"'), reads[0]
+    assert live_post(consumer, "第二条", client_id="two").message.seq == 2
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "code"),
+    [({"reply_to": 99}, "bad_reply"), ({"body": " "}, "empty"), ({"reply_to": "1"}, "bad_request")],
+)
+def test_a_live_post_refused_after_the_lock_stores_and_numbers_nothing(
+    topic, resident, kwargs, code
+):
+    consumer = socket_for(topic, resident)
+    frame = live_post(consumer, **{"body": "好", "client_id": "x", **kwargs})
+    assert (frame["type"], frame["code"]) == ("error", code)
+    topic.refresh_from_db()
+    assert topic.last_seq == 0 and not Message.objects.exists()
+    assert live_post(consumer, "好", client_id="y").message.seq == 1  # no gap left behind
+
+
+def test_a_live_post_on_a_topic_closed_since_the_socket_opened_is_refused(
+    topic, resident, committee
+):
+    consumer = socket_for(topic, resident)
+    services.change_topic_status(
+        actor=committee, topic=topic, status=TopicStatus.CLOSED, reason="已办结"
+    )
+    frame = live_post(consumer, "还有话说", client_id="late")
+    assert frame["code"] == "topic_closed" and not Message.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_locked_topic_must_come_with_its_transaction(topic, resident):
+    with pytest.raises(RuntimeError):
+        services.post_message(author=resident, topic=topic, body="好", topic_locked=True)
+    assert not Message.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_live_posts_on_postgres_get_distinct_gapless_numbers(settings, tree):
+    """Sockets of four people post at once, each through the read that locks the topic: if that
+    read did not lock the row, two would number from the same last_seq and the unique seq would
+    refuse one."""
+    settings.YISHI_DELIBERATION_POST_RATE = None
+    topic = TopicFactory(hall=HallFactory(council=tree["village"]))
+    sockets = [socket_for(topic, member(tree["village"])) for _ in range(4)]
+    results, errors = [], []
+    barrier = threading.Barrier(len(sockets))
+
+    def write(consumer):
+        try:
+            barrier.wait()
+            for i in range(10):
+                results.append(live_post(consumer, f"{i}", client_id=f"{i}"))
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=write, args=(s,)) for s in sockets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and all(isinstance(r, services.Posted) for r in results), results[:3]
+    seqs = sorted(Message.objects.filter(topic=topic).values_list("seq", flat=True))
+    assert seqs == list(range(1, 41))
