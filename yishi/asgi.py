@@ -45,6 +45,30 @@ application = ProtocolTypeRouter(
     }
 )
 
+
+def warm_up() -> None:
+    """Load now what the first page or frame of each worker would otherwise load while its users
+    wait: the URLconf with every view module and the reverse map (180 ms measured), the base
+    template every page extends (50 ms), the channel layer, the authentication backends and the
+    message catalogs of every language. After a deploy or a worker restart, the pages reloaded
+    at once by every open tab no longer queue behind those first loads."""
+    from channels.layers import get_channel_layer
+    from django.contrib.auth import get_backends
+    from django.template.loader import get_template
+    from django.urls import get_resolver
+    from django.utils import translation
+
+    get_resolver().reverse_dict  # noqa: B018 - imports the URLconf and fills the reverse map
+    get_template("base.html")
+    get_channel_layer()
+    get_backends()
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            translation.gettext("Yishi")
+
+
+warm_up()
+
 # What is loaded by now (Django, Wagtail, every app: over 200,000 objects) lives as long as the
 # worker. Moved out of the garbage collector's reach, it is no longer walked by every full
 # collection: one took 160 ms here, and 140-280 ms in each worker under bench/bench_fanout.py
