@@ -342,6 +342,30 @@ def test_a_day_in_the_past_cannot_be_scheduled(hall, committee):
         )
 
 
+def ten_posts_each_at_once(posters, post) -> tuple[list, list]:
+    """`post(poster, i)` for i in 0..9, each poster in a thread of its own with its own database
+    connection, all starting together; what the posts returned and what they raised."""
+    results, errors = [], []
+    barrier = threading.Barrier(len(posters))
+
+    def write(poster):
+        try:
+            barrier.wait()
+            for i in range(10):
+                results.append(post(poster, i))
+        except Exception as error:  # noqa: BLE001 - reported by the caller
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=write, args=(p,)) for p in posters]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, errors
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_posts_on_postgres_get_distinct_gapless_numbers(settings, tree):
@@ -349,24 +373,12 @@ def test_concurrent_posts_on_postgres_get_distinct_gapless_numbers(settings, tre
     settings.YISHI_DELIBERATION_POST_RATE = None
     topic = TopicFactory(hall=HallFactory(council=tree["village"]))
     authors = [member(tree["village"]) for _ in range(4)]
-    errors = []
-    barrier = threading.Barrier(len(authors))
-
-    def write(author):
-        try:
-            barrier.wait()
-            for i in range(10):
-                services.post_message(author=author, topic=topic, body=f"{i}", client_id=f"{i}")
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=write, args=(a,)) for a in authors]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _results, errors = ten_posts_each_at_once(
+        authors,
+        lambda author, i: services.post_message(
+            author=author, topic=topic, body=f"{i}", client_id=f"{i}"
+        ),
+    )
     assert not errors
     seqs = sorted(Message.objects.filter(topic=topic).values_list("seq", flat=True))
     assert seqs == list(range(1, 41))
@@ -454,24 +466,9 @@ def test_concurrent_live_posts_on_postgres_get_distinct_gapless_numbers(settings
     settings.YISHI_DELIBERATION_POST_RATE = None
     topic = TopicFactory(hall=HallFactory(council=tree["village"]))
     sockets = [socket_for(topic, member(tree["village"])) for _ in range(4)]
-    results, errors = [], []
-    barrier = threading.Barrier(len(sockets))
-
-    def write(consumer):
-        try:
-            barrier.wait()
-            for i in range(10):
-                results.append(live_post(consumer, f"{i}", client_id=f"{i}"))
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=write, args=(s,)) for s in sockets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results, errors = ten_posts_each_at_once(
+        sockets, lambda consumer, i: live_post(consumer, f"{i}", client_id=f"{i}")
+    )
     assert not errors and all(isinstance(r, services.Posted) for r in results), results[:3]
     seqs = sorted(Message.objects.filter(topic=topic).values_list("seq", flat=True))
     assert seqs == list(range(1, 41))
