@@ -19,7 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
+
+from tests.dbthreads import close_this_threads_connections
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("YISHI_CHROMIUM", "/usr/bin/chromium"))
@@ -131,7 +133,7 @@ def off_loop():
             try:
                 return fn(*args, **kwargs)
             finally:
-                connections.close_all()
+                close_this_threads_connections()
 
         with ThreadPoolExecutor(max_workers=1) as pool:
             return pool.submit(call).result()

@@ -25,6 +25,7 @@ from councils.forms import ProfileForm
 from tests.conftest import isolate_cache_and_layer
 from tests.core.test_settings import GOOD_ENV, run_manage
 from tests.councils.factories import UserFactory
+from tests.dbthreads import close_this_threads_connections
 from yishi.settings import base
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -183,6 +184,8 @@ def test_counters_are_atomic_under_concurrent_sends(caps, sms_outbox):
             results.append("sent")
         except SmsRefused:
             results.append("refused")
+        finally:
+            close_this_threads_connections()
 
     threads = [threading.Thread(target=send, args=(n,)) for n in range(60)]
     for thread in threads:
@@ -215,6 +218,8 @@ def test_counters_are_shared_by_every_worker_through_redis(caps, sms_outbox):
             sms.send_sms(phone="13700001111", message="x")
         except SmsRefused:
             errors.append(1)
+        finally:
+            close_this_threads_connections()
 
     threads = [threading.Thread(target=worker) for _ in range(8)]
     for thread in threads:
