@@ -1,5 +1,7 @@
 """Settings for benchmarks: the test settings plus a URL for the minimal baseline view."""
 
+import os
+
 from yishi.settings.test import *  # noqa: F403
 
 ROOT_URLCONF = "bench.urls"
@@ -17,3 +19,12 @@ LOGGING = {
         "yishi.realtime.reads": {"handlers": ["reads"], "level": "DEBUG", "propagate": False},
     },
 }
+
+if os.environ.get("BENCH_CHANNEL_LAYER") == "channels_redis":
+    # For comparing the live layer with the one it replaced (docs/performance.md).
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 30},  # noqa: F405
+        }
+    }

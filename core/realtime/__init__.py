@@ -7,9 +7,12 @@
 - `hub`: one channel-layer subscription per group per worker process, fanned out to the
   process's sockets, and the database reads those sockets share (single-flight);
 - `consumer`: `HubConsumer`, the base of every live socket (bounded outbox, slow-client close,
-  read-only frames, language, error frames, join-then-read, clean detach).
+  read-only frames, language, error frames, join-then-read, clean detach);
+- `pubsub`: the channel layer on Redis, publish/subscribe, which tells the hubs when their
+  subscription broke.
 
-The channel layer is lossy (channels_redis drops in-flight messages when Redis reconnects), so
+The channel layer is lossy (a worker misses what is published while its subscription is
+broken), so
 every broadcast is of something already committed to the database, and clients resync by
 sequence number. Only `group_name` and `broadcast_on_commit` are imported here: services use
 them, and they must not pull in the consumers' machinery.

@@ -1,11 +1,11 @@
 """One channel-layer subscription per group per worker process, fanned out to local sockets.
 
 Channels' usual pattern puts every socket in the group, so one broadcast becomes one channel-layer
-message per socket: with channels_redis that is one Redis pop per socket per message, and the
-in-memory layer scans every channel on each receive. At 1,000 sockets on a topic either falls
-seconds behind (bench/bench_fanout.py). Here each worker process joins the group once, with one
-channel of its own, turns each event into an `Envelope` once and hands it to the sockets of that
-process (`subscriber.deliver(envelope)`, which must not block).
+message per socket: with channels_redis's list-based layer that was one Redis pop per socket per
+message, and the in-memory layer scans every channel on each receive. At 1,000 sockets on a
+topic either falls seconds behind (bench/bench_fanout.py). Here each worker process joins the
+group once, with one channel of its own, turns each event into an `Envelope` once and hands it
+to the sockets of that process (`subscriber.deliver(envelope)`, which must not block).
 
 When the channel layer (Redis) fails, the hub keeps its sockets open: it tells them the live
 layer is unavailable (`LIVE_DOWN`), retries joining the group with backoff, and once it is back
@@ -67,9 +67,9 @@ RETRY_FIRST = 0.5  # seconds before the first attempt to rejoin the group, doubl
 RETRY_MAX = 4.0
 STOP_WAIT = 2.0  # seconds a closing hub waits for its receiver task, re-cancelling it
 DISCARD_WAIT = 1.0  # seconds for leaving the group; the layer expires it anyway
-# Seconds between renewals of a hub's group membership when sockets join (channels_redis
-# expires groups after a day): at most one Redis write per hub in that time, not one per
-# socket, which a reconnect storm of thousands of sockets would otherwise cost.
+# Seconds between renewals of a hub's group membership when sockets join (a list-based layer
+# such as channels_redis's expires groups; a subscription does not): at most one Redis command
+# per hub in that time, not one per socket, which a storm of thousands of sockets would cost.
 REFRESH_EVERY = 30.0
 # The envelopes a hub keeps to complete a recent read for a socket that joins later, and how long
 # such a read is used (recent_read): a socket may be served a view of its topic at most that old,

@@ -26,7 +26,7 @@ from tests.councils.factories import make_tree, member
 from tests.deliberation.factories import HallFactory, TopicFactory, session_cookie
 from tests.faults.servers import RedisServer
 from yishi.asgi import application
-from yishi.settings.base import redis_cache_options, redis_layer_host
+from yishi.settings.base import channel_layer, redis_cache_options
 
 pytestmark = [
     pytest.mark.skipif(RedisServer.binary is None, reason="needs the redis-server binary"),
@@ -54,14 +54,7 @@ def on_private_redis(settings, redis_server):
             "OPTIONS": {**redis_cache_options(), "RETRY_AFTER": 0.2},
         }
     }
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [redis_layer_host(redis_server.url)],
-            },
-        }
-    }
+    settings.CHANNEL_LAYERS = {"default": channel_layer(redis_server.url)}
     settings.YISHI_SENSITIVE_WORDS = []
     return redis_server
 

@@ -350,16 +350,15 @@ def redis_cache_options() -> dict:
     return {"socket_connect_timeout": 1, "socket_timeout": 1, "RETRY_AFTER": 5}
 
 
-def redis_layer_host(url: str) -> dict:
-    """channels_redis host: the socket timeout outlasts the layer's 5-second blocking pop, and a
-    command is retried once, on a fresh connection, since the pooled ones die with a restart."""
-    from redis.exceptions import ConnectionError as RedisConnectionError
-
+def channel_layer(url: str) -> dict:
+    """The live layer on Redis: one PUBLISH per broadcast, pushed to every worker's hub over
+    its subscription (core/realtime/pubsub.py; docs/realtime.md). A Redis that does not answer
+    within a second fails the command, and the hub tells its sockets the layer is down."""
     return {
-        "address": url,
-        "socket_connect_timeout": 1,
-        "socket_timeout": 10,
-        "retry_on_error": [RedisConnectionError],
+        "BACKEND": "core.realtime.pubsub.RedisPubSubLayer",
+        "CONFIG": {
+            "hosts": [{"address": url, "socket_connect_timeout": 1, "socket_timeout": 5}],
+        },
     }
 
 
@@ -371,16 +370,7 @@ if REDIS_URL:
             "OPTIONS": redis_cache_options(),
         }
     }
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [redis_layer_host(REDIS_URL)],
-                "capacity": 1000,
-                "expiry": 30,
-            },
-        }
-    }
+    CHANNEL_LAYERS = {"default": channel_layer(REDIS_URL)}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
