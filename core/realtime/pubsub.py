@@ -5,8 +5,8 @@ sockets; a broadcast goes to every worker. This layer does exactly that and no m
 send is one `PUBLISH`, which Redis pushes at once to every worker subscribed to the group, over
 one subscription connection per worker (event loop). channels_redis's RedisChannelLayer takes a
 Lua script over the group's members to send and, in each worker, a blocking pop, a write of a
-backup copy and a clean-up to receive: 5.5-6.0 ms from send to receipt in 4 worker processes
-against 1.8-2.0 ms here (p50; p99 13-14 against 4-5 ms; bench/bench_layer.py).
+backup copy and a clean-up to receive: 6.4-6.6 ms from send to receipt in 4 worker processes
+against 2.7-2.9 ms here (p50; p99 13-15 against 7 ms; bench/bench_layer.py, docs/performance.md).
 
 Why not channels_redis's own RedisPubSubChannelLayer: when its subscription connection breaks,
 redis-py reconnects and subscribes again by itself, and whatever was published in between is
