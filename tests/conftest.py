@@ -335,3 +335,17 @@ def _process_wide_state_reset():
 def _english_by_default(settings):
     """Assertions read English; tests of the Chinese interface switch explicitly."""
     settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture
+def redis_server():
+    """A private `redis-server` (tests/faults/servers.py) for tests that stop and restart Redis
+    or need one nobody else uses; the test skips where the binary is missing."""
+    from tests.faults.servers import RedisServer
+
+    if RedisServer.binary is None:
+        pytest.skip("needs the redis-server binary")
+    server = RedisServer()
+    server.start()
+    yield server
+    server.kill()

@@ -24,7 +24,8 @@ on different databases do not hear each other.
 
 Delivery is at most once, like every channel layer: a worker whose connection breaks misses
 what is published until it subscribes again, and learns that it did. Only the groups extension
-is provided: `send` to a single channel is not (nothing in Yishi sends to one).
+is provided: `send` to a single channel is left to Channels' base layer, which refuses it
+(nothing in Yishi sends to one).
 """
 
 import asyncio
@@ -66,7 +67,7 @@ class RedisPubSubLayer(BaseChannelLayer):
         if isinstance(hosts, str) or len(hosts) != 1:
             raise ValueError("RedisPubSubLayer takes a list of exactly one Redis host")
         host = hosts[0] if isinstance(hosts[0], dict) else {"address": hosts[0]}
-        options = {k: v for k, v in host.items() if k not in ("address", "retry_on_error")}
+        options = {k: v for k, v in host.items() if k != "address"}
         self.url = host["address"]
         self.options = {
             "socket_connect_timeout": 1,
@@ -112,9 +113,6 @@ class RedisPubSubLayer(BaseChannelLayer):
         assert self.require_valid_group_name(group)
         payload = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
         await self._state().publisher().publish(self._group_channel(group), payload)
-
-    async def send(self, channel, message):
-        raise NotImplementedError("RedisPubSubLayer sends to groups only (group_send)")
 
     async def flush(self):
         state = self._loops.pop(asyncio.get_running_loop(), None)

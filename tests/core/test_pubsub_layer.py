@@ -13,19 +13,8 @@ import pytest
 import redis
 
 from core.realtime.pubsub import RedisPubSubLayer, SubscriptionLost
-from tests.faults.servers import RedisServer
-
-pytestmark = pytest.mark.skipif(RedisServer.binary is None, reason="needs the redis-server binary")
 
 WAIT = 5  # seconds; guards against hangs only
-
-
-@pytest.fixture
-def server():
-    s = RedisServer()
-    s.start()
-    yield s
-    s.kill()
 
 
 def layer(url: str) -> RedisPubSubLayer:
@@ -50,8 +39,8 @@ def kill_subscriptions(url: str) -> int:
 
 
 @pytest.mark.asyncio
-async def test_a_group_send_reaches_every_worker_in_the_group_once_and_no_other(server):
-    a, b, outsider = layer(server.url), layer(server.url), layer(server.url)
+async def test_a_group_send_reaches_every_worker_in_the_group_once_and_no_other(redis_server):
+    a, b, outsider = layer(redis_server.url), layer(redis_server.url), layer(redis_server.url)
     ca, cb, co = await a.new_channel(), await b.new_channel(), await outsider.new_channel()
     await a.group_add("topic-1", ca)
     await b.group_add("topic-1", cb)
@@ -67,8 +56,8 @@ async def test_a_group_send_reaches_every_worker_in_the_group_once_and_no_other(
 
 
 @pytest.mark.asyncio
-async def test_leaving_the_group_stops_delivery_and_order_is_kept(server):
-    a, b = layer(server.url), layer(server.url)
+async def test_leaving_the_group_stops_delivery_and_order_is_kept(redis_server):
+    a, b = layer(redis_server.url), layer(redis_server.url)
     ca, cb = await a.new_channel(), await b.new_channel()
     await a.group_add("topic-1", ca)
     await b.group_add("topic-1", cb)
@@ -84,13 +73,13 @@ async def test_leaving_the_group_stops_delivery_and_order_is_kept(server):
 
 @pytest.mark.asyncio
 async def test_a_broken_subscription_is_reported_to_every_local_channel_then_joining_again_works(
-    server,
+    redis_server,
 ):
-    worker, sender = layer(server.url), layer(server.url)
+    worker, sender = layer(redis_server.url), layer(redis_server.url)
     one, two = await worker.new_channel(), await worker.new_channel()
     await worker.group_add("topic-1", one)
     await worker.group_add("topic-2", two)
-    assert kill_subscriptions(server.url) >= 1
+    assert kill_subscriptions(redis_server.url) >= 1
     # Each channel hears once that broadcasts may have been missed, even one not waiting yet.
     with pytest.raises(SubscriptionLost):
         await asyncio.wait_for(worker.receive(one), WAIT)
@@ -107,18 +96,20 @@ async def test_a_broken_subscription_is_reported_to_every_local_channel_then_joi
 
 
 @pytest.mark.asyncio
-async def test_while_redis_is_down_joining_and_sending_fail_fast_and_work_once_it_is_back(server):
-    worker = layer(server.url)
+async def test_while_redis_is_down_joining_and_sending_fail_fast_and_work_once_it_is_back(
+    redis_server,
+):
+    worker = layer(redis_server.url)
     channel = await worker.new_channel()
     await worker.group_add("topic-1", channel)
-    server.kill()
+    redis_server.kill()
     with pytest.raises(SubscriptionLost):
         await asyncio.wait_for(worker.receive(channel), WAIT)
     with pytest.raises(redis.exceptions.ConnectionError):
         await asyncio.wait_for(worker.group_add("topic-1", channel), WAIT)
     with pytest.raises(redis.exceptions.ConnectionError):
         await asyncio.wait_for(worker.group_send("topic-1", {"type": "x"}), WAIT)
-    server.start()  # same port, empty
+    redis_server.start()  # same port, empty
     await asyncio.wait_for(worker.group_add("topic-1", channel), WAIT)
     await worker.group_send("topic-1", {"type": "x", "seq": 3})
     assert (await asyncio.wait_for(worker.receive(channel), WAIT))["seq"] == 3
@@ -126,8 +117,10 @@ async def test_while_redis_is_down_joining_and_sending_fail_fast_and_work_once_i
 
 
 @pytest.mark.asyncio
-async def test_deployments_on_other_databases_of_the_same_redis_do_not_hear_each_other(server):
-    base = server.url.rsplit("/", 1)[0]
+async def test_deployments_on_other_databases_of_the_same_redis_do_not_hear_each_other(
+    redis_server,
+):
+    base = redis_server.url.rsplit("/", 1)[0]
     here, there = layer(f"{base}/1"), layer(f"{base}/2")
     ch, ct = await here.new_channel(), await there.new_channel()
     await here.group_add("topic-1", ch)
@@ -139,16 +132,16 @@ async def test_deployments_on_other_databases_of_the_same_redis_do_not_hear_each
     await there.flush()
 
 
-def test_a_sync_caller_sends_from_a_loop_of_its_own_and_leaves_no_connection_open(server):
+def test_a_sync_caller_sends_from_a_loop_of_its_own_and_leaves_no_connection_open(redis_server):
     """Task workers and commands broadcast through async_to_sync: each call's loop closes its
     connections when it ends."""
     from asgiref.sync import async_to_sync
 
-    sender = layer(server.url)
+    sender = layer(redis_server.url)
     for seq in range(3):
         async_to_sync(sender.group_send)("topic-1", {"type": "x", "seq": seq})
     assert sender._loops == {}
-    client = redis.Redis.from_url(server.url)
+    client = redis.Redis.from_url(redis_server.url)
     try:
         # Only this client is connected.
         assert len(client.client_list()) == 1
@@ -161,5 +154,7 @@ def test_the_layer_takes_one_redis_and_groups_only():
         RedisPubSubLayer(hosts=["redis://a", "redis://b"])
     with pytest.raises(ValueError):
         RedisPubSubLayer(hosts="redis://a")
+    # No send to a single channel (Channels' base layer refuses it): a caller fails at once
+    # rather than losing the message.
     with pytest.raises(NotImplementedError):
         asyncio.run(RedisPubSubLayer(hosts=["redis://a"]).send("x", {}))

@@ -37,14 +37,6 @@ FRAME_TIMEOUT = 15  # generous: the machine may be busy; this guards against han
 
 
 @pytest.fixture
-def redis_server():
-    server = RedisServer()
-    server.start()
-    yield server
-    server.kill()
-
-
-@pytest.fixture
 def on_private_redis(settings, redis_server):
     """Cache and channel layer on the private server, configured as in production."""
     settings.CACHES = {

@@ -352,14 +352,10 @@ def redis_cache_options() -> dict:
 
 def channel_layer(url: str) -> dict:
     """The live layer on Redis: one PUBLISH per broadcast, pushed to every worker's hub over
-    its subscription (core/realtime/pubsub.py; docs/realtime.md). A Redis that does not answer
-    within a second fails the command, and the hub tells its sockets the layer is down."""
-    return {
-        "BACKEND": "core.realtime.pubsub.RedisPubSubLayer",
-        "CONFIG": {
-            "hosts": [{"address": url, "socket_connect_timeout": 1, "socket_timeout": 5}],
-        },
-    }
+    its subscription (core/realtime/pubsub.py; docs/realtime.md). A Redis that cannot be reached
+    within a second, or does not answer within five, fails the command, and the hub tells its
+    sockets the layer is down."""
+    return {"BACKEND": "core.realtime.pubsub.RedisPubSubLayer", "CONFIG": {"hosts": [url]}}
 
 
 if REDIS_URL:
