@@ -135,11 +135,33 @@ def halls_section(council, user) -> dict:
     }
 
 
+# What authorising a live frame and numbering a post read of a topic: the permission rules
+# (deliberation.rules, councils.predicates) and services.post_message. Not the texts (the
+# description runs to 4,000 characters) nor the council page's thirty Wagtail columns, read and
+# turned into objects on every frame for nothing. Reading another field costs a query per frame:
+# tests/deliberation/test_services.py counts them.
+SOCKET_TOPIC_FIELDS = (
+    "hall_id",
+    "author_id",
+    "status",
+    "answered_at",
+    "last_seq",
+    "hall__council_id",
+    "hall__is_public",
+    "hall__council__path",
+    "hall__council__depth",
+    "hall__council__level",
+)
+
+
 def topic_for_socket(topic_id: int, *, lock: bool = False) -> Topic | None:
     """The topic with its hall and council, for authorising a socket's frame. `lock`: inside a
     transaction, also lock the topic's row (only that row, not its hall's or council's) until it
     ends, so that a service called with the result needs no second read (`post_message`)."""
-    topics = Topic.objects.select_related("hall__council")
+    topics = Topic.objects.select_related("hall__council").only(*SOCKET_TOPIC_FIELDS)
     if lock:
         topics = topics.select_for_update(of=("self",))
-    return topics.filter(pk=topic_id).first()
+    # No ORDER BY (not .first(), and not the model's ordering): on every live frame, compiling
+    # it took longer than the query ran on PostgreSQL. The key is unique: one row at most.
+    found = list(topics.filter(pk=topic_id).order_by()[:1])
+    return found[0] if found else None

@@ -424,6 +424,75 @@ def test_a_live_post_reads_its_topic_once_with_the_row_locked(topic, resident):
     assert live_post(consumer, "第二条", client_id="two").message.seq == 2
 
 
+def _tables_read(queries) -> list[str]:
+    """The table each SELECT reads first (FROM), in order."""
+    return [
+        q["sql"].split("FROM", 1)[1].split()[0].strip('"')
+        for q in queries
+        if q["sql"].lstrip().upper().startswith("SELECT")
+    ]
+
+
+@pytest.mark.parametrize("hall_is_public", [True, False])
+def test_a_live_post_reads_its_topic_hall_and_council_in_one_narrow_query(
+    topic, resident, hall_is_public
+):
+    """Every frame is authorised afresh, so what a post reads is read on every post: the topic
+    read brings everything the permission rules and the numbering use (a field left out would
+    cost a query of its own), and not the topic's texts or the council page's other columns."""
+    topic.hall.is_public = hall_is_public
+    topic.hall.save()
+    consumer = socket_for(topic, resident)
+    live_post(consumer, "第一条", client_id="one")  # the council's ancestors are cached now
+    with CaptureQueriesContext(connection) as queries:
+        posted = live_post(consumer, "第二条", client_id="two", reply_to=1)
+    assert posted.created and posted.message.seq == 2
+    tables = _tables_read(queries)
+    # The topic (locked, with hall and council), the person's roles (re-read on every frame),
+    # the resend check and the quoted message: nothing else.
+    assert tables == [
+        "deliberation_topic",
+        "councils_membership",
+        "deliberation_message",
+        "deliberation_message",
+    ], tables
+    # Each reads one row by a unique key: an ORDER BY would only cost compiling.
+    assert not [q["sql"] for q in queries if "ORDER BY" in q["sql"]]
+    topic_sql = topic_reads(queries)[0].split("FROM")[0]
+    for wanted in ('"status"', '"last_seq"', '"is_public"', '"path"', '"level"'):
+        assert wanted in topic_sql
+    for unwanted in ('"description"', '"official_answer"', '"title"', '"slug"', '"url_path"'):
+        assert unwanted not in topic_sql, unwanted
+
+
+def test_a_refused_live_post_reads_nothing_more_than_an_allowed_one(tree, topic):
+    """A non-member's post is refused from the same narrow read, with no field loaded late."""
+    stranger = UserFactory()
+    consumer = socket_for(topic, stranger)
+    with CaptureQueriesContext(connection) as queries:
+        frame = live_post(consumer, "好", client_id="x")
+    assert (frame["type"], frame["code"]) == ("error", "forbidden")
+    assert _tables_read(queries)[:2] == ["deliberation_topic", "councils_membership"]
+    assert "deliberation_topic" not in _tables_read(queries)[2:]
+    assert "deliberation_hall" not in _tables_read(queries)
+    assert not Message.objects.exists()
+
+
+@pytest.mark.parametrize("hall_is_public", [True, False])
+def test_admitting_a_socket_reads_the_topic_once(topic, hall_is_public):
+    """A socket's admission decides from the same narrow read (whether the hall is public)."""
+    from deliberation.selectors import topic_for_socket
+
+    topic.hall.is_public = hall_is_public
+    topic.hall.save()
+    consumer = socket_for(topic, UserFactory())
+    with CaptureQueriesContext(connection) as queries:
+        allowed = consumer._may_view(topic_for_socket(topic.pk))
+    assert allowed is hall_is_public
+    expected = ["deliberation_topic"] + ([] if hall_is_public else ["councils_membership"])
+    assert _tables_read(queries) == expected
+
+
 @pytest.mark.parametrize(
     ("kwargs", "code"),
     [({"reply_to": 99}, "bad_reply"), ({"body": " "}, "empty"), ({"reply_to": "1"}, "bad_request")],
