@@ -525,13 +525,18 @@ class Watchers:
 
 
 def merge_reports(reports: list[dict]) -> dict:
-    latencies = [x for r in reports for x in r["latencies"]]
+    # Each post's latencies over every watcher, in the order posted.
+    shares = zip(*[r["by_post"] for r in reports], strict=True)
+    by_post = [[x for share in post for x in share] for post in shares]
+    latencies = [x for post in by_post for x in post]
     ready = [r["last_reconnect_ready"] for r in reports if r["last_reconnect_ready"]]
     return {
         "p50": statistics.median(latencies) if latencies else float("nan"),
         "p99": percentile(latencies, 0.99),
         "max": max(latencies, default=float("nan")),
         "samples": len(latencies),
+        # Each post's median over the watchers: is p99 a few slow posts or every post's tail?
+        "post_p50s": [statistics.median(post) if post else float("nan") for post in by_post],
         "lost": sum(r["missing"] for r in reports),
         "dup": sum(r["dupes"] for r in reports),
         "dup_in_range": sum(r["dupes_in_range"] for r in reports),
@@ -711,6 +716,16 @@ def print_round(r: dict) -> None:
                 f" {fmt_ms(calm['p50'])}/{fmt_ms(calm['p99'])} ms, lost {calm['lost']},"
                 f" dup {calm['dup']}"
             )
+    medians = r.get("post_p50s") or []
+    if medians:
+        slowest = sorted(range(len(medians)), key=lambda i: -medians[i])[:3]
+        line += (
+            "\n      each post's median over the watchers: median"
+            f" {fmt_ms(statistics.median(medians))} ms; first posts"
+            f" {', '.join(fmt_ms(m) for m in medians[:3])} ms; slowest "
+            + ", ".join(f"#{i + 1} {fmt_ms(medians[i])}" for i in slowest)
+            + " ms"
+        )
     if r["dup"]:
         line += f"\n      repeated seqs (first 8, seq: copies in one process): {r['dupes_by_seq']}"
     print(line, flush=True)

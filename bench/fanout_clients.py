@@ -247,17 +247,18 @@ async def main(config: dict) -> None:
             answer = {"behind": len(behind), "at": time.time()}
         elif cmd == "report":
             lo, hi = command["lo"], command["hi"]
-            latencies, missing = [], 0
+            by_post = {seq: [] for seq in range(lo, hi + 1)}  # latencies of each post
+            missing = 0
             for watcher in watchers:
                 for seq in range(lo, hi + 1):
                     at = watcher.received.get(seq)
                     if at is None:
                         missing += 1  # every seq measured was posted after the mark
                     elif seq in shared.sent:
-                        latencies.append(1000 * (at - shared.sent[seq]))
+                        by_post[seq].append(round(1000 * (at - shared.sent[seq]), 2))
             reconnect_ready = [t for w in watchers for t in w.ready_times]  # since the mark
             answer = {
-                "latencies": [round(x, 2) for x in latencies],
+                "by_post": [by_post[seq] for seq in range(lo, hi + 1)],
                 "missing": missing,
                 "dupes": sum(w.dupes for w in watchers),
                 "dupes_in_range": sum(n for s, n in shared.dupes_by_seq.items() if lo <= s <= hi),

@@ -32,6 +32,17 @@ def option(command: str, name: str) -> str:
     return words[words.index(name) + 1]
 
 
+def production_ws_options() -> tuple[str, ...]:
+    """The Dockerfile's websocket options (implementation, frame limit, compression), for the
+    tests that start a real uvicorn: they test the protocol the production server speaks."""
+    words = shlex.split(dockerfile_command().replace("${", "").replace("}", ""))
+    options: list[str] = []
+    for at, word in enumerate(words):
+        if word.startswith("--ws"):
+            options += [word, words[at + 1]]
+    return tuple(options)
+
+
 def test_the_doc_and_the_dockerfile_give_the_identical_server_command():
     assert documented_command() == dockerfile_command()
 
@@ -40,3 +51,9 @@ def test_the_server_lets_frames_well_over_the_apps_limit_reach_the_app():
     command = dockerfile_command()
     assert int(option(command, "--ws-max-size")) >= 64 * MAX_FRAME_BYTES
     assert option(command, "--ws-per-message-deflate") == "false"
+
+
+def test_real_servers_in_the_tests_run_the_production_websocket_protocol():
+    options = production_ws_options()
+    assert options[options.index("--ws") + 1] == option(dockerfile_command(), "--ws")
+    assert {"--ws", "--ws-max-size", "--ws-per-message-deflate"} <= set(options[::2])

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from websockets.asyncio.client import connect
 
+from tests.core.test_server_command import production_ws_options
 from tests.deliberation.factories import session_cookie
 from tests.faults.servers import database_url_for_servers, free_port
 
@@ -37,6 +38,7 @@ def start_server(port: int, env: dict) -> subprocess.Popen:
             str(port),
             "--log-level",
             "warning",
+            *production_ws_options(),
         ],
         cwd=ROOT,
         env=env,

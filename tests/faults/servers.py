@@ -12,6 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.core.test_server_command import production_ws_options
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -158,8 +160,8 @@ def database_url_for_servers(tmp_path: Path) -> str:
 class UvicornServer:
     """`uvicorn yishi.asgi:application` in a process of its own, its log in a file.
 
-    `options` are extra command-line options (e.g. the Dockerfile's `--ws-max-size`); `env` is
-    added to this process's environment."""
+    It runs with the Dockerfile's websocket options (implementation, frame limit, compression);
+    `options` are extra command-line options; `env` is added to this process's environment."""
 
     root = Path(__file__).resolve().parents[2]
 
@@ -192,6 +194,7 @@ class UvicornServer:
                     str(self.port),
                     "--log-level",
                     "info",
+                    *production_ws_options(),
                     *self.options,
                 ],
                 cwd=self.root,

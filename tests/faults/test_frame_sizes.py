@@ -10,22 +10,12 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.core.test_server_command import dockerfile_command, option
+from tests.core.test_server_command import production_ws_options
 from tests.councils.factories import make_tree, member
 from tests.deliberation.factories import HallFactory, TopicFactory
 from tests.faults.servers import UvicornServer, database_url_for_servers
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def production_ws_options() -> tuple[str, ...]:
-    command = dockerfile_command()
-    return (
-        "--ws-max-size",
-        option(command, "--ws-max-size"),
-        "--ws-per-message-deflate",
-        option(command, "--ws-per-message-deflate"),
-    )
 
 
 async def oversized_frames(server: UvicornServer, topic_id: int, max_size: int):
@@ -53,15 +43,15 @@ async def oversized_frames(server: UvicornServer, topic_id: int, max_size: int):
 def test_a_frame_over_the_apps_limit_gets_too_large_under_the_production_options(tmp_path):
     village = make_tree()["village"]
     topic = TopicFactory(hall=HallFactory(council=village), author=member(village))
-    options = production_ws_options()
+    options = production_ws_options()  # UvicornServer runs with them
     server = UvicornServer(
         tmp_path / "uvicorn.log",
         env={"DATABASE_URL": database_url_for_servers(tmp_path), "REDIS_URL": ""},
-        options=options,
     )
     server.start()
     try:
-        refused, after, code = asyncio.run(oversized_frames(server, topic.pk, int(options[1])))
+        max_size = int(options[options.index("--ws-max-size") + 1])
+        refused, after, code = asyncio.run(oversized_frames(server, topic.pk, max_size))
     finally:
         server.process.terminate()
         server.process.wait(timeout=20)
