@@ -49,14 +49,11 @@ application = ProtocolTypeRouter(
 def warm_up() -> None:
     """Load now what the first page or frame of each worker would otherwise load while its users
     wait: the URLconf with every view module and the reverse map (180 ms measured), the base
-    template every page extends (50 ms), the channel layer, the authentication backends, the
-    message catalogs of every language, and the shared cache with its first connection (the
-    first live post of a worker read sensitive words and counted its rate there, and waited 8 ms
-    longer than the next ones). After a deploy or a worker restart, the pages reloaded at once
-    by every open tab no longer queue behind those first loads."""
+    template every page extends (50 ms), the channel layer, the authentication backends and the
+    message catalogs of every language. After a deploy or a worker restart, the pages reloaded
+    at once by every open tab no longer queue behind those first loads."""
     from channels.layers import get_channel_layer
     from django.contrib.auth import get_backends
-    from django.core.cache import cache
     from django.template.loader import get_template
     from django.urls import get_resolver
     from django.utils import translation
@@ -65,10 +62,6 @@ def warm_up() -> None:
     get_template("base.html")
     get_channel_layer()
     get_backends()
-    # One read: imports the cache's client and opens its connection. The cache is shared by
-    # every thread and task of the worker (an asgiref Local set before any of them began). If
-    # Redis cannot be reached, the cache falls back as it would for a request (core/cache.py).
-    cache.get("yishi:warm-up")
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
             translation.gettext("Yishi")

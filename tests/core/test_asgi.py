@@ -62,7 +62,6 @@ else:
     django.setup()
     import yishi.routing
 from channels.layers import channel_layers
-from django.core.cache import caches
 from django.template import engines
 from django.urls import get_resolver
 from django.utils.translation import trans_real
@@ -71,16 +70,15 @@ print(json.dumps({
     "urlconf": settings.ROOT_URLCONF in sys.modules and get_resolver()._populated,
     "base": "base.html" in getattr(loader, "get_template_cache", {}),
     "layer": "default" in channel_layers.backends,
-    "cache": hasattr(caches._connections, "default"),
     "languages": sorted(trans_real._translations),
 }))
 """
 
 
 def test_each_worker_loads_what_first_pages_need_before_it_serves():
-    """The URLconf with its reverse map, the base template, the channel layer, the shared cache
-    and every language's catalog are loaded by yishi.asgi itself (compared with a process that
-    only set Django up and imported the websocket routes): the first page of a worker took 312 ms
+    """The URLconf with its reverse map, the base template, the channel layer and every
+    language's catalog are loaded by yishi.asgi itself (compared with a process that only set
+    Django up and imported the websocket routes): the first page of a worker took 312 ms
     without, 92 ms with (docs/performance.md)."""
     import os
     import subprocess
@@ -105,11 +103,10 @@ def test_each_worker_loads_what_first_pages_need_before_it_serves():
         "urlconf": True,
         "base": True,
         "layer": True,
-        "cache": True,
         "languages": every_language,
     }
     cold = loaded("setup")
-    assert not (cold["urlconf"] or cold["base"] or cold["layer"] or cold["cache"])
+    assert not (cold["urlconf"] or cold["base"] or cold["layer"])
     assert cold["languages"] != every_language
 
 
