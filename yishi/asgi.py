@@ -6,6 +6,7 @@ and it refuses DEBUG unless development is chosen explicitly: YISHI_DEVELOPMENT=
 visitor tracebacks with settings and SQL.
 """
 
+import contextvars
 import gc
 import os
 import sys
@@ -67,7 +68,13 @@ def warm_up() -> None:
             translation.gettext("Yishi")
 
 
-warm_up()
+# In a copy of the context: loading the URLconf sets a flag in the asgiref Local of each of its
+# ~50 resolvers, and every such Local set here would be in the context of every task the worker
+# starts. asgiref re-homes each Local of the caller's context on every sync_to_async call, twice:
+# with 60 of them, a call cost 346 µs, and a tenth of a worker's CPU went to it while 10,000
+# sockets opened (py-spy, docs/performance.md). What the warm-up loads lives on in module and
+# object caches, not in the context.
+contextvars.copy_context().run(warm_up)
 
 # What is loaded by now (Django, Wagtail, every app: over 200,000 objects) lives as long as the
 # worker. Moved out of the garbage collector's reach, it is no longer walked by every full
