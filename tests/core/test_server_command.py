@@ -53,6 +53,23 @@ def test_the_server_lets_frames_well_over_the_apps_limit_reach_the_app():
     assert option(command, "--ws-per-message-deflate") == "false"
 
 
+def test_every_documented_server_command_has_the_production_websocket_options():
+    """An operator who runs uvicorn from docs/deploy.md gets the frame limits and protocol that
+    the Dockerfile gives and the tests check, not uvicorn's defaults (16 MiB frames, deflate)."""
+    wanted = production_ws_options()
+    text = (ROOT / "docs" / "deploy.md").read_text()
+    commands = re.findall(r"^.*\buvicorn yishi\.asgi:application .*$", text, flags=re.MULTILINE)
+    assert commands
+    for command in commands:
+        words = shlex.split(command)
+        found = tuple(
+            w
+            for at, w in enumerate(words)
+            if w.startswith("--ws") or (at > 0 and words[at - 1].startswith("--ws"))
+        )
+        assert found == wanted, command
+
+
 def test_real_servers_in_the_tests_run_the_production_websocket_protocol():
     options = production_ws_options()
     assert options[options.index("--ws") + 1] == option(dockerfile_command(), "--ws")
