@@ -35,6 +35,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 # anyone reaching port 8000 could then pick the address that rate limits and logs see).
 # Websocket frames up to 1 MiB reach the app, which answers those over its 8 KB limit with a
 # `too_large` error; bigger ones are closed by uvicorn (1009). No per-message deflate: chat
-# frames are small. The websockets library's sans-I/O protocol writes each frame straight to
-# the socket (docs/realtime.md). docs/realtime.md gives the same command (tests/core/test_server_command.py).
+# frames are small. uvicorn's sans-I/O websockets protocol: the legacy one is deprecated.
+# docs/realtime.md gives the same command and why (tests/core/test_server_command.py).
 CMD ["sh", "-c", "uvicorn yishi.asgi:application --host 0.0.0.0 --port 8000 --workers ${WEB_CONCURRENCY} --proxy-headers --forwarded-allow-ips=\"${YISHI_PROXY_ADDRESS}\" --ws-max-size 1048576 --ws-per-message-deflate false --ws websockets-sansio"]

@@ -71,8 +71,8 @@ def warm_up() -> None:
 # In a copy of the context: loading the URLconf sets a flag in the asgiref Local of each of its
 # ~50 resolvers, and every such Local set here would be in the context of every task the worker
 # starts. asgiref re-homes each Local of the caller's context on every sync_to_async call, twice:
-# with 60 of them, a call cost 346 µs, and a tenth of a worker's CPU went to it while 10,000
-# sockets opened (py-spy, docs/performance.md). What the warm-up loads lives on in module and
+# with 60 of them, a call cost 346 µs, and a quarter of a worker's samples were there while
+# 10,000 sockets opened (py-spy, docs/performance.md). What the warm-up loads lives on in module and
 # object caches, not in the context.
 contextvars.copy_context().run(warm_up)
 

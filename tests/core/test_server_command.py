@@ -32,15 +32,20 @@ def option(command: str, name: str) -> str:
     return words[words.index(name) + 1]
 
 
-def production_ws_options() -> tuple[str, ...]:
-    """The Dockerfile's websocket options (implementation, frame limit, compression), for the
-    tests that start a real uvicorn: they test the protocol the production server speaks."""
-    words = shlex.split(dockerfile_command().replace("${", "").replace("}", ""))
+def ws_options(command: str) -> tuple[str, ...]:
+    """The `--ws…` options of a server command, each with its value, in order."""
+    words = shlex.split(command.replace("${", "").replace("}", ""))
     options: list[str] = []
     for at, word in enumerate(words):
         if word.startswith("--ws"):
             options += [word, words[at + 1]]
     return tuple(options)
+
+
+def production_ws_options() -> tuple[str, ...]:
+    """The Dockerfile's websocket options (implementation, frame limit, compression), for the
+    tests that start a real uvicorn: they test the protocol the production server speaks."""
+    return ws_options(dockerfile_command())
 
 
 def test_the_doc_and_the_dockerfile_give_the_identical_server_command():
@@ -61,13 +66,7 @@ def test_every_documented_server_command_has_the_production_websocket_options():
     commands = re.findall(r"^.*\buvicorn yishi\.asgi:application .*$", text, flags=re.MULTILINE)
     assert commands
     for command in commands:
-        words = shlex.split(command)
-        found = tuple(
-            w
-            for at, w in enumerate(words)
-            if w.startswith("--ws") or (at > 0 and words[at - 1].startswith("--ws"))
-        )
-        assert found == wanted, command
+        assert ws_options(command) == wanted, command
 
 
 def test_real_servers_in_the_tests_run_the_production_websocket_protocol():
