@@ -209,9 +209,11 @@ class _Subscription:
 
     def __init__(self, state: _LoopState):
         self.state = state
-        self.client = aioredis.Redis.from_url(
-            state.layer.url, health_check_interval=HEALTH_EVERY, **state.layer.options
-        )
+        # No health_check_interval: with one, redis-py checks a quiet connection before a
+        # command sent while it is in no channel by reading a PING's answer itself, beside the
+        # reader task, which then breaks the subscription ("readuntil() called while another
+        # coroutine is already waiting"). Only the reader reads; it asks with its own PING.
+        self.client = aioredis.Redis.from_url(state.layer.url, **state.layer.options)
         self.pubsub = self.client.pubsub(ignore_subscribe_messages=True)
         self.reader: asyncio.Task | None = None
         self.ended = False
@@ -229,9 +231,21 @@ class _Subscription:
         await self.pubsub.unsubscribe(name)
 
     async def _read(self) -> None:
+        """Hand each message to the local channels; after HEALTH_EVERY seconds without a word
+        from Redis, send a PING (its answer is a word), and end after a second such spell."""
+        loop = asyncio.get_running_loop()
+        asked = False
         try:
             while True:
+                began = loop.time()
                 message = await self.pubsub.get_message(timeout=HEALTH_EVERY)
+                if message is None and loop.time() - began >= 0.9 * HEALTH_EVERY:
+                    if asked:
+                        raise ConnectionError(f"no answer from Redis in {2 * HEALTH_EVERY} s")
+                    await self.pubsub.ping()
+                    asked = True
+                    continue
+                asked = False  # a message, or an answer the pubsub took for itself
                 if message is not None and message.get("type") == "message":
                     name = message["channel"]
                     self.state.deliver(

@@ -8,10 +8,12 @@ different databases do not hear each other.
 """
 
 import asyncio
+import signal
 
 import pytest
 import redis
 
+from core.realtime import pubsub
 from core.realtime.pubsub import RedisPubSubLayer, SubscriptionLost
 
 WAIT = 5  # seconds; guards against hangs only
@@ -93,6 +95,56 @@ async def test_a_broken_subscription_is_reported_to_every_local_channel_then_joi
     assert (await asyncio.wait_for(worker.receive(one), WAIT))["seq"] == 2
     await worker.flush()
     await sender.flush()
+
+
+@pytest.mark.asyncio
+async def test_joining_when_a_health_check_is_due_leaves_the_reading_to_the_reader(redis_server):
+    """Seen under bench/bench_fanout.py: a worker whose sockets had all left their topic, its
+    subscription then in no group and quiet for a while, broke that subscription when the next
+    socket joined ("readuntil() called while another coroutine is already waiting"). redis-py
+    checks a quiet connection's health before a command sent outside a subscription, by reading
+    a PING's answer, while the reader task is reading the same connection. Every socket of the
+    worker was then told that live updates were down, and all of them read from the database."""
+    worker, sender = layer(redis_server.url), layer(redis_server.url)
+    first = await worker.new_channel()
+    await worker.group_add("topic-1", first)
+    await worker.group_discard("topic-1", first)
+    state = worker._state()
+    session = state.session
+    await asyncio.sleep(0.2)  # the reader took the unsubscribe's answer and waits again
+    # As after HEALTH_EVERY seconds of silence: a check is due.
+    session.pubsub.connection.next_health_check = 0
+    second = await worker.new_channel()
+    await asyncio.wait_for(worker.group_add("topic-2", second), WAIT)
+    await sender.group_send("topic-2", {"type": "x", "seq": 1})
+    assert (await asyncio.wait_for(worker.receive(second), WAIT))["seq"] == 1
+    assert state.session is session and not session.ended
+    await worker.flush()
+    await sender.flush()
+
+
+@pytest.mark.asyncio
+async def test_a_redis_that_stops_answering_is_noticed_within_two_quiet_spells(
+    redis_server, monkeypatch
+):
+    """A Redis that vanished without closing the connection (a frozen host, a cut cable) sends
+    no error: the subscription asks with a PING after HEALTH_EVERY seconds of silence, and ends
+    when a second spell passes without an answer. A quiet Redis that answers is not ended."""
+    monkeypatch.setattr(pubsub, "HEALTH_EVERY", 0.3)
+    worker = layer(redis_server.url)
+    channel = await worker.new_channel()
+    await worker.group_add("topic-1", channel)
+    session = worker._state().session
+    assert await nothing_arrives(worker, channel, seconds=1.2)  # four quiet spells, answered
+    assert not session.ended
+    redis_server.process.send_signal(signal.SIGSTOP)
+    try:
+        with pytest.raises(SubscriptionLost):
+            await asyncio.wait_for(worker.receive(channel), 2.0)
+    finally:
+        redis_server.process.send_signal(signal.SIGCONT)
+    assert session.ended
+    await worker.flush()
 
 
 @pytest.mark.asyncio
