@@ -13,11 +13,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.models import User
 from core.permissions import require_perm as _require
 from core.realtime import broadcast_on_commit
 from core.text import require_visible_text
 from core.uploads import clean_photos
-from councils.models import SUB_COUNCIL_LEVELS, ActionVerb
+from councils.models import SUB_COUNCIL_LEVELS, ActionVerb, Membership
 from deliberation import moderation
 from deliberation.models import (
     MESSAGE_MAX_LENGTH,
@@ -43,6 +44,7 @@ from deliberation.selectors import (
     event_for,
     message_frame,
     stances_frame,
+    topic_for_socket,
     topic_group,
 )
 from notifications import services as notifications
@@ -405,6 +407,25 @@ def post_message(
         if not held:
             _broadcast(locked.pk, message_frame(message))
     return Posted(message, created=True)
+
+
+def warm_up_live_posts() -> None:
+    """Make a live post's statements at a worker's start (yishi/asgi.py), so that its first post
+    does not pay for a cold connection: in bench/bench_fanout.py that post took 20-40 ms against
+    11-14 ms once warm, and set the round's p99. It reads a topic, a person and a message that
+    do not exist, in transactions rolled back, and stores nothing. The same statements as a post
+    (tests/deliberation/test_services.py compares them), so PostgreSQL prepares them on the
+    connection that the pool lends the first post; the same code paths; the cache's connection."""
+    moderation.find_sensitive_words("")
+    nobody = User(pk=0)
+    for _run in range(2):  # prepared from the second run on (DATABASE_PREPARE_THRESHOLD)
+        with transaction.atomic():
+            topic_for_socket(0, lock=True)
+            Membership.objects.verified_rows(nobody.pk)
+            _resent(0, nobody, "warm-up")
+            list(Message.objects.filter(topic_id=0, seq=0).select_related("author").order_by()[:1])
+            Topic.objects.filter(pk=0).update(last_seq=0)
+            transaction.set_rollback(True)
 
 
 def _resent(topic_id: int, author, client_id: str) -> Message | None:

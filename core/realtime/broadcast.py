@@ -41,6 +41,14 @@ def broadcast_many_on_commit(events: list[tuple[str, dict]]) -> None:
     transaction.on_commit(lambda: _send(pending))
 
 
+async def connect_layer() -> None:
+    """At a worker's start, in its event loop: open the channel layer's connections, if it has
+    any to open (core.realtime.pubsub), so that the first broadcast does not wait for them."""
+    connect = getattr(get_channel_layer(), "connect", None)
+    if connect is not None:
+        await connect()
+
+
 def _send(events: list[tuple[str, dict]]) -> None:
     layer = get_channel_layer()
     if layer is None:

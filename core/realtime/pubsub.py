@@ -114,6 +114,11 @@ class RedisPubSubLayer(BaseChannelLayer):
         payload = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
         await self._state().publisher().publish(self._group_channel(group), payload)
 
+    async def connect(self) -> None:
+        """Open this event loop's publishing connection now (a worker's start-up) rather than
+        at its first broadcast, which would otherwise wait for the connection's handshake."""
+        await self._state().publisher().ping()
+
     async def flush(self):
         state = self._loops.pop(asyncio.get_running_loop(), None)
         if state is not None:

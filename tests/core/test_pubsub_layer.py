@@ -147,6 +147,28 @@ async def test_a_redis_that_stops_answering_is_noticed_within_two_quiet_spells(
     await worker.flush()
 
 
+def clients_outside_subscriptions(url: str) -> int:
+    """Connections to Redis not in subscribe mode, the one that asks included."""
+    client = redis.Redis.from_url(url)
+    try:
+        return sum(1 for c in client.client_list() if c["sub"] == "0" and c["psub"] == "0")
+    finally:
+        client.close()
+
+
+@pytest.mark.asyncio
+async def test_connect_opens_the_publishing_connection_before_the_first_send(redis_server):
+    """A worker's start-up (core.realtime.broadcast.connect_layer) opens the connection its
+    first broadcast would otherwise wait for; sending then uses it, and opens no other."""
+    worker = layer(redis_server.url)
+    assert clients_outside_subscriptions(redis_server.url) == 1
+    await worker.connect()
+    assert clients_outside_subscriptions(redis_server.url) == 2
+    await worker.group_send("topic-1", {"type": "x"})
+    assert clients_outside_subscriptions(redis_server.url) == 2
+    await worker.flush()
+
+
 @pytest.mark.asyncio
 async def test_while_redis_is_down_joining_and_sending_fail_fast_and_work_once_it_is_back(
     redis_server,

@@ -18,6 +18,7 @@ from deliberation.models import (
     MessageStatus,
     ModerationLog,
     Stance,
+    Topic,
     TopicEvent,
     TopicStatus,
 )
@@ -463,6 +464,45 @@ def test_a_live_post_reads_its_topic_hall_and_council_in_one_narrow_query(
         assert wanted in topic_sql
     for unwanted in ('"description"', '"official_answer"', '"title"', '"slug"', '"url_path"'):
         assert unwanted not in topic_sql, unwanted
+
+
+class StatementLog:
+    """The SQL each statement that reads or writes rows was sent as, with its parameters left
+    out (as a connection prepares it)."""
+
+    def __init__(self):
+        self.statements: list[str] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        if sql.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE")):
+            self.statements.append(sql)  # not the savepoints of the test's own transaction
+        return execute(sql, params, many, context)
+
+
+def statements_of(work) -> list[str]:
+    log = StatementLog()
+    with connection.execute_wrapper(log):
+        work()
+    return log.statements
+
+
+def test_the_start_up_warm_up_makes_a_live_posts_statements_and_stores_nothing(topic, resident):
+    """A worker makes a live post's statements once before it serves (yishi/asgi.py's lifespan):
+    the same SQL, so the connection prepares it and the first post after a start is not the
+    slowest (bench/bench_fanout.py). If a post's reads change, this says the warm-up is stale."""
+    consumer = socket_for(topic, resident)
+    live_post(consumer, "第一条", client_id="one")
+    post = statements_of(lambda: live_post(consumer, "第二条", client_id="two", reply_to=1))
+    before = (Message.objects.count(), Topic.objects.get(pk=topic.pk).last_seq)
+    warm = statements_of(services.warm_up_live_posts)
+    stored = [sql for sql in post if sql.lstrip().upper().startswith("INSERT")]
+    assert len(stored) == 1  # the message: the one statement the warm-up leaves out
+    missing = [sql for sql in post if sql not in warm and sql not in stored]
+    assert not missing, missing
+    # Twice, so that a connection preparing from a statement's second run prepares them all.
+    assert all(warm.count(sql) == 2 for sql in set(post) - set(stored))
+    assert (Message.objects.count(), Topic.objects.get(pk=topic.pk).last_seq) == before
+    assert not any(sql.lstrip().upper().startswith(("INSERT", "DELETE")) for sql in warm)
 
 
 def test_a_refused_live_post_reads_nothing_more_than_an_allowed_one(tree, topic):

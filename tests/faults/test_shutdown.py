@@ -90,3 +90,7 @@ def test_sigterm_ends_a_worker_with_open_sockets_promptly_and_cleanly(tmp_path, 
     assert "Task was destroyed but it is pending" not in log, log
     assert "Traceback" not in log, log
     assert "Finished server process" in log, log
+    # The app answers the lifespan (core/lifespan.py), and each start-up step succeeded.
+    assert "Application startup complete." in log, log
+    assert "Application shutdown complete." in log, log
+    assert "start-up step" not in log, log
