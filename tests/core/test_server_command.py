@@ -73,3 +73,15 @@ def test_real_servers_in_the_tests_run_the_production_websocket_protocol():
     options = production_ws_options()
     assert options[options.index("--ws") + 1] == option(dockerfile_command(), "--ws")
     assert {"--ws", "--ws-max-size", "--ws-per-message-deflate"} <= set(options[::2])
+
+
+def test_no_server_command_turns_the_lifespan_off():
+    """A worker's start-up steps (core/lifespan.py: the live layer's connection, a live post's
+    statements) run only when uvicorn sends the ASGI lifespan, as it does by default."""
+    texts = [(ROOT / "Dockerfile").read_text()]
+    texts += [(ROOT / "docs" / name).read_text() for name in ("deploy.md", "realtime.md")]
+    texts += [(ROOT / "docker-compose.yml").read_text()]
+    commands = [c for text in texts for c in re.findall(r"uvicorn yishi\.asgi:application.*", text)]
+    assert len(commands) >= 3, commands
+    for command in commands:
+        assert not re.search(r"--lifespan[= ]+off", command), command
