@@ -40,8 +40,10 @@ class Lifespan:
         if inspect.iscoroutinefunction(step):
             running = step()
         else:
-            # In a thread; its database connection goes back to the pool after it.
-            running = database_sync_to_async(step)()
+            # In a thread of its own, not the one that sync code of requests may share: a step
+            # left behind (waiting for a database that is down) holds up nothing else. Its
+            # database connection goes back to the pool after it.
+            running = database_sync_to_async(step, thread_sensitive=False)()
         try:
             await asyncio.wait_for(running, STEP_WAIT)
         except TimeoutError:

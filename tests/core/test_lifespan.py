@@ -83,3 +83,23 @@ async def test_the_app_answers_the_lifespan_and_its_steps_succeed(caplog):
         sent = await run_lifespan(application)
     assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
     assert "start-up step" not in caplog.text
+
+
+async def test_a_sync_step_left_behind_holds_up_no_other_sync_code(monkeypatch):
+    """A step stuck in a thread (say, waiting for a database that is down) must not hold the
+    thread that the worker's other sync code may share."""
+    from asgiref.sync import sync_to_async
+
+    monkeypatch.setattr(lifespan, "STEP_WAIT", 0.2)
+    release = threading.Event()
+
+    def stuck():
+        release.wait(10)
+
+    try:
+        await run_lifespan(Lifespan(startup=[stuck]))
+        started = asyncio.get_running_loop().time()
+        assert await asyncio.wait_for(sync_to_async(lambda: "served")(), 5) == "served"
+        assert asyncio.get_running_loop().time() - started < 2
+    finally:
+        release.set()
