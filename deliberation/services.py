@@ -386,9 +386,7 @@ def post_message(
             raise ValidationError(_("This topic is closed for discussion."), code="topic_closed")
         original_message = None
         if reply_to is not None:
-            # (topic, seq) is unique: at most one row, and no ORDER BY to compile.
-            quoted = Message.objects.filter(topic=locked, seq=reply_to).select_related("author")
-            original_message = next(iter(quoted.order_by()[:1]), None)
+            original_message = _quoted(locked.pk, reply_to)
             if original_message is None:
                 raise ValidationError(
                     _("The message you reply to does not exist."), code="bad_reply"
@@ -423,9 +421,16 @@ def warm_up_live_posts() -> None:
             topic_for_socket(0, lock=True)
             Membership.objects.verified_rows(nobody.pk)
             _resent(0, nobody, "warm-up")
-            list(Message.objects.filter(topic_id=0, seq=0).select_related("author").order_by()[:1])
+            _quoted(0, 0)
             Topic.objects.filter(pk=0).update(last_seq=0)
             transaction.set_rollback(True)
+
+
+def _quoted(topic_id: int, seq: int) -> Message | None:
+    """The message a reply quotes, with its author. (topic, seq) is unique: at most one row, and
+    no ORDER BY to compile."""
+    quoted = Message.objects.filter(topic_id=topic_id, seq=seq).select_related("author")
+    return next(iter(quoted.order_by()[:1]), None)
 
 
 def _resent(topic_id: int, author, client_id: str) -> Message | None:
