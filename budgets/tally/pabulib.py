@@ -355,18 +355,30 @@ def _group_votes(rows: list[str], head: _Head) -> GroupedElection | None:
 def _ballot_points(
     raw_points: list[str], ballots: list[tuple[int, ...]]
 ) -> list[tuple[Fraction, ...] | None] | None:
-    """Each raw ``points`` field as numbers; ``None`` if one does not match its ballot."""
+    """Each raw ``points`` field as numbers; ``None`` if one does not match its ballot.
+
+    Distinct ballots share few distinct points fields (all 25,936 of Krakow 2021 have ``3,2,1``;
+    Katowice 2023's 1,806 have 6), so each field is converted once.
+    """
     numbers: dict[str, Fraction] = {}
+    fields: dict[str, tuple[Fraction, ...] | None] = {}
     points: list[tuple[Fraction, ...] | None] = []
     for raw, projects in zip(raw_points, ballots, strict=True):
-        parts = _point_fields(raw.strip())
-        if len(parts) != len(projects):
+        parsed = fields.get(raw, False)
+        if parsed is False:
+            parsed = fields[raw] = _points_of(raw, numbers)
+        if parsed is None or len(parsed) != len(projects):
             return None
-        try:
-            points.append(tuple([_cached_number(x, numbers) for x in parts]))
-        except PabulibError:
-            return None
+        points.append(parsed)
     return points
+
+
+def _points_of(raw: str, numbers: dict[str, Fraction]) -> tuple[Fraction, ...] | None:
+    """The numbers of one raw ``points`` field, or ``None`` if one is not a number."""
+    try:
+        return tuple([_cached_number(x, numbers) for x in _point_fields(raw.strip())])
+    except PabulibError:
+        return None
 
 
 def _ballot_indices(

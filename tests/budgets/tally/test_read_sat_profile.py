@@ -8,12 +8,14 @@ each group's satisfactions (in order) and voters, the losses, the errors -- must
 from __future__ import annotations
 
 import gc
+import weakref
 from fractions import Fraction
 
 import pytest
 
 import budgets.tally.pabulib as pabulib
 from budgets.tally.pabulib import PabulibError, parse_grouped, parse_pabulib, read_sat_profile
+from budgets.tally.profile import gc_paused
 from budgets.tally.satisfaction import SAT_MEASURES, build_sat_profile, grouped_sat_profile
 
 from .helpers import PABULIB_DIR, election, pabulib_files
@@ -177,6 +179,9 @@ ERROR_VARIANTS = [
     ("c;;;40", "c;1,2;2,1;40\nd;1,1;1,1;1\ne;1,2;2,1;1\nf;9;1;1", 19, "twice"),
     # A broken ballot cast again later is reported at its first voter.
     ("c;;;40", "c;10,10;3,3;40\nd;1;1;1\ne;10,10;3,3;1", 18, "twice"),
+    # A points field is converted once for every ballot it comes with; each is still checked.
+    ("c;;;40", "c;2,10;2,1;40\nd;1;2,1;1", 19, "1 projects but 2 points"),
+    ("c;;;40", "c;2,10;2,1;40\nd;1,2,10;2,1;1", 19, "3 projects but 2 points"),
 ]
 
 
@@ -228,3 +233,46 @@ def test_the_garbage_collector_is_back_on_after_an_error() -> None:
     with pytest.raises(PabulibError):
         parse_grouped(SMALL.replace("b;10;3;none", "b;11;3;none"))
     assert gc.isenabled()
+
+
+def _young(objects: list) -> bool:
+    """Whether any of `objects` is in the collector's youngest generation."""
+    ids = set(map(id, objects))
+    return any(id(o) in ids for o in gc.get_objects(generation=0))
+
+
+def test_what_a_paused_build_made_goes_to_the_oldest_generation() -> None:
+    # Otherwise the first collection after the pause walks all of it (and the next one again).
+    with gc_paused():
+        built = [[k] for k in range(50)]
+    oldest = set(map(id, gc.get_objects(generation=2)))
+    assert all(id(x) in oldest for x in built)
+    assert not _young(built)
+    assert gc.isenabled()
+
+
+def test_a_cycle_made_while_paused_is_still_collected() -> None:
+    class Node:
+        pass
+
+    with gc_paused():
+        node = Node()
+        node.me = node
+        gone = weakref.ref(node)
+    del node
+    assert gone() is not None  # only the collector can free a cycle
+    gc.collect()
+    assert gone() is None
+
+
+def test_objects_frozen_by_someone_else_stay_frozen() -> None:
+    kept = [[]]  # what a server froze after start-up, say
+    gc.freeze()
+    try:
+        assert all(o is not kept for o in gc.get_objects())  # frozen: in no generation
+        grouped = parse_grouped(SMALL)
+        assert all(o is not kept for o in gc.get_objects())
+        assert gc.get_freeze_count() > 0
+        assert grouped.n_voters == 3
+    finally:
+        gc.unfreeze()
