@@ -24,9 +24,10 @@ db, with new watcher processes, so rounds can run in any order (`--order`, `--se
 
 The server command is the Dockerfile's CMD (read from it), on 127.0.0.1 with 4 workers; settings
 bench.settings (the test settings, DEBUG off) with DATABASE_POOL as in production. Watchers run
-in up to 4 processes (asyncio + uvloop + the `websockets` client) from 127.0.0.2-9, following
-docs/realtime.md's client algorithm (reconnect on close with backoff, on a gap at once). Their
-own CPU and event-loop lag are printed: a client that cannot keep up inflates the latencies.
+in up to 4 processes (asyncio + uvloop + the picows client; bench/fanout_clients.py) from
+127.0.0.2-9, following docs/realtime.md's client algorithm (reconnect on close with backoff, on
+a gap at once). Their own CPU and event-loop lag are printed: a client that cannot keep up
+inflates the latencies.
 Databases yishi_bench_fanout(_tpl), Redis db 5. Every wait is bounded.
 """
 
@@ -553,6 +554,16 @@ def merge_reports(reports: list[dict]) -> dict:
     }
 
 
+def watcher_client() -> str:
+    """The websocket client library the watcher processes use (bench/fanout_clients.py)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from fanout_clients import CLIENT  # noqa: PLC0415
+    finally:
+        sys.path.pop(0)
+    return CLIENT
+
+
 # --- rounds ------------------------------------------------------------------------------------
 
 
@@ -860,7 +871,8 @@ def main() -> int:
     print(
         f"fan-out: {args.messages} posts at 4/s; Yishi: {' '.join(command[2:])} (port varies), "
         f"bench.settings, PostgreSQL {DATABASE} + channels_redis {REDIS}; peer: "
-        f"bench/fanout_peer.py; RLIMIT_NOFILE {limit}; server log {log}"
+        f"bench/fanout_peer.py; RLIMIT_NOFILE {limit}; server log {log}; watchers' client: "
+        f"{watcher_client()}"
     )
     print(f"rounds in this order: {', '.join(f'{k}/{s}/{m}' for k, s, m in rounds)}", flush=True)
     print(

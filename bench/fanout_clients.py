@@ -17,10 +17,19 @@ line on stdout:
     {"cmd": "quit"}
 
     python bench/fanout_clients.py '<json config: url, origin, count, first, addresses>'
+
+The client is picows' websockets-compatible one (`picows.websockets`, Cython) when it is
+installed (requirements/bench.txt), else (or with BENCH_WS_CLIENT=websockets) the `websockets`
+package's own. Both speak the same
+API; picows spends about a third of the CPU per frame. At 10,000 watchers on a 2-core machine
+the watchers share the cores with the server, so a heavier client makes the server's frames
+wait for CPU the clients took, and the latencies measure the clients.
 """
 
 import asyncio
+import importlib.util
 import json
+import os
 import random
 import resource
 import sys
@@ -30,6 +39,19 @@ CONNECT_CONCURRENCY = 64  # handshakes in flight per process during a bulk open
 OPEN_TIMEOUT = 30
 BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 32.0
+#: Which client library the watchers use (printed by the bench).
+CLIENT = os.environ.get("BENCH_WS_CLIENT") or (
+    "picows" if importlib.util.find_spec("picows") else "websockets"
+)
+if CLIENT == "picows":
+    import picows
+
+    CLIENT_ERRORS: tuple[type[Exception], ...] = (picows.WSError,)
+else:
+    from websockets.asyncio.client import connect as websockets_connect
+    from websockets.exceptions import WebSocketException
+
+    CLIENT_ERRORS = (WebSocketException,)
 
 
 class Process:
@@ -72,6 +94,10 @@ class Watcher:
         "stopping",
         "task",
         "first_ready",
+        "gate",
+        "backoff",
+        "at_once",
+        "close_code",
     )
 
     def __init__(self, shared: Process, url: str, origin: str | None, address: str):
@@ -87,87 +113,147 @@ class Watcher:
         self.stopping = False
         self.task = None
         self.first_ready = None
+        self.gate: asyncio.Semaphore | None = None
+        self.backoff = BACKOFF_FIRST
+        self.at_once = False
+        self.close_code = None
 
     def reset(self):
         self.received.clear()
         self.dupes = self.closes = self.gaps = self.failed = 0
         self.ready_times.clear()
 
-    async def run(self, *, use_after: bool, gate: asyncio.Semaphore) -> None:
-        from websockets.asyncio.client import connect
-        from websockets.exceptions import WebSocketException
+    def on_text(self, raw) -> bool:
+        """Handle one frame of the server; False on a gap (reconnect at once with `after`)."""
+        now = time.time()
+        frame = json.loads(raw)
+        kind = frame.get("type")
+        if kind == "message":
+            seq = frame["seq"]
+            if self.last is not None and seq <= self.last:
+                self.dupes += 1
+                dupes = self.shared.dupes_by_seq
+                dupes[seq] = dupes.get(seq, 0) + 1
+                return True
+            if self.last is not None and seq > self.last + 1:
+                self.gaps += 1  # the documented answer: reconnect after `last`
+                return False
+            self.last = seq
+            self.received[seq] = now
+            body = frame.get("body") or ""
+            if body.startswith("bench ") and seq not in self.shared.sent:
+                self.shared.sent[seq] = float(body.split()[2])
+        elif kind == "ready":
+            if self.last is None:
+                self.last = frame["last_seq"]  # nothing shown: the history is empty
+            self.ready_times.append(now)
+            self.backoff = BACKOFF_FIRST
+            self.release_gate()
+            if not self.first_ready.done():
+                self.first_ready.set_result(now)
+        return True
 
-        backoff = BACKOFF_FIRST
-        gated = True
+    def release_gate(self) -> None:
+        if self.gate is not None:
+            self.gate, gate = None, self.gate
+            gate.release()
+
+    async def run(self, *, use_after: bool, gate: asyncio.Semaphore) -> None:
+        self.backoff = BACKOFF_FIRST
+        # The first connection holds a place among the handshakes in flight until `ready`.
+        await gate.acquire()
+        self.gate = gate
         while not self.stopping:
             query = f"?after={self.last}" if self.last is not None and use_after else ""
             use_after = True  # every reconnect catches up from `last`
-            if gated:
-                await gate.acquire()
-            reconnect_at_once = False
+            self.at_once = False
             try:
-                self.socket = await connect(
-                    self.url + query,
-                    origin=self.origin,
-                    max_queue=None,
-                    ping_interval=None,
-                    open_timeout=OPEN_TIMEOUT,
-                    close_timeout=2,
-                    compression=None,
-                    local_addr=(self.address, 0),
-                )
-                self.connections += 1
-                async for raw in self.socket:
-                    now = time.time()
-                    frame = json.loads(raw)
-                    kind = frame.get("type")
-                    if kind == "message":
-                        seq = frame["seq"]
-                        if self.last is not None and seq <= self.last:
-                            self.dupes += 1
-                            dupes = self.shared.dupes_by_seq
-                            dupes[seq] = dupes.get(seq, 0) + 1
-                            continue
-                        if self.last is not None and seq > self.last + 1:
-                            self.gaps += 1  # the documented answer: reconnect after `last`
-                            reconnect_at_once = True
-                            break
-                        self.last = seq
-                        self.received[seq] = now
-                        body = frame.get("body") or ""
-                        if body.startswith("bench ") and seq not in self.shared.sent:
-                            self.shared.sent[seq] = float(body.split()[2])
-                    elif kind == "ready":
-                        if self.last is None:
-                            self.last = frame["last_seq"]  # nothing shown: the history is empty
-                        self.ready_times.append(now)
-                        backoff = BACKOFF_FIRST
-                        if gated:
-                            gated = False
-                            gate.release()
-                        if not self.first_ready.done():
-                            self.first_ready.set_result(now)
-            except (OSError, TimeoutError, WebSocketException, asyncio.IncompleteReadError):
+                if CLIENT == "picows":
+                    await self._session_picows(self.url + query)
+                else:
+                    await self._session_websockets(self.url + query)
+            except (OSError, TimeoutError, asyncio.IncompleteReadError, *CLIENT_ERRORS):
                 self.failed += 1
             finally:
-                if gated:
-                    gated = False
-                    gate.release()
-                if self.socket is not None:
-                    socket, self.socket = self.socket, None
-                    if reconnect_at_once or self.stopping:
-                        await socket.close()
+                self.release_gate()
             if self.stopping:
                 break
             self.closes += 1
-            if not reconnect_at_once:
-                await asyncio.sleep(backoff * (0.5 + random.random()))
-                backoff = min(backoff * 2, BACKOFF_MAX)
+            if not self.at_once:
+                await asyncio.sleep(self.backoff * (0.5 + random.random()))
+                self.backoff = min(self.backoff * 2, BACKOFF_MAX)
+
+    async def _session_picows(self, url: str) -> None:
+        """One connection with picows' own API (a callback per frame, no queue), until it
+        closes; an error as the `websockets` client would raise one."""
+        watcher = self
+
+        class Listener(picows.WSListener):
+            def on_ws_frame(self, transport, frame) -> None:
+                kind = frame.msg_type
+                if kind == picows.WSMsgType.TEXT and frame.fin:
+                    if not watcher.on_text(frame.get_payload_as_bytes()):
+                        watcher.at_once = True
+                        transport.send_close(picows.WSCloseCode.OK)
+                        transport.disconnect()
+                elif kind == picows.WSMsgType.CLOSE:
+                    watcher.close_code = frame.get_close_code()
+                    transport.send_close(watcher.close_code)
+                    transport.disconnect()
+                elif kind != picows.WSMsgType.PING:  # picows answers pings itself
+                    raise RuntimeError(f"unexpected frame {kind} (fin {frame.fin})")
+
+        self.close_code = None
+        transport, _listener = await picows.ws_connect(
+            Listener,
+            url,
+            websocket_handshake_timeout=OPEN_TIMEOUT,
+            extra_headers={"Origin": self.origin} if self.origin else None,
+            local_addr=(self.address, 0),
+        )
+        self.socket = transport
+        self.connections += 1
+        try:
+            await transport.wait_disconnected()
+        finally:
+            self.socket = None
+        clean = (picows.WSCloseCode.OK, picows.WSCloseCode.GOING_AWAY)
+        if not self.at_once and not self.stopping and self.close_code not in clean:
+            raise ConnectionError(f"closed with {self.close_code}")  # counted as failed
+
+    async def _session_websockets(self, url: str) -> None:
+        """One connection with the `websockets` client, until it closes."""
+        socket = await websockets_connect(
+            url,
+            origin=self.origin,
+            max_queue=None,
+            ping_interval=None,
+            open_timeout=OPEN_TIMEOUT,
+            close_timeout=2,
+            compression=None,
+            proxy=None,
+            local_addr=(self.address, 0),
+        )
+        self.socket = socket
+        self.connections += 1
+        try:
+            async for raw in socket:
+                if not self.on_text(raw):
+                    self.at_once = True
+                    break
+        finally:
+            self.socket = None
+            await socket.close()
 
     async def stop(self) -> None:
         self.stopping = True
-        if self.socket is not None:
-            await self.socket.close()
+        socket = self.socket
+        if socket is not None:
+            if CLIENT == "picows":
+                socket.send_close(picows.WSCloseCode.OK)
+                socket.disconnect()
+            else:
+                await socket.close()
         if self.task is not None:
             self.task.cancel()
             await asyncio.gather(self.task, return_exceptions=True)
