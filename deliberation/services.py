@@ -6,10 +6,11 @@ client never sees what was rolled back. Errors are `ValidationError`s whose `cod
 code of the websocket protocol (docs/realtime.md).
 """
 
+import functools
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -435,15 +436,31 @@ def _quoted(topic_id: int, seq: int) -> Message | None:
 
 def _resent(topic_id: int, author, client_id: str) -> Message | None:
     """The message `author` already posted with `client_id`, if any. Nearly every post is not a
-    resend: a narrow query says so (a third of the time of reading the message with its author
-    and quote), and only a resend reads the message."""
-    mine = Message.objects.filter(topic_id=topic_id, author=author, client_id=client_id)
-    # No ORDER BY (not .first(), and not the model's ordering), which costs more to compile than
-    # this query takes to run: the unique (topic, author, client_id) constraint leaves one row.
-    found = list(mine.values_list("pk", flat=True).order_by()[:1])
-    if not found:
+    resend: a narrow query says so, and only a resend reads the message with its author and
+    quote. The narrow query is written once (`_resent_sql`): the ORM took 0.8 ms to compile it on
+    every post, against 0.3 ms to run it. The unique (topic, author, client_id) constraint
+    leaves one row at most."""
+    connection = connections[Message.objects.db]
+    with connection.cursor() as cursor:
+        cursor.execute(_resent_sql(connection.vendor), [topic_id, author.pk, client_id])
+        found = cursor.fetchone()
+    if found is None:
         return None
     return Message.objects.select_related("author", "reply_to__author").get(pk=found[0])
+
+
+@functools.cache
+def _resent_sql(vendor: str) -> str:
+    quote = connections[Message.objects.db].ops.quote_name
+    meta = Message._meta
+    where = " AND ".join(
+        f"{quote(meta.db_table)}.{quote(meta.get_field(name).column)} = %s"
+        for name in ("topic", "author", "client_id")
+    )
+    return (
+        f"SELECT {quote(meta.db_table)}.{quote(meta.pk.column)} FROM {quote(meta.db_table)}"
+        f" WHERE {where} LIMIT 1"
+    )
 
 
 def _next_seq(locked_topic: Topic) -> int:

@@ -89,6 +89,15 @@ def test_the_same_client_id_from_two_people_is_two_messages(topic, resident, com
     assert Message.objects.count() == 2
 
 
+def test_the_same_client_id_in_two_topics_is_two_messages(hall, topic, resident):
+    other = TopicFactory(hall=hall, author=resident)
+    first = post(topic, resident, "这边", client_id="same")
+    second = post(other, resident, "那边", client_id="same")
+    assert first.created and second.created
+    assert (first.message.topic_id, second.message.topic_id) == (topic.pk, other.pk)
+    assert post(other, resident, "那边", client_id="same").message == second.message
+
+
 def test_the_database_refuses_a_duplicate_client_id(topic, resident):
     post(topic, resident, client_id="dup")
     with pytest.raises(IntegrityError), transaction.atomic():
