@@ -10,6 +10,7 @@ from django.db.models import Count
 from django.db.transaction import TransactionManagementError
 
 from core.realtime import group_name
+from core.sql import column, table
 from councils.models import CouncilPage
 from deliberation.models import Hall, Message, MessageStatus, Stance, StanceValue, Topic
 
@@ -177,9 +178,9 @@ def topic_for_socket(topic_id: int, *, lock: bool = False) -> Topic | None:
     converters = _converters(connection, columns)
     if converters:  # SQLite's datetimes and booleans; none on PostgreSQL
         row = list(row)
-        for i, functions, column in converters:
+        for i, functions, expression in converters:
             for convert in functions:
-                row[i] = convert(row[i], column, connection)
+                row[i] = convert(row[i], expression, connection)
     found = []
     start = 0
     for (model, _names), names in zip(SOCKET_TOPIC_FIELDS, attnames, strict=True):
@@ -195,33 +196,26 @@ def topic_for_socket(topic_id: int, *, lock: bool = False) -> Topic | None:
 def _socket_topic_sql(vendor: str, for_update: bool) -> tuple[str, tuple, tuple]:
     """The SQL of `topic_for_socket`, the attnames of each model's columns in the order of the
     model's concrete fields (as `from_db` takes them), and the columns as expressions."""
-    quote = connections[Topic.objects.db].ops.quote_name
     columns: list[str] = []
     attnames: list[tuple[str, ...]] = []
     expressions = []
     for model, names in SOCKET_TOPIC_FIELDS:
         fields = [f for f in model._meta.concrete_fields if f.name in names]
         attnames.append(tuple(f.attname for f in fields))
-        columns += [f"{quote(f.model._meta.db_table)}.{quote(f.column)}" for f in fields]
+        columns += [column(f.model, f.name) for f in fields]
         expressions += [f.get_col(f.model._meta.db_table) for f in fields]
-
-    def column(model, name: str) -> str:
-        field = model._meta.get_field(name)
-        return f"{quote(field.model._meta.db_table)}.{quote(field.column)}"
-
     page = CouncilPage._meta.get_field("page_ptr").related_model
-    tables = [quote(m._meta.db_table) for m in (Topic, Hall, CouncilPage, page)]
     council = column(CouncilPage, "page_ptr")
     sql = (
-        f"SELECT {', '.join(columns)} FROM {tables[0]}"
-        f" INNER JOIN {tables[1]} ON ({column(Topic, 'hall')} = {column(Hall, 'id')})"
-        f" INNER JOIN {tables[2]} ON ({column(Hall, 'council')} = {council})"
-        f" INNER JOIN {tables[3]} ON ({council} = {column(page, 'id')})"
+        f"SELECT {', '.join(columns)} FROM {table(Topic)}"
+        f" INNER JOIN {table(Hall)} ON ({column(Topic, 'hall')} = {column(Hall, 'id')})"
+        f" INNER JOIN {table(CouncilPage)} ON ({column(Hall, 'council')} = {council})"
+        f" INNER JOIN {table(page)} ON ({council} = {column(page, 'id')})"
         f" WHERE {column(Topic, 'id')} = %s"
     )
     if for_update:
-        features = connections[Topic.objects.db].features
-        sql += f" FOR UPDATE OF {tables[0]}" if features.has_select_for_update_of else " FOR UPDATE"
+        of = connections[Topic.objects.db].features.has_select_for_update_of
+        sql += f" FOR UPDATE OF {table(Topic)}" if of else " FOR UPDATE"
     return sql, tuple(attnames), tuple(expressions)
 
 

