@@ -169,7 +169,9 @@ def topic_for_socket(topic_id: int, *, lock: bool = False) -> Topic | None:
         raise TransactionManagementError(
             "select_for_update cannot be used outside of a transaction."
         )
-    sql, attnames, columns = _socket_topic_sql(connection.vendor, for_update)
+    sql, attnames, columns, (low, high) = _socket_topic_sql(connection.vendor, for_update)
+    if (low is not None and topic_id < low) or (high is not None and topic_id > high):
+        return None  # a number no key can have (as the ORM's lookup answers): no query
     with connection.cursor() as cursor:
         cursor.execute(sql, [topic_id])
         row = cursor.fetchone()
@@ -193,9 +195,10 @@ def topic_for_socket(topic_id: int, *, lock: bool = False) -> Topic | None:
 
 
 @functools.cache
-def _socket_topic_sql(vendor: str, for_update: bool) -> tuple[str, tuple, tuple]:
+def _socket_topic_sql(vendor: str, for_update: bool) -> tuple[str, tuple, tuple, tuple]:
     """The SQL of `topic_for_socket`, the attnames of each model's columns in the order of the
-    model's concrete fields (as `from_db` takes them), and the columns as expressions."""
+    model's concrete fields (as `from_db` takes them), the columns as expressions, and the range
+    of the topic's key."""
     columns: list[str] = []
     attnames: list[tuple[str, ...]] = []
     expressions = []
@@ -216,7 +219,9 @@ def _socket_topic_sql(vendor: str, for_update: bool) -> tuple[str, tuple, tuple]
     if for_update:
         of = connections[Topic.objects.db].features.has_select_for_update_of
         sql += f" FOR UPDATE OF {table(Topic)}" if of else " FOR UPDATE"
-    return sql, tuple(attnames), tuple(expressions)
+    connection = connections[Topic.objects.db]
+    key_range = connection.ops.integer_field_range(Topic._meta.pk.get_internal_type())
+    return sql, tuple(attnames), tuple(expressions), key_range
 
 
 _converters_of: "weakref.WeakKeyDictionary[BaseDatabaseWrapper, list]" = weakref.WeakKeyDictionary()
