@@ -11,9 +11,12 @@ def table(model) -> str:
     return connections[model.objects.db].ops.quote_name(model._meta.db_table)
 
 
-def column(model, name: str) -> str:
-    """The column of `model`'s field `name` ("pk" for the primary key), qualified by the table
-    that holds it (a parent's, for an inherited field) and quoted, as the ORM writes it."""
+def column(model, name: str, *, qualified: bool = True) -> str:
+    """The column of `model`'s field `name` ("pk" for the primary key), quoted and qualified by
+    the table that holds it (a parent's, for an inherited field), as the ORM writes it; not
+    qualified where SQL wants a bare name (the left side of an UPDATE's SET)."""
     field = model._meta.pk if name == "pk" else model._meta.get_field(name)
     quote = connections[model.objects.db].ops.quote_name
+    if not qualified:
+        return quote(field.column)
     return f"{quote(field.model._meta.db_table)}.{quote(field.column)}"

@@ -216,10 +216,10 @@ def _socket_topic_sql(vendor: str, for_update: bool) -> tuple[str, tuple, tuple,
         f" INNER JOIN {table(page)} ON ({council} = {column(page, 'id')})"
         f" WHERE {column(Topic, 'id')} = %s"
     )
-    if for_update:
-        of = connections[Topic.objects.db].features.has_select_for_update_of
-        sql += f" FOR UPDATE OF {table(Topic)}" if of else " FOR UPDATE"
     connection = connections[Topic.objects.db]
+    if for_update:
+        of = connection.features.has_select_for_update_of
+        sql += f" FOR UPDATE OF {table(Topic)}" if of else " FOR UPDATE"
     key_range = connection.ops.integer_field_range(Topic._meta.pk.get_internal_type())
     return sql, tuple(attnames), tuple(expressions), key_range
 

@@ -473,9 +473,7 @@ def _store_seq(topic_id: int, seq: int) -> None:
 
 @functools.cache
 def _store_seq_sql(vendor: str) -> str:
-    last_seq = connections[Topic.objects.db].ops.quote_name(
-        Topic._meta.get_field("last_seq").column
-    )
+    last_seq = column(Topic, "last_seq", qualified=False)
     return f"UPDATE {table(Topic)} SET {last_seq} = %s WHERE {column(Topic, 'pk')} = %s"
 
 

@@ -32,3 +32,9 @@ def test_an_inherited_field_is_qualified_by_the_parents_table():
     assert f"{column(CouncilPage, 'depth')} = 3" in sql
     assert '"wagtailcore_page"' in column(CouncilPage, "path")
     assert '"councils_councilpage"' in column(CouncilPage, "level")
+
+
+def test_a_bare_column_is_the_name_an_update_sets():
+    bare = column(Topic, "last_seq", qualified=False)
+    assert bare == connection.ops.quote_name("last_seq")
+    assert column(Topic, "last_seq").endswith("." + bare)
