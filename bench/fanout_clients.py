@@ -186,26 +186,9 @@ class Watcher:
     async def _session_picows(self, url: str) -> None:
         """One connection with picows' own API (a callback per frame, no queue), until it
         closes; an error as the `websockets` client would raise one."""
-        watcher = self
-
-        class Listener(picows.WSListener):
-            def on_ws_frame(self, transport, frame) -> None:
-                kind = frame.msg_type
-                if kind == picows.WSMsgType.TEXT and frame.fin:
-                    if not watcher.on_text(frame.get_payload_as_bytes()):
-                        watcher.at_once = True
-                        transport.send_close(picows.WSCloseCode.OK)
-                        transport.disconnect()
-                elif kind == picows.WSMsgType.CLOSE:
-                    watcher.close_code = frame.get_close_code()
-                    transport.send_close(watcher.close_code)
-                    transport.disconnect()
-                elif kind != picows.WSMsgType.PING:  # picows answers pings itself
-                    raise RuntimeError(f"unexpected frame {kind} (fin {frame.fin})")
-
         self.close_code = None
         transport, _listener = await picows.ws_connect(
-            Listener,
+            lambda _request, _response: _Listener(self),  # picows' two-argument factory
             url,
             websocket_handshake_timeout=OPEN_TIMEOUT,
             extra_headers={"Origin": self.origin} if self.origin else None,
@@ -258,6 +241,30 @@ class Watcher:
             self.task.cancel()
             await asyncio.gather(self.task, return_exceptions=True)
         self.stopping = False
+
+
+if CLIENT == "picows":
+
+    class _Listener(picows.WSListener):
+        """A watcher's frames from picows: one callback per frame, no queue."""
+
+        def __init__(self, watcher: Watcher):
+            super().__init__()
+            self.watcher = watcher
+
+        def on_ws_frame(self, transport, frame) -> None:
+            watcher, kind = self.watcher, frame.msg_type
+            if kind == picows.WSMsgType.TEXT and frame.fin:
+                if not watcher.on_text(frame.get_payload_as_bytes()):
+                    watcher.at_once = True
+                    transport.send_close(picows.WSCloseCode.OK)
+                    transport.disconnect()
+            elif kind == picows.WSMsgType.CLOSE:
+                watcher.close_code = frame.get_close_code()
+                transport.send_close(watcher.close_code)
+                transport.disconnect()
+            elif kind != picows.WSMsgType.PING:  # picows answers pings itself
+                raise RuntimeError(f"unexpected frame {kind} (fin {frame.fin})")
 
 
 async def measure_lag(shared: Process, period: float = 0.05) -> None:
