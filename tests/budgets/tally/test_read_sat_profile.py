@@ -144,6 +144,9 @@ VALID_VARIANTS = {
     "points as decimals and fractions": SMALL.replace("b;10;3;none", "b;10;1.5;none")
     + "d;10;3/2;1\n",
     "no votes": SMALL.split("a;1,2")[0].replace("num_votes;3", "num_votes;0"),
+    # The fast path splits a row only as far as its last ballot field: here, to the end.
+    "vote and points as the last columns": SMALL.split("VOTES\n")[0]
+    + "VOTES\nvoter_id;age;points;vote\na;30;2,1;1,2\nb;none;3;10\nc;40;;\nd;1;2,1;1,2\n",
 }
 
 
@@ -176,6 +179,9 @@ ERROR_VARIANTS = [
     *MALFORMED,
     # ... and the ones only the grouped reader's shortcuts could get wrong.
     ("c;;;40", "c;;;40\nd;1,2;2,1", 19, "VOTES row has 3 fields"),
+    # One row a field short and the next a field over: the file's count of ';' is right.
+    ("c;;;40", "c;;40\nd;1,2;2,1;1;1", 18, "VOTES row has 3 fields"),
+    ("c;;;40", "c;;;40;1\nd;1,2;2,1", 18, "VOTES row has 5 fields"),
     ("c;;;40", "VOTES;;;", 18, "duplicate section VOTES"),
     ("c;;;40", "c;;;40\nmeta;;;", 19, "duplicate section META"),
     ("c;;;40", "c;1,2;2,x;40", 18, "invalid points"),
