@@ -37,4 +37,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 # `too_large` error; bigger ones are closed by uvicorn (1009). No per-message deflate: chat
 # frames are small. uvicorn's sans-I/O websockets protocol: the legacy one is deprecated.
 # docs/realtime.md gives the same command and why (tests/core/test_server_command.py).
-CMD ["sh", "-c", "uvicorn yishi.asgi:application --host 0.0.0.0 --port 8000 --workers ${WEB_CONCURRENCY} --proxy-headers --forwarded-allow-ips=\"${YISHI_PROXY_ADDRESS}\" --ws-max-size 1048576 --ws-per-message-deflate false --ws websockets-sansio"]
+CMD ["sh", "-c", "uvicorn yishi.asgi:application --host 0.0.0.0 --port 8000 --workers ${WEB_CONCURRENCY} --proxy-headers --forwarded-allow-ips=\"${YISHI_PROXY_ADDRESS}\" --ws-max-size 1048576 --ws-per-message-deflate false --ws core.realtime.server:WebSocketProtocol"]

@@ -11,7 +11,9 @@ What every live socket does, once:
   a live frame is written at once by `deliver`, in the hub's task, without waking the writer:
   the server's send completes without waiting unless the socket's buffer is full, and then the
   rest of that send runs as a task the writer waits for before it sends anything else. At
-  thousands of sockets this saves a task switch and four awaits per socket per frame;
+  thousands of sockets this saves a task switch and four awaits per socket per frame. Under
+  production's uvicorn protocol (core/realtime/server.py) the frame is written by a plain call
+  instead of the server's send, and framed once per worker for all its sockets;
 - **read-only** sockets answer every frame with a `read_only` error;
 - writable sockets get **error frames** in the user's language (`django_language` cookie, else
   `Accept-Language`, else the site's language), with the `client_id` of the post that caused
@@ -247,6 +249,9 @@ class HubConsumer(AsyncWebsocketConsumer):
         """Write a live frame from the hub's turn. The server's send returns without waiting
         unless the socket's buffer is full; if it waits, the rest runs as a task (`in_flight`),
         which the writer awaits before it sends anything else."""
+        write_now = self.write_now
+        if write_now is not None and write_now(text):
+            return
         sending = self.wire({"type": "websocket.send", "text": text})
         try:
             waiting = sending.send(None)
@@ -293,6 +298,9 @@ class HubConsumer(AsyncWebsocketConsumer):
         """A live frame straight to the server (what AsyncWebsocketConsumer.send does, minus
         two calls): subclasses' live paths use it too, since it runs once per socket for every
         broadcast."""
+        write_now = self.write_now
+        if write_now is not None and write_now(text):
+            return
         await self.wire({"type": "websocket.send", "text": text})
 
     @functools.cached_property
@@ -302,6 +310,13 @@ class HubConsumer(AsyncWebsocketConsumer):
         cookie on `http.response.start`); a websocket frame skips its checks (5% of a worker's
         time under bench/bench_fanout.py at 10,000 watchers)."""
         return server_send(self.base_send)
+
+    @functools.cached_property
+    def write_now(self):
+        """The server's synchronous write of a text frame, if it has one (production's uvicorn
+        protocol, core/realtime/server.py): it writes the frame and says True when the server's
+        send would not have waited; otherwise the frame goes through the send."""
+        return getattr(getattr(self.wire, "__self__", None), "send_text_now", None)
 
     async def send_frame(self, frame: dict, *, client_id=None) -> None:
         if client_id is not None and frame.get("type") == "error":
