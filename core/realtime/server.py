@@ -16,7 +16,10 @@ the frame limits, pings, closing, flow control. What it adds is :meth:`send_text
 
 At 10,000 watchers a post is 10,000 frames: per frame this saves uvicorn's coroutine, its
 checks, the UTF-8 encoding and the frame's serialisation (docs/performance.md, fan-out).
-This module imports no Django: uvicorn loads it before the application.
+This module imports no Django: uvicorn loads it before the application. It reads the state
+uvicorn's protocol keeps (``writable``, ``close_sent``, ``initial_response``, ``conn``), which is
+not a public API: requirements/base.txt pins uvicorn, and an upgrade must pass
+tests/core/test_server_protocol.py, which builds the protocol and drives it through each state.
 """
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
