@@ -7,8 +7,6 @@ that start real uvicorn workers (tests/faults, tests/deliberation/test_two_worke
 protocol too, since they take the Dockerfile's `--ws`.
 """
 
-import asyncio
-
 import pytest
 from uvicorn.config import Config
 from uvicorn.server import ServerState
@@ -17,10 +15,9 @@ from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 from websockets.streams import StreamReader
 
-from core.realtime.consumer import Outbox
 from core.realtime.envelope import Envelope
 from core.realtime.server import WebSocketProtocol
-from deliberation.consumers import TopicConsumer
+from tests.core.test_send_now import consumer, settle, started
 from tests.core.test_server_command import dockerfile_command, option
 
 pytestmark = pytest.mark.asyncio
@@ -69,25 +66,6 @@ def frames(data: list[bytes], extensions=()) -> list[Frame]:
         else:
             raise AssertionError("a frame cut short")
     return parsed
-
-
-def socket_on(protocol: WebSocketProtocol) -> TopicConsumer:
-    socket = TopicConsumer()
-    socket.base_send = protocol.send
-    socket.last_seq = 0
-    socket.too_slow = False
-    socket.idle = False
-    socket.in_flight = None
-    socket.early = {}
-    socket.outbox = Outbox(50)
-    return socket
-
-
-async def started(socket) -> asyncio.Task:
-    writer = asyncio.create_task(socket.write_live())
-    while not socket.idle:
-        await asyncio.sleep(0)
-    return writer
 
 
 def message(seq: int, body: str = "村民代表会议") -> Envelope:
@@ -167,7 +145,7 @@ async def test_when_uvicorns_send_would_not_write_at_once_nothing_is_written(sta
 
 async def test_the_live_socket_uses_the_servers_write_and_its_send_when_the_buffer_is_full():
     protocol = opened()
-    socket = socket_on(protocol)
+    socket = consumer(protocol.send)
     assert socket.write_now == protocol.send_text_now
     writer = await started(socket)
     socket.deliver(message(1))  # written in the hub's turn, no task
@@ -177,12 +155,10 @@ async def test_the_live_socket_uses_the_servers_write_and_its_send_when_the_buff
     socket.deliver(message(2))
     assert socket.in_flight is not None
     socket.deliver(message(3))
-    for _ in range(5):
-        await asyncio.sleep(0)
+    await settle()
     assert len(protocol.transport.written) == 1
     protocol.resume_writing()
-    for _ in range(20):
-        await asyncio.sleep(0)
+    await settle()
     sent = [f.data.decode() for f in frames(protocol.transport.written)]
     assert sent == [message(n).text for n in (1, 2, 3)]
     assert not socket.too_slow
@@ -191,12 +167,11 @@ async def test_the_live_socket_uses_the_servers_write_and_its_send_when_the_buff
 
 async def test_a_socket_whose_client_is_closing_stops_quietly():
     protocol = opened()
-    socket = socket_on(protocol)
+    socket = consumer(protocol.send)
     writer = await started(socket)
     protocol.conn.state = State.CLOSING
     socket.deliver(message(1))
-    for _ in range(5):
-        await asyncio.sleep(0)
+    await settle()
     assert socket.too_slow  # uvicorn's send raised ClientDisconnected; the disconnect cleans up
     assert protocol.transport.written == []
     writer.cancel()
@@ -208,7 +183,7 @@ async def test_a_server_without_the_write_is_sent_to_as_before():
     async def send(message):
         sent.append(message["text"])
 
-    socket = socket_on(opened())
+    socket = consumer(opened().send)
     socket.base_send = send
     assert socket.write_now is None
     writer = await started(socket)
