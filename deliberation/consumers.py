@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from core.realtime import hub
 from core.realtime.consumer import CLOSE_TOO_SLOW, LATER, HubConsumer
 from core.realtime.envelope import RESYNC, Envelope
-from councils.predicates import forget_roles
+from councils.predicates import forget_roles, remember_memberships
 from deliberation import selectors, services
 from deliberation.models import Topic
 
@@ -114,15 +114,16 @@ class TopicConsumer(HubConsumer):
         """Authorise afresh against the topic as it is now, and call one service; a refusal
         comes back as an error frame. The topic is read again for every frame: it may have been
         closed, reopened or merged since the socket opened. A post reads it with its row locked,
-        in the transaction that stores the message: one read both authorises and numbers it."""
+        in the transaction that stores the message: one read both authorises and numbers it,
+        and brings the poster's verified memberships, which the permission rules then use."""
         with translation.override(self.language):
             if not (self.user and self.user.is_authenticated):
                 return self.error_frame("not_signed_in", _("Sign in to take part."))
             try:
                 if service == "post_message":
                     with transaction.atomic():
-                        topic = selectors.topic_for_socket(self.topic_id, lock=True)
-                        refusal = self._refusal(topic, service)
+                        topic, memberships = selectors.topic_for_post(self.topic_id, self.user.pk)
+                        refusal = self._refusal(topic, service, memberships)
                         if refusal is not None:
                             return refusal
                         return services.post_message(
@@ -138,9 +139,12 @@ class TopicConsumer(HubConsumer):
             except ValidationError as error:
                 return self.error_frame(error.code or "bad_request", " ".join(error.messages))
 
-    def _refusal(self, topic: Topic | None, service: str) -> dict | None:
-        """The error frame refusing `service` on `topic` to this socket's user, or None."""
+    def _refusal(self, topic: Topic | None, service: str, memberships=None) -> dict | None:
+        """The error frame refusing `service` on `topic` to this socket's user, or None.
+        `memberships`: the user's verified rows, read with the topic (`topic_for_post`)."""
         forget_roles(self.user)  # roles may have changed since the socket opened
+        if memberships is not None:
+            remember_memberships(self.user, memberships)
         permission = "deliberation." + service
         if topic is None:
             return self.error_frame("topic_closed", _("This topic is closed for discussion."))

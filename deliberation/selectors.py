@@ -11,7 +11,7 @@ from django.db.transaction import TransactionManagementError
 
 from core.realtime import group_name
 from core.sql import column, table
-from councils.models import CouncilPage
+from councils.models import CouncilPage, Membership, MembershipStatus
 from deliberation.models import Hall, Message, MessageStatus, Stance, StanceValue, Topic
 
 FRAME_EVENT = "deliberation.frame"
@@ -163,20 +163,41 @@ def topic_for_socket(topic_id: int, *, lock: bool = False) -> Topic | None:
     written once per process (`_socket_topic_sql`) and its objects made by each model's
     `from_db`: on every live frame the ORM's compiling took 1.6 ms and the query 0.6 ms on
     PostgreSQL (tests/deliberation/test_selectors.py checks the two give the same)."""
+    return _socket_topic(topic_id, lock, None)[0]
+
+
+def topic_for_post(
+    topic_id: int, user_id: int
+) -> tuple[Topic | None, list[tuple[int, str]] | None]:
+    """`topic_for_socket(topic_id, lock=True)` and, read by the same statement, the verified
+    (council id, role) rows of `user_id` (`Membership.objects.verified_rows`), which the
+    permission rules then take from `councils.predicates.remember_memberships`: a live post
+    authorises against roles read afresh without a round trip of its own. The rows are None
+    when the topic is not found, or on a database with no string aggregate we know."""
+    return _socket_topic(topic_id, True, user_id)
+
+
+def _socket_topic(topic_id: int, lock: bool, user_id: int | None):
     connection = connections[Topic.objects.db]
     for_update = lock and connection.features.has_select_for_update
     if for_update and connection.get_autocommit():
         raise TransactionManagementError(
             "select_for_update cannot be used outside of a transaction."
         )
-    sql, attnames, columns, (low, high) = _socket_topic_sql(connection.vendor, for_update)
+    memberships = user_id is not None and connection.vendor in _STRING_AGG
+    sql, attnames, columns, (low, high) = _socket_topic_sql(
+        connection.vendor, for_update, memberships
+    )
     if (low is not None and topic_id < low) or (high is not None and topic_id > high):
-        return None  # a number no key can have (as the ORM's lookup answers): no query
+        return None, None  # a number no key can have (as the ORM's lookup answers): no query
     with connection.cursor() as cursor:
-        cursor.execute(sql, [topic_id])
+        if memberships:
+            cursor.execute(sql, [user_id, MembershipStatus.VERIFIED, topic_id])
+        else:
+            cursor.execute(sql, [topic_id])
         row = cursor.fetchone()
     if row is None:
-        return None
+        return None, None
     converters = _converters(connection, columns)
     if converters:  # SQLite's datetimes and booleans; none on PostgreSQL
         row = list(row)
@@ -191,14 +212,27 @@ def topic_for_socket(topic_id: int, *, lock: bool = False) -> Topic | None:
     topic, hall, council = found
     Hall._meta.get_field("council").set_cached_value(hall, council)
     Topic._meta.get_field("hall").set_cached_value(topic, hall)
-    return topic
+    return topic, (_membership_rows(row[-1]) if memberships else None)
+
+
+# The string aggregate of each database: a person's verified memberships as one column of the
+# topic's read ("council id:role,..."; a role is a slug of councils.models.Role).
+_STRING_AGG = {"postgresql": "string_agg", "sqlite": "group_concat"}
+
+
+def _membership_rows(text: str | None) -> list[tuple[int, str]]:
+    if not text:
+        return []
+    return [(int(council), role) for council, role in (p.split(":", 1) for p in text.split(","))]
 
 
 @functools.cache
-def _socket_topic_sql(vendor: str, for_update: bool) -> tuple[str, tuple, tuple, tuple]:
-    """The SQL of `topic_for_socket`, the attnames of each model's columns in the order of the
-    model's concrete fields (as `from_db` takes them), the columns as expressions, and the range
-    of the topic's key."""
+def _socket_topic_sql(
+    vendor: str, for_update: bool, memberships: bool = False
+) -> tuple[str, tuple, tuple, tuple]:
+    """The SQL of `topic_for_socket` (with `memberships`, of `topic_for_post`), the attnames of
+    each model's columns in the order of the model's concrete fields (as `from_db` takes them),
+    the columns as expressions, and the range of the topic's key."""
     columns: list[str] = []
     attnames: list[tuple[str, ...]] = []
     expressions = []
@@ -209,8 +243,18 @@ def _socket_topic_sql(vendor: str, for_update: bool) -> tuple[str, tuple, tuple,
         expressions += [f.get_col(f.model._meta.db_table) for f in fields]
     page = CouncilPage._meta.get_field("page_ptr").related_model
     council = column(CouncilPage, "page_ptr")
+    select = list(columns)
+    if memberships:
+        # A subquery in the select list: it reads the rows committed when the statement starts
+        # (not after a wait for the topic's lock), as if the post had come a moment sooner.
+        council_id, role = column(Membership, "council"), column(Membership, "role")
+        pair = f"CAST({council_id} AS TEXT) || ':' || {role}"
+        select.append(
+            f"(SELECT {_STRING_AGG[vendor]}({pair}, ',') FROM {table(Membership)}"
+            f" WHERE {column(Membership, 'user')} = %s AND {column(Membership, 'status')} = %s)"
+        )
     sql = (
-        f"SELECT {', '.join(columns)} FROM {table(Topic)}"
+        f"SELECT {', '.join(select)} FROM {table(Topic)}"
         f" INNER JOIN {table(Hall)} ON ({column(Topic, 'hall')} = {column(Hall, 'id')})"
         f" INNER JOIN {table(CouncilPage)} ON ({column(Hall, 'council')} = {council})"
         f" INNER JOIN {table(page)} ON ({council} = {column(page, 'id')})"

@@ -1,4 +1,5 @@
-"""`topic_for_socket`: the ORM's select_related read, written once and made by `from_db`."""
+"""`topic_for_socket` and `topic_for_post`: the ORM's select_related read, written once and made by
+`from_db`; a post's also brings the poster's verified memberships."""
 
 import pytest
 from django.db import connection, transaction
@@ -6,8 +7,10 @@ from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from councils.models import Membership, MembershipStatus, Role
 from deliberation.models import Topic, TopicStatus
-from deliberation.selectors import SOCKET_TOPIC_FIELDS, topic_for_socket
+from deliberation.selectors import SOCKET_TOPIC_FIELDS, topic_for_post, topic_for_socket
+from tests.councils.factories import UserFactory, member
 from tests.deliberation.factories import HallFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
@@ -103,3 +106,51 @@ def test_the_lock_takes_the_topic_row_only(topic):
         assert "FOR UPDATE" not in sql
     for unwanted in ('"description"', '"title"', '"slug"', '"url_path"', "ORDER BY"):
         assert unwanted not in sql
+
+
+# --- topic_for_post: the topic, locked, and the poster's verified memberships -----------------
+
+
+def _rows(rows) -> list:
+    return sorted(rows or [])
+
+
+@pytest.mark.parametrize(
+    "memberships",
+    [
+        [],
+        [("village", Role.RESIDENT, MembershipStatus.VERIFIED)],
+        [
+            ("village", Role.RESIDENT, MembershipStatus.VERIFIED),
+            ("township", Role.OFFICIAL, MembershipStatus.VERIFIED),
+            ("village", Role.COMMITTEE, MembershipStatus.PENDING),
+        ],
+        [("township", Role.GRID_WORKER, MembershipStatus.REJECTED)],
+    ],
+    ids=["none", "one", "several, one pending", "rejected only"],
+)
+def test_the_post_read_brings_what_verified_rows_reads(case, tree, memberships):
+    person = UserFactory()
+    for council, role, status in memberships:
+        member(tree[council], role, user=person, status=status)
+    member(tree["village"], Role.COMMITTEE, user=UserFactory())  # someone else's: not read
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        topic, rows = topic_for_post(case.pk, person.pk)
+    assert len(queries) == 1
+    assert values(topic) == values(orm_read(case.pk))
+    assert _rows(rows) == _rows(Membership.objects.verified_rows(person.pk))
+    assert len(rows) == sum(status == MembershipStatus.VERIFIED for *_, status in memberships)
+
+
+def test_the_post_read_of_a_missing_topic_brings_no_rows(tree):
+    person = member(tree["village"])
+    with transaction.atomic():
+        assert topic_for_post(10**6, person.pk) == (None, None)
+        assert topic_for_post(2**63, person.pk) == (None, None)
+
+
+def test_the_post_read_locks_the_topic_row_only(topic, resident):
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        assert topic_for_post(topic.pk, resident.pk)[0].pk == topic.pk
+    if connection.vendor == "postgresql":
+        assert queries[0]["sql"].rstrip().endswith('FOR UPDATE OF "deliberation_topic"')
